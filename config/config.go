@@ -1,0 +1,468 @@
+// Package config owns mfabot's configuration: defaults, the optional YAML
+// file, MFABOT_* environment variables, validation, and the typed Config
+// that is decoded once and passed down. viper stays inside this package.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+)
+
+// Config is the whole configuration of one mfabot process.
+type Config struct {
+	Mode         string             `mapstructure:"mode"`
+	HTTP         HTTP               `mapstructure:"http"`
+	Log          Log                `mapstructure:"log"`
+	Bot          Bot                `mapstructure:"bot"`
+	Azure        Azure              `mapstructure:"azure"`
+	Graph        Graph              `mapstructure:"graph"`
+	Directory    string             `mapstructure:"directory"`
+	Store        Store              `mapstructure:"store"`
+	LLM          LLM                `mapstructure:"llm"`
+	Staff        Staff              `mapstructure:"staff"`
+	Conversation Conversation       `mapstructure:"conversation"`
+	Retention    Retention          `mapstructure:"retention"`
+	Institution  Institution        `mapstructure:"institution"`
+	Manifest     Manifest           `mapstructure:"manifest"`
+}
+
+type HTTP struct {
+	Addr        string `mapstructure:"addr"`
+	MetricsAddr string `mapstructure:"metrics_addr"`
+}
+
+type Log struct {
+	Level string `mapstructure:"level"`
+}
+
+type Bot struct {
+	AppID             string   `mapstructure:"app_id"`
+	AppPassword       string   `mapstructure:"app_password" secret:"true"`
+	TenantID          string   `mapstructure:"tenant_id"`
+	CertificatePath   string   `mapstructure:"certificate_path"`
+	OpenIDMetadataURL string   `mapstructure:"openid_metadata_url"`
+	AllowedTenants    []string `mapstructure:"allowed_tenants"`
+}
+
+type Azure struct {
+	AuthorityHost string `mapstructure:"authority_host"`
+}
+
+type Graph struct {
+	BaseURL      string `mapstructure:"base_url"`
+	Scope        string `mapstructure:"scope"`
+	TenantID     string `mapstructure:"tenant_id"`
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret" secret:"true"`
+}
+
+type Store struct {
+	URL string `mapstructure:"url" secret:"url"`
+}
+
+type LLM struct {
+	Provider   string `mapstructure:"provider"`
+	BaseURL    string `mapstructure:"base_url"`
+	APIKey     string `mapstructure:"api_key" secret:"true"`
+	Model      string `mapstructure:"model"`
+	APIVersion string `mapstructure:"api_version"`
+}
+
+type Staff struct {
+	ChannelID  string `mapstructure:"channel_id"`
+	ServiceURL string `mapstructure:"service_url"`
+	OIDC       OIDC   `mapstructure:"oidc"`
+}
+
+type OIDC struct {
+	Issuer       string `mapstructure:"issuer"`
+	ClientID     string `mapstructure:"client_id"`
+	ClientSecret string `mapstructure:"client_secret" secret:"true"`
+	Group        string `mapstructure:"group"`
+	// RedirectURL is the public URL of /staff/callback; empty means derived
+	// from the request in dev mode.
+	RedirectURL string `mapstructure:"redirect_url"`
+}
+
+type Conversation struct {
+	AbandonAfter time.Duration `mapstructure:"abandon_after"`
+}
+
+type Retention struct {
+	TranscriptDays int `mapstructure:"transcript_days"`
+	EscalationDays int `mapstructure:"escalation_days"`
+}
+
+// Desk is one walk-in service desk. Hours are per weekday in the
+// institution's time zone.
+type Desk struct {
+	Name     string   `mapstructure:"name" yaml:"name"`
+	Location string   `mapstructure:"location" yaml:"location"`
+	Days     []string `mapstructure:"days" yaml:"days"` // mon..sun
+	Open     string   `mapstructure:"open" yaml:"open"`   // "08:00"
+	Close    string   `mapstructure:"close" yaml:"close"` // "16:00"
+}
+
+// Hours is an opening-hours window used for the phone line.
+type Hours struct {
+	Days  []string `mapstructure:"days" yaml:"days"`
+	Open  string   `mapstructure:"open" yaml:"open"`
+	Close string   `mapstructure:"close" yaml:"close"`
+}
+
+type Institution struct {
+	Name              string   `mapstructure:"name"`
+	Phone             string   `mapstructure:"phone"`
+	PhoneHours        *Hours   `mapstructure:"phone_hours"`
+	Desks             []Desk   `mapstructure:"desks"`
+	ClosedDays        []string `mapstructure:"closed_days"` // YYYY-MM-DD in Timezone
+	Timezone          string   `mapstructure:"timezone"`
+	SetupURL          string   `mapstructure:"setup_url"`
+	PasswordChangeURL string   `mapstructure:"password_change_url"`
+	IdentityCheck     string   `mapstructure:"identity_check"`
+	VoiceCalls        bool     `mapstructure:"voice_calls"`
+	PrivacyText       string   `mapstructure:"privacy_text"`
+}
+
+type Manifest struct {
+	AppID        string   `mapstructure:"app_id"`
+	Name         string   `mapstructure:"name"`
+	Developer    string   `mapstructure:"developer"`
+	WebsiteURL   string   `mapstructure:"website_url"`
+	PrivacyURL   string   `mapstructure:"privacy_url"`
+	TermsURL     string   `mapstructure:"terms_url"`
+	ValidDomains []string `mapstructure:"valid_domains"`
+	Version      string   `mapstructure:"version"`
+}
+
+// Placeholder values of the manifest keys; config check flags them in
+// production.
+const (
+	PlaceholderAppID = "00000000-0000-0000-0000-000000000000"
+	PlaceholderURL   = "https://example.invalid/"
+)
+
+func setDefaults(v *viper.Viper) {
+	v.SetDefault("mode", "dev")
+	v.SetDefault("http.addr", "127.0.0.1:3978")
+	v.SetDefault("http.metrics_addr", "127.0.0.1:9090")
+	v.SetDefault("log.level", "info")
+	v.SetDefault("bot.app_id", "")
+	v.SetDefault("bot.app_password", "")
+	v.SetDefault("bot.tenant_id", "")
+	v.SetDefault("bot.certificate_path", "")
+	v.SetDefault("bot.openid_metadata_url", "https://login.botframework.com/v1/.well-known/openidconfiguration")
+	v.SetDefault("bot.allowed_tenants", "")
+	v.SetDefault("azure.authority_host", "https://login.microsoftonline.com/")
+	v.SetDefault("graph.base_url", "https://graph.microsoft.com/v1.0")
+	v.SetDefault("graph.scope", "https://graph.microsoft.com/.default")
+	v.SetDefault("graph.tenant_id", "")
+	v.SetDefault("graph.client_id", "")
+	v.SetDefault("graph.client_secret", "")
+	v.SetDefault("directory", "")
+	v.SetDefault("store.url", "sqlite:./mfabot-data/mfabot.db")
+	v.SetDefault("llm.provider", "none")
+	v.SetDefault("llm.base_url", "")
+	v.SetDefault("llm.api_key", "")
+	v.SetDefault("llm.model", "")
+	v.SetDefault("llm.api_version", "2024-10-21")
+	v.SetDefault("staff.channel_id", "")
+	v.SetDefault("staff.service_url", "")
+	v.SetDefault("staff.oidc.issuer", "")
+	v.SetDefault("staff.oidc.client_id", "")
+	v.SetDefault("staff.oidc.client_secret", "")
+	v.SetDefault("staff.oidc.group", "")
+	v.SetDefault("staff.oidc.redirect_url", "")
+	v.SetDefault("conversation.abandon_after", "24h")
+	v.SetDefault("retention.transcript_days", 30)
+	v.SetDefault("retention.escalation_days", 180)
+	v.SetDefault("institution.name", "ICT Servicedesk")
+	v.SetDefault("institution.phone", "088 - 469 9070")
+	v.SetDefault("institution.desks", []map[string]any{
+		{"name": "Zwolle", "location": "F2.03", "days": []string{"mon", "tue", "wed", "thu", "fri"}, "open": "08:00", "close": "16:00"},
+		{"name": "Almere", "location": "Serviceplein, 6e etage", "days": []string{"mon", "tue", "wed", "thu", "fri"}, "open": "08:30", "close": "17:00"},
+	})
+	v.SetDefault("institution.closed_days", "")
+	v.SetDefault("institution.timezone", "Europe/Amsterdam")
+	v.SetDefault("institution.setup_url", "https://aka.ms/mfasetup")
+	v.SetDefault("institution.password_change_url", "https://mysignins.microsoft.com/security-info/password/change")
+	v.SetDefault("institution.identity_check", "Neem je identiteitsbewijs (paspoort, ID-kaart of rijbewijs) of je studentenpas mee. / Bring your passport, ID card or driving licence, or your student card.")
+	v.SetDefault("institution.voice_calls", true)
+	v.SetDefault("institution.privacy_text", "De bot bewaart je naam, je account-ID, de stap waar je bent en een ingekort gesprek zonder telefoonnummers of codes, maximaal 30 dagen; bij een melding aan de servicedesk maximaal 180 dagen. / The bot keeps your name, account id, your current step and a redacted transcript without phone numbers or codes for at most 30 days; with a service desk request at most 180 days.")
+	v.SetDefault("manifest.app_id", PlaceholderAppID)
+	v.SetDefault("manifest.name", "MFA-hulp")
+	v.SetDefault("manifest.developer", "ICT Servicedesk")
+	v.SetDefault("manifest.website_url", PlaceholderURL)
+	v.SetDefault("manifest.privacy_url", PlaceholderURL)
+	v.SetDefault("manifest.terms_url", PlaceholderURL)
+	v.SetDefault("manifest.valid_domains", "")
+	v.SetDefault("manifest.version", "1.0.0")
+}
+
+// Load reads the defaults, the YAML file at path (if not empty; else
+// MFABOT_CONFIG) and the MFABOT_* environment, then validates.
+func Load(path string) (*Config, error) {
+	v := viper.New()
+	setDefaults(v)
+	v.SetEnvPrefix("MFABOT")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	// Every key has a default, so AutomaticEnv sees it; BindEnv makes that
+	// explicit for keys whose default is a structured value.
+	for _, k := range v.AllKeys() {
+		_ = v.BindEnv(k)
+	}
+	if path == "" {
+		path = os.Getenv("MFABOT_CONFIG")
+	}
+	if path != "" {
+		v.SetConfigFile(path)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config: read %s: %w", path, err)
+		}
+	}
+	var c Config
+	dec := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(),
+		stringToListHook,
+	))
+	if err := v.Unmarshal(&c, dec); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.normalise()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// stringToListHook turns "a, b" (as environment variables give lists)
+// into []string{"a","b"}; an empty string becomes an empty list.
+func stringToListHook(from, to reflect.Type, data any) (any, error) {
+	if from.Kind() != reflect.String || to.Kind() != reflect.Slice || to.Elem().Kind() != reflect.String {
+		return data, nil
+	}
+	s := strings.TrimSpace(data.(string))
+	if s == "" {
+		return []string{}, nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (c *Config) normalise() {
+	c.Mode = strings.ToLower(strings.TrimSpace(c.Mode))
+	if c.Directory == "" {
+		if c.Mode == "production" {
+			c.Directory = "graph"
+		} else {
+			c.Directory = "demo"
+		}
+	}
+	if len(c.Bot.AllowedTenants) == 0 && c.Bot.TenantID != "" {
+		c.Bot.AllowedTenants = []string{c.Bot.TenantID}
+	}
+	if c.Graph.TenantID == "" {
+		c.Graph.TenantID = c.Bot.TenantID
+	}
+	if c.Graph.ClientID == "" {
+		c.Graph.ClientID = c.Bot.AppID
+	}
+	if c.Graph.ClientSecret == "" {
+		c.Graph.ClientSecret = c.Bot.AppPassword
+	}
+	if c.LLM.Provider == "" {
+		c.LLM.Provider = "none"
+	}
+}
+
+// Dev reports whether the process runs in dev mode.
+func (c *Config) Dev() bool { return c.Mode == "dev" }
+
+// HasBotCredentials reports whether any bot credential is configured.
+func (c *Config) HasBotCredentials() bool {
+	return c.Bot.AppID != "" || c.Bot.AppPassword != "" || c.Bot.CertificatePath != ""
+}
+
+// Validate checks the configuration and returns one error naming every
+// offending key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	switch c.Mode {
+	case "dev":
+		if c.HasBotCredentials() {
+			bad("mode", "dev mode refuses bot credentials (bot.app_id, bot.app_password, bot.certificate_path); set mode: production")
+		}
+		if c.Directory == "graph" {
+			bad("directory", "dev mode refuses directory=graph; set mode: production")
+		}
+		if !loopbackAddr(c.HTTP.Addr) {
+			bad("http.addr", "dev mode only listens on a loopback address, got %q", c.HTTP.Addr)
+		}
+	case "production":
+		if c.Bot.AppID == "" {
+			bad("bot.app_id", "required in production mode")
+		}
+		if c.Bot.AppPassword == "" && c.Bot.CertificatePath == "" {
+			bad("bot.app_password", "required in production mode (or bot.certificate_path)")
+		}
+		if c.Bot.TenantID == "" {
+			bad("bot.tenant_id", "required in production mode (single-tenant bot)")
+		}
+	default:
+		bad("mode", "must be dev or production, got %q", c.Mode)
+	}
+	if c.Directory != "demo" && c.Directory != "graph" {
+		bad("directory", "must be graph or demo, got %q", c.Directory)
+	}
+	for _, k := range []struct{ key, val string }{
+		{"bot.openid_metadata_url", c.Bot.OpenIDMetadataURL},
+		{"azure.authority_host", c.Azure.AuthorityHost},
+		{"graph.base_url", c.Graph.BaseURL},
+	} {
+		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			bad(k.key, "must be an absolute http(s) URL, got %q", k.val)
+		} else if c.Mode == "production" && u.Scheme != "https" {
+			bad(k.key, "must use https in production mode")
+		}
+	}
+	if !strings.HasPrefix(c.Store.URL, "sqlite:") && !strings.HasPrefix(c.Store.URL, "postgres://") && !strings.HasPrefix(c.Store.URL, "postgresql://") {
+		bad("store.url", "must start with sqlite: or postgres://")
+	}
+	switch c.LLM.Provider {
+	case "none":
+	case "openai", "azure":
+		if c.LLM.Model == "" {
+			bad("llm.model", "required when llm.provider is %s", c.LLM.Provider)
+		}
+		if c.LLM.Provider == "azure" && c.LLM.BaseURL == "" {
+			bad("llm.base_url", "required when llm.provider is azure")
+		}
+	default:
+		bad("llm.provider", "must be none, openai or azure, got %q", c.LLM.Provider)
+	}
+	if c.Staff.ChannelID != "" && c.Mode == "production" && c.Staff.ServiceURL == "" {
+		bad("staff.service_url", "required when staff.channel_id is set")
+	}
+	if c.Staff.ServiceURL != "" {
+		if u, err := url.Parse(c.Staff.ServiceURL); err != nil || u.Host == "" {
+			bad("staff.service_url", "must be an absolute URL")
+		} else if c.Mode == "production" && u.Scheme != "https" {
+			bad("staff.service_url", "must use https in production mode")
+		}
+	}
+	if c.Mode == "production" && c.Staff.OIDC.Issuer != "" && c.Staff.OIDC.ClientID == "" {
+		bad("staff.oidc.client_id", "required when staff.oidc.issuer is set")
+	}
+	if c.Conversation.AbandonAfter <= 0 {
+		bad("conversation.abandon_after", "must be a positive duration such as 24h")
+	}
+	if c.Retention.TranscriptDays <= 0 {
+		bad("retention.transcript_days", "must be positive")
+	}
+	if c.Retention.EscalationDays <= 0 {
+		bad("retention.escalation_days", "must be positive")
+	}
+	if _, err := time.LoadLocation(c.Institution.Timezone); err != nil {
+		bad("institution.timezone", "unknown time zone %q", c.Institution.Timezone)
+	}
+	for i, d := range c.Institution.Desks {
+		if d.Name == "" {
+			bad(fmt.Sprintf("institution.desks[%d].name", i), "required")
+		}
+		if !validClock(d.Open) || !validClock(d.Close) || d.Open >= d.Close {
+			bad(fmt.Sprintf("institution.desks[%d]", i), "open/close must be HH:MM with open before close")
+		}
+		if err := validDays(d.Days); err != nil {
+			bad(fmt.Sprintf("institution.desks[%d].days", i), "%v", err)
+		}
+	}
+	if h := c.Institution.PhoneHours; h != nil {
+		if !validClock(h.Open) || !validClock(h.Close) || h.Open >= h.Close {
+			bad("institution.phone_hours", "open/close must be HH:MM with open before close")
+		}
+		if err := validDays(h.Days); err != nil {
+			bad("institution.phone_hours.days", "%v", err)
+		}
+	}
+	for _, d := range c.Institution.ClosedDays {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			bad("institution.closed_days", "%q is not a date YYYY-MM-DD", d)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ProductionWarnings lists values that are allowed but certainly wrong
+// in production (placeholders left in place).
+func (c *Config) ProductionWarnings() []string {
+	var w []string
+	if c.Mode != "production" {
+		return nil
+	}
+	if c.Manifest.AppID == PlaceholderAppID {
+		w = append(w, "manifest.app_id: still the placeholder")
+	}
+	for _, k := range []struct{ key, val string }{
+		{"manifest.website_url", c.Manifest.WebsiteURL},
+		{"manifest.privacy_url", c.Manifest.PrivacyURL},
+		{"manifest.terms_url", c.Manifest.TermsURL},
+	} {
+		if k.val == PlaceholderURL {
+			w = append(w, k.key+": still the placeholder")
+		}
+	}
+	if c.Staff.OIDC.Issuer == "" {
+		w = append(w, "staff.oidc.issuer: not set, the staff dashboard is disabled")
+	}
+	return w
+}
+
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validClock(s string) bool {
+	_, err := time.Parse("15:04", s)
+	return err == nil && len(s) == 5
+}
+
+var weekdays = map[string]bool{"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true}
+
+func validDays(days []string) error {
+	if len(days) == 0 {
+		return errors.New("at least one day (mon..sun)")
+	}
+	for _, d := range days {
+		if !weekdays[strings.ToLower(d)] {
+			return fmt.Errorf("%q is not one of mon..sun", d)
+		}
+	}
+	return nil
+}

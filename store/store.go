@@ -1,0 +1,238 @@
+// Package store owns persistence: the interfaces the rest of mfabot uses,
+// their SQLite (default) and PostgreSQL implementations, the schema
+// migrations, and retention. Nothing outside this package writes SQL.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns for the same situations.
+var (
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: an optimistic update lost the race (the version moved).
+	ErrConflict = errors.New("store: version conflict")
+)
+
+// ConversationRef is what the bot needs to message a conversation
+// proactively. ServiceURL only ever comes from a validated activity.
+type ConversationRef struct {
+	ConversationID   string `json:"conversationId"`
+	ServiceURL       string `json:"serviceUrl"`
+	ChannelID        string `json:"channelId"` // "msteams"
+	TenantID         string `json:"tenantId"`
+	BotID            string `json:"botId"`
+	BotName          string `json:"botName"`
+	UserID           string `json:"userId"`      // 29:...
+	UserAADObjectID  string `json:"aadObjectId"` // the student
+	UserName         string `json:"userName"`
+	Locale           string `json:"locale"`
+	ConversationType string `json:"conversationType"` // personal | groupChat | channel
+}
+
+// Conversation is one student's conversation: its reference and the
+// dialog state (opaque JSON owned by the dialogs package).
+type Conversation struct {
+	ID        string
+	Ref       ConversationRef
+	State     []byte
+	Version   int64 // 0 = not stored yet
+	UpdatedAt time.Time
+}
+
+// InboxItem is an accepted activity waiting for (or in) processing.
+type InboxItem struct {
+	Seq            int64
+	ActivityID     string
+	ConversationID string
+	Body           []byte // the raw activity JSON
+	ReceivedAt     time.Time
+	Attempts       int
+}
+
+// Timer is a persisted delayed input (e.g. the re-checks after step 10).
+type Timer struct {
+	ID             int64
+	ConversationID string
+	Due            time.Time
+	Payload        []byte // owned by dialogs
+}
+
+// StepEvent records a step being shown, done, failed or explained.
+type StepEvent struct {
+	ConversationID string
+	UserID         string // aadObjectId
+	Situation      string
+	Step           string
+	Event          string // shown | done | failed | explained
+	At             time.Time
+}
+
+// TranscriptLine is one redacted line of a conversation.
+type TranscriptLine struct {
+	ConversationID string
+	Role           string // student | bot | staff
+	Text           string // already redacted by the caller
+	At             time.Time
+}
+
+// Outcome values, as the design names them.
+const (
+	OutcomeVerifiedResolved     = "verified_resolved"
+	OutcomeSelfReportedResolved = "self_reported_resolved"
+	OutcomeEscalated            = "escalated"
+	OutcomeSecurityEscalated    = "security_escalated"
+	OutcomeAbandoned            = "abandoned"
+)
+
+// Session is one run through the flow of one conversation (a restart
+// starts a new session); it carries the outcome for the statistics.
+type Session struct {
+	ID             string
+	ConversationID string
+	UserID         string
+	Situation      string
+	Outcome        string // "" while running
+	Satisfaction   int    // 0 = not given, else 1..5
+	StartedAt      time.Time
+	LastActivityAt time.Time
+	EndedAt        *time.Time
+}
+
+// Escalation statuses.
+const (
+	StatusOpen     = "open"
+	StatusClaimed  = "claimed"
+	StatusResolved = "resolved"
+)
+
+// Escalation is one hand-off to the service desk.
+type Escalation struct {
+	ID              int64
+	ConversationID  string
+	SessionID       string
+	StudentName     string
+	StudentUPN      string
+	StudentObjectID string
+	Situation       string
+	FailedStep      string
+	Reason          string
+	Security        bool
+	RepeatContact   bool
+	Methods         []string // masked, human readable
+	Language        string
+	Transcript      []TranscriptLine
+	Status          string
+	CreatedAt       time.Time
+	ClaimedBy       string
+	ClaimedAt       *time.Time
+	ResolvedBy      string
+	ResolvedAt      *time.Time
+	FirstResponseAt *time.Time
+	ResolutionNote  string
+	StaffActivityID string // the staff channel card, for updates
+	StaffThreadID   string // conversation id of the staff thread
+	Version         int64
+}
+
+// EscalationFilter selects escalations for the queue. Results are sorted
+// security first, then oldest first.
+type EscalationFilter struct {
+	Statuses []string // empty = all
+	Security *bool
+	Since    time.Time
+	Limit    int
+}
+
+// AuditEntry records one staff action.
+type AuditEntry struct {
+	At           time.Time
+	Actor        string
+	Action       string // claim | resolve | reopen | export | login ...
+	EscalationID int64
+	Detail       string
+}
+
+// DayOutcomes counts session outcomes on one day (in UTC).
+type DayOutcomes struct {
+	Day    string // YYYY-MM-DD
+	Counts map[string]int
+}
+
+// FunnelRow tells how many sessions reached and failed a step.
+type FunnelRow struct {
+	Step    string
+	Reached int
+	Failed  int
+}
+
+// Stats is what the statistics page shows.
+type Stats struct {
+	OutcomesPerDay      []DayOutcomes
+	Funnel              []FunnelRow // in the order the steps were first seen; the caller orders by flow
+	MedianFirstResponse time.Duration
+	MedianResolution    time.Duration
+	SatisfactionCounts  map[int]int // 1..5
+	OpenEscalations     int
+}
+
+// Store is everything mfabot persists. Implementations are safe for
+// concurrent use.
+type Store interface {
+	// Inbox. Enqueue returns false (and no error) when the activity id
+	// was seen before: a Teams retry.
+	Enqueue(ctx context.Context, item InboxItem) (bool, error)
+	// Pending returns unfinished items, oldest first.
+	Pending(ctx context.Context, limit int) ([]InboxItem, error)
+	MarkDone(ctx context.Context, seq int64) error
+	MarkFailed(ctx context.Context, seq int64, reason string) error
+
+	// Conversations. SaveConversation inserts when c.Version is 0,
+	// else updates only if the stored version equals c.Version; it
+	// returns the new version or ErrConflict.
+	GetConversation(ctx context.Context, id string) (Conversation, error)
+	SaveConversation(ctx context.Context, c Conversation) (int64, error)
+	SaveRef(ctx context.Context, ref ConversationRef) error
+
+	// Timers.
+	AddTimer(ctx context.Context, t Timer) (int64, error)
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	DeleteTimer(ctx context.Context, id int64) error
+	DeleteTimers(ctx context.Context, conversationID string) error
+
+	// Sessions, step events, transcripts.
+	StartSession(ctx context.Context, s Session) error
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	EndSession(ctx context.Context, id, outcome string, at time.Time) error
+	SetSatisfaction(ctx context.Context, id string, score int) error
+	// AbandonIdle ends running sessions idle since before cutoff that have
+	// no open escalation, with outcome abandoned; returns how many.
+	AbandonIdle(ctx context.Context, cutoff, now time.Time) (int, error)
+	RecordStepEvent(ctx context.Context, e StepEvent) error
+	AppendTranscript(ctx context.Context, l TranscriptLine) error
+	Transcript(ctx context.Context, conversationID string, since time.Time) ([]TranscriptLine, error)
+
+	// Escalations.
+	CreateEscalation(ctx context.Context, e Escalation) (int64, error)
+	GetEscalation(ctx context.Context, id int64) (Escalation, error)
+	// OpenEscalationFor returns the not-resolved escalation of a
+	// conversation, or ErrNotFound.
+	OpenEscalationFor(ctx context.Context, conversationID string) (Escalation, error)
+	// LastEscalationOf returns the newest escalation of a student since t.
+	LastEscalationOf(ctx context.Context, objectID string, since time.Time) (Escalation, error)
+	ListEscalations(ctx context.Context, f EscalationFilter) ([]Escalation, error)
+	// UpdateEscalation writes e if the stored version equals e.Version.
+	UpdateEscalation(ctx context.Context, e Escalation) (int64, error)
+	AppendAudit(ctx context.Context, a AuditEntry) error
+	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
+	Stats(ctx context.Context, since time.Time) (Stats, error)
+
+	// Retention: deletes transcripts older than transcriptBefore and
+	// resolved escalations older than escalationBefore.
+	Purge(ctx context.Context, transcriptBefore, escalationBefore time.Time) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
