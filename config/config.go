@@ -19,20 +19,20 @@ import (
 
 // Config is the whole configuration of one mfabot process.
 type Config struct {
-	Mode         string             `mapstructure:"mode"`
-	HTTP         HTTP               `mapstructure:"http"`
-	Log          Log                `mapstructure:"log"`
-	Bot          Bot                `mapstructure:"bot"`
-	Azure        Azure              `mapstructure:"azure"`
-	Graph        Graph              `mapstructure:"graph"`
-	Directory    string             `mapstructure:"directory"`
-	Store        Store              `mapstructure:"store"`
-	LLM          LLM                `mapstructure:"llm"`
-	Staff        Staff              `mapstructure:"staff"`
-	Conversation Conversation       `mapstructure:"conversation"`
-	Retention    Retention          `mapstructure:"retention"`
-	Institution  Institution        `mapstructure:"institution"`
-	Manifest     Manifest           `mapstructure:"manifest"`
+	Mode         string       `mapstructure:"mode"`
+	HTTP         HTTP         `mapstructure:"http"`
+	Log          Log          `mapstructure:"log"`
+	Bot          Bot          `mapstructure:"bot"`
+	Azure        Azure        `mapstructure:"azure"`
+	Graph        Graph        `mapstructure:"graph"`
+	Directory    string       `mapstructure:"directory"`
+	Store        Store        `mapstructure:"store"`
+	LLM          LLM          `mapstructure:"llm"`
+	Staff        Staff        `mapstructure:"staff"`
+	Conversation Conversation `mapstructure:"conversation"`
+	Retention    Retention    `mapstructure:"retention"`
+	Institution  Institution  `mapstructure:"institution"`
+	Manifest     Manifest     `mapstructure:"manifest"`
 }
 
 type HTTP struct {
@@ -107,7 +107,7 @@ type Retention struct {
 type Desk struct {
 	Name     string   `mapstructure:"name" yaml:"name"`
 	Location string   `mapstructure:"location" yaml:"location"`
-	Days     []string `mapstructure:"days" yaml:"days"` // mon..sun
+	Days     []string `mapstructure:"days" yaml:"days"`   // mon..sun
 	Open     string   `mapstructure:"open" yaml:"open"`   // "08:00"
 	Close    string   `mapstructure:"close" yaml:"close"` // "16:00"
 }
