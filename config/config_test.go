@@ -171,3 +171,14 @@ func TestPrintMasksSecrets(t *testing.T) {
 		t.Error("placeholders in production give no warning")
 	}
 }
+
+func TestExampleFileLoads(t *testing.T) {
+	clearEnv(t)
+	c, err := Load("../mfabot.example.yaml")
+	if err != nil {
+		t.Fatalf("the example configuration does not load: %v", err)
+	}
+	if len(c.Institution.Desks) != 2 || c.Institution.Desks[1].Location != "Serviceplein, 6e etage" {
+		t.Errorf("desks from example: %+v", c.Institution.Desks)
+	}
+}
