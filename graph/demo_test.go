@@ -1,0 +1,219 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func kinds(ms []Method) string {
+	var ks []string
+	for _, m := range ms {
+		ks = append(ks, string(m.Kind))
+	}
+	return strings.Join(ks, ",")
+}
+
+func TestDemoStudents(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	tests := []struct {
+		name, display, upn, kinds string
+	}{
+		{"sam", "Sam de Vries", "sam@student.example.nl", "password,authenticator,phone"},
+		{"lars", "Lars Jansen", "lars@student.example.nl", "password,authenticator"},
+		{"noor", "Noor El Amrani", "noor@student.example.nl", "password,phone"},
+		{"eva", "Eva Bakker", "eva@student.example.nl", "password"},
+		{"kim", "Kim Nguyen", "kim@student.example.nl", "password,authenticator,authenticator,phone"},
+	}
+	if got := strings.Join(DemoStudents(), ","); got != "sam,lars,noor,eva,kim" {
+		t.Fatalf("DemoStudents() = %s", got)
+	}
+	ids := map[string]bool{}
+	for _, tt := range tests {
+		id := DemoUserID(tt.name)
+		if !guidRE.MatchString(id) {
+			t.Errorf("DemoUserID(%s) = %q, not GUID-shaped", tt.name, id)
+		}
+		if DemoUserID(tt.name) != id || DemoUserID(strings.ToUpper(tt.name)) != id {
+			t.Errorf("DemoUserID(%s) not stable", tt.name)
+		}
+		u, err := d.User(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.ID != id || u.DisplayName != tt.display || u.UserPrincipalName != tt.upn || u.PreferredLanguage == "" {
+			t.Errorf("%s: user = %+v", tt.name, u)
+		}
+		ms, err := d.Methods(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kinds(ms); got != tt.kinds {
+			t.Errorf("%s: kinds = %s, want %s", tt.name, got, tt.kinds)
+		}
+		for _, m := range ms {
+			if !guidRE.MatchString(m.ID) || ids[m.ID] {
+				t.Errorf("%s: method id %q not a unique GUID", tt.name, m.ID)
+			}
+			ids[m.ID] = true
+			if m.Kind == KindPhone && !strings.HasPrefix(m.PhoneMasked, "+31 6 ** ** ** ") {
+				t.Errorf("%s: phone not masked: %q", tt.name, m.PhoneMasked)
+			}
+		}
+	}
+	sam, _ := d.Methods(ctx, DemoUserID("sam"))
+	if a := Authenticators(sam); len(a) != 1 || a[0].DisplayName != "iPhone 12" {
+		t.Errorf("sam's Authenticator = %+v, want the old iPhone 12", a)
+	}
+	if !IsSimulation(d) || !d.IsSimulation() {
+		t.Error("demo directory does not say it is a simulation")
+	}
+}
+
+func TestDemoHappyPathVerification(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	id := DemoUserID("sam")
+	start, _ := d.Methods(ctx, id)
+	snapshot := IDs(start)
+	old := Authenticators(start)[0]
+
+	d.SimulateStepDone(id, "step9") // nothing changes before step 10
+	if ms, _ := d.Methods(ctx, id); len(AddedSince(snapshot, ms, KindAuthenticator)) != 0 || len(ms) != len(start) {
+		t.Fatalf("step 9 changed the account: %+v", ms)
+	}
+
+	d.SimulateStepDone(id, "step10")
+	d.SimulateStepDone(id, "step10") // a repeated confirmation adds no second device
+	after10, _ := d.Methods(ctx, id)
+	added := AddedSince(snapshot, after10, KindAuthenticator)
+	if len(added) != 1 || added[0].DisplayName != "Nieuwe telefoon" || !guidRE.MatchString(added[0].ID) {
+		t.Fatalf("after step 10 added = %+v", added)
+	}
+	if !HasID(after10, old.ID) {
+		t.Fatal("step 10 removed the old phone")
+	}
+
+	d.SimulateStepDone(id, "step11")
+	after11, _ := d.Methods(ctx, id)
+	if HasID(after11, old.ID) {
+		t.Error("step 11 did not remove the old Authenticator")
+	}
+	if !HasID(after11, added[0].ID) {
+		t.Error("step 11 removed the new Authenticator")
+	}
+	if !HasKind(after11, KindPhone) || !HasKind(after11, KindPassword) {
+		t.Errorf("step 11 removed more than the old Authenticator: %s", kinds(after11))
+	}
+	d.SimulateStepDone(id, "step12") // nothing left to remove
+	if after12, _ := d.Methods(ctx, id); kinds(after12) != kinds(after11) {
+		t.Errorf("step 12 changed %s to %s", kinds(after11), kinds(after12))
+	}
+
+	d.Reset(id)
+	if ms, _ := d.Methods(ctx, id); strings.Join(IDs(ms), ",") != strings.Join(snapshot, ",") {
+		t.Errorf("Reset: %v, want %v", IDs(ms), snapshot)
+	}
+}
+
+func TestDemoKimRemovesOneDevice(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	id := DemoUserID("kim")
+	start, _ := d.Methods(ctx, id)
+	auths := Authenticators(start)
+	d.SimulateRemove(id, auths[1].ID)
+	d.SimulateRemove(id, Phones(start)[0].ID) // never removes a phone
+	ms, _ := d.Methods(ctx, id)
+	if HasID(ms, auths[1].ID) || !HasID(ms, auths[0].ID) || !HasKind(ms, KindPhone) {
+		t.Errorf("after SimulateRemove: %s", kinds(ms))
+	}
+}
+
+func TestDemoUnknownIDsGetOwnCopyOfDefault(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	a, b := "user-id-0", "00000000-0000-0000-0000-000000000001"
+	ua, _ := d.User(ctx, a)
+	if ua.ID != a || ua.DisplayName != "Sam de Vries" {
+		t.Errorf("unknown id user = %+v", ua)
+	}
+	d.SimulateStepDone(a, "step10")
+	ma, _ := d.Methods(ctx, a)
+	mb, _ := d.Methods(ctx, b)
+	msam, _ := d.Methods(ctx, DemoUserID("sam"))
+	if len(Authenticators(ma)) != 2 || len(Authenticators(mb)) != 1 || len(Authenticators(msam)) != 1 {
+		t.Errorf("state shared between ids: a=%s b=%s sam=%s", kinds(ma), kinds(mb), kinds(msam))
+	}
+	if HasID(mb, Authenticators(ma)[0].ID) {
+		t.Error("two unknown ids share method ids")
+	}
+	// Returned slices are copies.
+	ma[0].DisplayName = "changed"
+	if again, _ := d.Methods(ctx, a); again[0].DisplayName == "changed" {
+		t.Error("Methods returned the internal slice")
+	}
+}
+
+func TestDemoUnknownIDsCapped(t *testing.T) {
+	d := NewDemo()
+	for i := range demoMaxUnknown + 50 {
+		d.SimulateStepDone(guid(string(rune(i))+"x"), "step1")
+	}
+	d.mu.Lock()
+	n := len(d.accounts)
+	d.mu.Unlock()
+	if n != demoMaxUnknown+len(demoStudents) {
+		t.Errorf("accounts = %d, want cap %d", n, demoMaxUnknown+len(demoStudents))
+	}
+}
+
+func TestDemoCancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewDemo().Methods(ctx, DemoUserID("sam")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestDemoConcurrent(t *testing.T) {
+	d := NewDemo()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := DemoUserID(DemoStudents()[i%5])
+			for range 50 {
+				d.SimulateStepDone(id, "step10")
+				_, _ = d.Methods(ctx, id)
+				_, _ = d.User(ctx, "unknown-"+id)
+				d.SimulateStepDone(id, "step11")
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestMethodHelpers(t *testing.T) {
+	ms := []Method{{ID: "a", Kind: KindAuthenticator}, {ID: "p", Kind: KindPhone}, {ID: "b", Kind: KindAuthenticator}}
+	if !HasKind(ms, KindPhone) || HasKind(ms, KindFIDO2) {
+		t.Error("HasKind")
+	}
+	if got := IDs(Authenticators(ms)); strings.Join(got, ",") != "a,b" {
+		t.Errorf("Authenticators = %v", got)
+	}
+	if got := AddedSince([]string{"a", "p"}, ms, KindAuthenticator); len(got) != 1 || got[0].ID != "b" {
+		t.Errorf("AddedSince = %+v", got)
+	}
+	if len(Phones(ms)) != 1 || !HasID(ms, "p") || HasID(ms, "x") {
+		t.Error("Phones/HasID")
+	}
+}
