@@ -1,0 +1,234 @@
+package handoff
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Contact returns the service desk's contact details at now, with the
+// desk hours in Dutch (the default language). See ContactFor.
+func (s *Service) Contact(now time.Time) Contact {
+	return s.ContactFor(now, "nl")
+}
+
+// ContactFor returns the contact details at now with the hours written
+// in lang (nl | en).
+func (s *Service) ContactFor(now time.Time, lang string) Contact {
+	lang = normLang(lang)
+	c := Contact{
+		Name:              s.inst.Name,
+		Phone:             s.inst.Phone,
+		PhoneURI:          phoneURI(s.inst.Phone),
+		IdentityCheck:     identityCheck(s.inst.IdentityCheck, lang),
+		PasswordChangeURL: s.inst.PasswordChangeURL,
+	}
+	if s.phone != nil {
+		c.PhoneHours = hoursText(*s.phone, lang)
+		open, _, _ := s.sched.status(*s.phone, now)
+		c.PhoneOpenNow = &open
+	}
+	for i, w := range s.desks {
+		d := s.inst.Desks[i]
+		open, closes, next := s.sched.status(w, now)
+		c.Desks = append(c.Desks, DeskStatus{
+			Name:     d.Name,
+			Location: d.Location,
+			Hours:    hoursText(w, lang),
+			OpenNow:  open,
+			ClosesAt: closes,
+			NextOpen: next,
+		})
+		c.AnyDeskOpen = c.AnyDeskOpen || open
+	}
+	return c
+}
+
+// ContactCard renders the contact details as an Adaptive Card for the
+// student: a tap-to-call button, each desk open now or when it opens
+// next, the phone hours when configured, what to bring for the identity
+// check (lostPhone), and the immediate steps for a suspected attack
+// (security), which hold at any hour.
+func (s *Service) ContactCard(now time.Time, lang string, lostPhone, security bool) json.RawMessage {
+	lang = normLang(lang)
+	c := s.ContactFor(now, lang)
+	nl := lang == "nl"
+	pick := func(dutch, english string) string {
+		if nl {
+			return dutch
+		}
+		return english
+	}
+
+	var body, actions []any
+	body = append(body, textBlock(c.Name, bold, medium))
+
+	if security {
+		steps := []any{
+			textBlock(pick("Doe dit nu meteen", "Do this right away"), bold, attention),
+			textBlock(pick("1. Keur het verzoek niet goed: tik op Weigeren.",
+				"1. Do not approve the request: tap Deny.")),
+		}
+		if c.PasswordChangeURL != "" {
+			steps = append(steps, textBlock(pick(
+				"2. Wijzig nu meteen je wachtwoord, ook 's avonds of in het weekend.",
+				"2. Change your password now, even in the evening or at the weekend.")))
+		} else {
+			steps = append(steps, textBlock(pick(
+				"2. Wijzig nu meteen je wachtwoord, ook 's avonds of in het weekend, via de pagina waar je normaal je wachtwoord wijzigt.",
+				"2. Change your password now, even in the evening or at the weekend, on the page where you normally change it.")))
+		}
+		steps = append(steps, textBlock(pick(
+			"3. Je melding staat al met voorrang bij de servicedesk.",
+			"3. Your report is already with the service desk, marked urgent.")))
+		body = append(body, container("attention", steps...))
+		if c.PasswordChangeURL != "" {
+			actions = append(actions, openURL(pick("Wachtwoord nu wijzigen", "Change password now"), c.PasswordChangeURL))
+		}
+	}
+
+	// What the student can do now.
+	phoneOpen := c.PhoneOpenNow != nil && *c.PhoneOpenNow
+	switch {
+	case c.AnyDeskOpen:
+		body = append(body, textBlock(pick("De servicedesk is open: bel of loop nu binnen.",
+			"The service desk is open: call or walk in now."), bold, good, spaced))
+	case phoneOpen:
+		body = append(body, textBlock(pick("De servicedesk is nu telefonisch bereikbaar: bel nu.",
+			"The service desk can be reached by phone: call now."), bold, good, spaced))
+	default:
+		line := ""
+		if d, ok := firstOpening(c.Desks); ok {
+			when := whenText(now, d.NextOpen, s.sched.loc, lang)
+			line = pick("De balie in "+d.Name+" gaat "+when+" open.",
+				"The "+d.Name+" desk opens "+when+".")
+		}
+		if !security {
+			line = strings.TrimSpace(line + " " + pick("Je melding staat al bij de servicedesk.",
+				"Your request is already with the service desk."))
+		}
+		if line != "" {
+			body = append(body, textBlock(line, bold, spaced))
+		}
+	}
+
+	if lostPhone {
+		body = append(body,
+			textBlock(pick("Telefoon kwijt of kapot? De servicedesk controleert eerst wie je bent.",
+				"Lost or broken phone? The service desk first checks who you are."), bold, spaced),
+			textBlock(c.IdentityCheck))
+	}
+
+	// Phone and desks.
+	if c.Phone != "" {
+		line := pick("Telefoon: ", "Phone: ") + c.Phone
+		if c.PhoneOpenNow != nil {
+			if *c.PhoneOpenNow {
+				line += " (" + c.PhoneHours + pick(", nu bereikbaar)", ", open now)")
+			} else {
+				_, _, next := s.sched.status(*s.phone, now)
+				if next.IsZero() {
+					line += " (" + c.PhoneHours + ")"
+				} else {
+					line += " (" + c.PhoneHours + pick(", weer bereikbaar ", ", lines open ") + whenText(now, next, s.sched.loc, lang) + ")"
+				}
+			}
+		}
+		body = append(body, textBlock(line, spaced))
+	}
+	if len(c.Desks) > 0 {
+		var facts [][2]string
+		for _, d := range c.Desks {
+			title := d.Name
+			if d.Location != "" {
+				title += ", " + d.Location
+			}
+			var state string
+			switch {
+			case d.OpenNow:
+				state = pick("nu open tot ", "open now until ") + clock(d.ClosesAt.In(s.sched.loc))
+			case d.NextOpen.IsZero():
+				state = pick("gesloten", "closed")
+			default:
+				state = pick("gaat "+whenText(now, d.NextOpen, s.sched.loc, lang)+" open",
+					"opens "+whenText(now, d.NextOpen, s.sched.loc, lang))
+			}
+			facts = append(facts, [2]string{title, d.Hours + " · " + state})
+		}
+		body = append(body, textBlock(pick("Balies", "Walk-in desks"), bold, spaced), factSet(facts))
+	}
+
+	if c.PhoneURI != "" {
+		actions = append(actions, openURL(pick("Bel ", "Call ")+c.Phone, c.PhoneURI))
+	}
+	return adaptiveCard(body, actions)
+}
+
+// firstOpening is the closed desk that opens first (ties: the first
+// configured).
+func firstOpening(desks []DeskStatus) (DeskStatus, bool) {
+	var best DeskStatus
+	found := false
+	for _, d := range desks {
+		if d.NextOpen.IsZero() {
+			continue
+		}
+		if !found || d.NextOpen.Before(best.NextOpen) {
+			best, found = d, true
+		}
+	}
+	return best, found
+}
+
+func normLang(lang string) string {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(lang)), "en") {
+		return "en"
+	}
+	return "nl"
+}
+
+// identityCheck picks the language's half of "Dutch / English".
+func identityCheck(s, lang string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if lang == "en" {
+			return "Bring a valid passport, ID card or driving licence."
+		}
+		return "Neem een geldig paspoort, ID-kaart of rijbewijs mee."
+	}
+	if nlText, enText, ok := strings.Cut(s, " / "); ok {
+		if lang == "en" {
+			return strings.TrimSpace(enText)
+		}
+		return strings.TrimSpace(nlText)
+	}
+	return s
+}
+
+// phoneURI turns "088 - 469 9070" into "tel:+31884699070". A national
+// number (leading 0) is taken as Dutch; "00" and "+" are international.
+func phoneURI(phone string) string {
+	var digits strings.Builder
+	plus := false
+	for i, r := range strings.TrimSpace(phone) {
+		switch {
+		case r == '+' && i == 0:
+			plus = true
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		}
+	}
+	d := digits.String()
+	switch {
+	case d == "":
+		return ""
+	case plus:
+		return "tel:+" + d
+	case strings.HasPrefix(d, "00"):
+		return "tel:+" + d[2:]
+	case strings.HasPrefix(d, "0"):
+		return "tel:+31" + d[1:]
+	default:
+		return "tel:" + d
+	}
+}
