@@ -1,0 +1,359 @@
+package intent
+
+import "strings"
+
+// SourceKeywords and SourceLLM are the values of Reading.Source.
+const (
+	SourceKeywords = "keywords"
+	SourceLLM      = "llm"
+)
+
+// whole maps a complete short message (normalized) to its intent: the
+// typed equivalents of every button and command.
+var whole = map[string]Intent{}
+
+func init() {
+	add := func(in Intent, ss ...string) {
+		for _, s := range ss {
+			whole[strings.Join(normalize(s), " ")] = in
+		}
+	}
+	add(IntentDone, "gelukt", "is gelukt", "het is gelukt", "gelukt hoor", "ja gelukt", "gelukt!", "klaar", "ben klaar",
+		"ik ben klaar", "gedaan", "heb ik gedaan", "dat heb ik gedaan", "done", "im done", "all done", "finished",
+		"ok", "oke", "okay", "okey", "oké", "ok gedaan", "ja", "jep", "jup", "yes", "yep", "yup", "top", "prima",
+		"volgende", "next", "doorgaan", "verder", "ga verder", "continue", "het werkt", "werkt", "it works",
+		"works", "success", "got it", "klopt", "ja hoor", "yes done", "did it", "i did it", "check", "gelukt dank je",
+		"thanks it worked", "it worked", "that worked", "dat werkte", "volgende stap", "next step", "👍")
+	add(IntentFailed, "lukt niet", "het lukt niet", "lukt me niet", "niet gelukt", "werkt niet", "het werkt niet",
+		"gaat niet", "mislukt", "nee", "neen", "nope", "no", "fail", "failed", "it doesnt work", "doesnt work",
+		"it does not work", "not working", "didnt work", "it didnt work", "error", "fout", "foutmelding",
+		"lukt nog steeds niet", "still not working", "nope didnt work", "nee lukt niet", "no it doesnt work", "👎")
+	add(IntentExplain, "uitleg", "meer uitleg", "leg uit", "leg het uit", "uitleggen", "explain", "explanation",
+		"more info", "meer info", "info", "hoe dan", "how", "hoe", "waarom", "why", "wat", "what", "huh", "?", "??",
+		"wat bedoel je", "what do you mean", "i dont understand", "snap het niet", "ik snap het niet",
+		"ik begrijp het niet", "explain please", "uitleg graag", "hoe doe ik dat", "how do i do that", "wat nu")
+	add(IntentHelp, "help", "hulp", "help me", "helpen", "menu", "opties", "options", "wat kun je", "wat kan je",
+		"what can you do", "hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
+		"good morning", "help please", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
+	add(IntentStop, "stop", "stoppen", "stop maar", "ik stop", "cancel", "annuleren", "annuleer", "quit", "exit",
+		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please")
+	add(IntentRestart, "opnieuw", "opnieuw beginnen", "begin opnieuw", "start over", "restart", "reset",
+		"opnieuw starten", "vanaf het begin", "from the start", "start again", "overnieuw", "over nieuw",
+		"begin again", "from the beginning", "helemaal opnieuw", "alles opnieuw", "start opnieuw")
+	add(IntentRetry, "nog eens", "nog een keer", "nogmaals", "check again", "opnieuw controleren",
+		"controleer opnieuw", "opnieuw checken", "try again", "retry", "again", "probeer opnieuw",
+		"probeer nog eens", "kijk nog eens", "refresh", "vernieuwen", "controleer", "check nog eens",
+		"nog eens checken", "nog eens kijken", "check it again")
+	add(IntentBack, "terug", "ga terug", "vorige", "vorige stap", "back", "go back", "previous", "previous step",
+		"stap terug", "een stap terug", "terug naar vorige stap", "step back", "one step back", "go back please")
+	add(IntentHuman, "medewerker", "een medewerker", "talk to a person", "person", "human", "mens", "persoon",
+		"servicedesk", "service desk", "helpdesk", "help desk", "agent", "operator", "talk to someone",
+		"iemand spreken", "echt persoon", "een echt persoon", "echte persoon", "contact", "bellen",
+		"talk to a human", "real person", "medewerker graag", "medewerker aub", "mag ik een medewerker")
+	add(IntentLangEN, "english", "english please", "in english", "engels", "in het engels", "engels graag",
+		"engels aub", "english pls", "en", "eng", "english plz", "in english please", "can we speak english")
+	add(IntentLangNL, "nederlands", "dutch", "in het nederlands", "nederlands graag", "nederlands aub",
+		"in dutch", "nl", "dutch please", "in dutch please", "kan het in het nederlands")
+}
+
+// Cues for the situations and the commands inside longer messages.
+var (
+	cPhone = cues("telefoon*", "*telefoon", "tel", "mobiel*", "gsm", "toestel", "phone*", "*phone", "iphone*",
+		"android", "samsung", "galaxy", "pixel", "huawei", "xiaomi", "oneplus", "cellphone", "mobile",
+		"06", "simkaart", "smartphone")
+	cNew = cues("nieuw*", "new", "andere", "ander", "another", "other", "different", "gekocht", "bought",
+		"vervangen", "replaced", "replace*", "upgrade*", "geupgraded", "switched", "overgestapt", "got ~ new",
+		"cadeau", "gekregen")
+	cMove = cues("overzet*", "overgezet", "zetten ~ over", "zet ~ over", "transfer*", "move", "moving",
+		"migrat*", "verplaats*", "verhuiz*", "overstap*", "meenemen", "over ~ naar", "switch*", "set up ~ on",
+		"instellen ~ op", "op ~ nieuwe", "on ~ new")
+	cOld   = cues("oude", "oud", "old", "vorige", "previous")
+	cApp   = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
+	cSame  = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
+	cNum   = cues("nummer", "telefoonnummer", "*nummer", "number", "numbers", "06", "sim*", "nr")
+	cLostW = cues("kwijt", "verloren", "verloor", "gestolen", "stolen", "lost", "broken", "broke", "kapot",
+		"stuk", "gevallen", "dropped", "cracked", "gebarsten", "defect", "dead", "waterschade", "water",
+		"smashed", "beroofd", "gejat", "gepikt", "verkocht", "sold", "ingeleverd", "traded", "weggegeven",
+		"doet ~ niks ~ meer", "gaat ~ niet ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "scherm ~ zwart",
+		"screen ~ black", "niet ~ meer ~ aan", "no longer have", "dont have ~ old", "heb ~ niet meer",
+		"niet meer in bezit", "geen toegang ~ oude", "no access ~ old", "kapot gegaan", "stuk gegaan", "beschadigd",
+		"damaged", "misplaced", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
+	cPrompt = cues("*melding*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
+		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
+		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
+		"attempts")
+	cUnrequested = cues("niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "niet ~ ingelogd",
+		"niet ~ aan ~ het ~ inloggen", "niet ~ aanmelden", "niet ~ aangemeld", "niet van mij", "niet ~ gedaan",
+		"niet ~ gestart", "niet ~ aan ~ het ~ aanmelden", "zomaar", "random*", "vreemd*", "onbekend*",
+		"verdacht*", "raar", "rare", "uit ~ het ~ niets", "out ~ of ~ nowhere", "nacht*", "night", "nachts",
+		"didnt ~ request", "didnt ~ ask", "didnt ~ start", "didnt ~ initiate", "didnt ~ trigger",
+		"didnt ~ sign", "didnt ~ log", "did ~ not ~ request", "did ~ not ~ start", "not ~ me", "wasnt me",
+		"werent me", "not mine", "not ~ trying", "wasnt ~ trying", "wasnt ~ logging", "wasnt ~ signing",
+		"unexpected*", "unsolicited", "unknown", "strange", "weird", "suspicious", "someone", "somebody",
+		"iemand", "hack*", "gehackt", "keep ~ getting", "keeps", "constant*", "continu", "telkens",
+		"spam*", "bombard*", "tientallen", "dozens", "zonder dat ik", "without me", "when ~ not",
+		"terwijl ik niet", "heb ik niet", "ik heb niet", "i havent", "not ~ requested", "not ~ asked",
+		"nooit ~ aangevraagd", "never ~ requested", "niet ~ om ~ gevraagd", "steeds ~ meldingen", "steeds ~ verzoeken",
+		"blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "keeps ~ asking", "lots of", "heel veel", "loads of",
+		"meerdere", "multiple")
+	cNoPrompt = cues("geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
+		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
+		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
+		"zie ~ geen", "no ~ longer ~ get", "stopped ~ getting", "arent ~ coming", "not ~ coming",
+		"niet ~ meer ~ krijg", "krijg ~ niet", "krijg ~ nooit")
+	cStrongSusp = cues("gehackt", "hacked", "hacker*", "hack", "phishing", "iemand ~ probeert ~ in",
+		"iemand ~ in ~ mijn ~ account", "someone ~ trying ~ to", "someone ~ is ~ trying", "someone ~ my ~ account",
+		"somebody ~ trying", "iemand anders ~ inloggen", "iemand anders ~ account", "someone else",
+		"account ~ overgenomen", "compromised", "gecompromitteerd", "mfa fatigue", "inbraak", "fraude", "fraud",
+		"oplichter*", "scam*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
+		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
+		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen")
+	cSigninVerb = cues("inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
+		"logging in", "log into", "sign in", "signin", "signing in", "sign into", "signed in", "log me in",
+		"logon", "log on", "aanmelding", "inloggegevens")
+	cTrouble = cues("werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks", "doet ~ niets", "stopped ~ working",
+		"doesnt ~ work", "not ~ working", "dont ~ work", "probleem", "problemen", "problem*", "issue*",
+		"error", "fout*", "kapot", "broken", "gaat ~ mis", "goes ~ wrong", "lukt ~ niet", "kan ~ niet",
+		"cant", "cannot", "niet ~ meer", "no ~ longer", "anymore", "weg", "verdwenen", "gone", "missing",
+		"leeg", "empty", "raar", "vreemd", "vast", "stuck", "crash*", "hangt", "loopt ~ vast", "geblokkeerd",
+		"blocked", "locked", "buitengesloten", "geen ~ toegang", "no ~ access", "geen ~ melding*",
+		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help")
+	cAccountGone = cues("account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
+		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
+		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
+		"reinstall*", "herinstall*", "backup", "back-up", "herstel*", "restore*", "geherinstalleerd",
+		"verwijderd ~ en ~ opnieuw", "deleted ~ the ~ app", "app ~ verwijderd")
+	cMatching = cues("number ~ matching", "nummer ~ matching", "welk ~ nummer", "which ~ number", "welk ~ getal",
+		"which ~ digits", "twee ~ cijfers", "two ~ digit*", "getal ~ invullen", "nummer ~ invullen",
+		"enter ~ a ~ number", "type ~ number", "getal", "cijfers")
+	cHuman = cues("medewerker", "echt* ~ persoon", "een ~ mens", "met ~ iemand ~ praten", "met ~ iemand ~ spreken",
+		"iemand ~ spreken", "iemand ~ bellen", "talk ~ to ~ a ~ person", "talk ~ to ~ someone", "talk ~ to ~ a ~ human",
+		"speak ~ to ~ someone", "speak ~ to ~ a ~ person", "speak ~ with", "real ~ person", "human", "servicedesk",
+		"service ~ desk", "helpdesk", "help ~ desk", "live ~ agent", "contact ~ opnemen", "get ~ in ~ touch",
+		"contact ~ with", "contact ~ met", "doorverbinden", "doorverbonden", "iemand ~ van ~ ict", "ict ~ bellen",
+		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact")
+	cRestart = cues("opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
+		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
+		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
+	cRetry = cues("nog ~ eens ~ controle*", "nog ~ eens ~ check*", "check ~ again", "controleer ~ opnieuw",
+		"opnieuw ~ control*", "opnieuw ~ check*", "kijk ~ nog ~ eens", "kijk ~ nog ~ een ~ keer", "try ~ again",
+		"probeer ~ opnieuw", "probeer ~ het ~ nog", "opnieuw ~ proberen", "retry", "check ~ it ~ again",
+		"look ~ again", "nog ~ een ~ keer ~ kijken", "nog ~ eens ~ kijken", "can ~ you ~ check", "kun ~ je ~ controleren",
+		"kun ~ je ~ checken", "nog ~ eens ~ proberen")
+	cBack = cues("ga ~ terug", "vorige ~ stap", "previous ~ step", "go ~ back", "stap ~ terug", "step ~ back",
+		"terug ~ naar ~ stap", "back ~ to ~ step", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
+		"een ~ stap ~ terug", "terugga*")
+	cStop = cues("wil ~ stoppen", "ik ~ stop", "stop ~ maar", "laat ~ maar", "never ~ mind", "nevermind", "cancel",
+		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
+		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met")
+	cDone = cues("gelukt", "werkt ~ weer", "werkt ~ nu", "works ~ again", "works ~ now", "working ~ now",
+		"working ~ again", "it ~ worked", "het ~ werkte", "it ~ works", "klaar", "done", "finished", "gedaan",
+		"opgelost", "solved", "fixed", "succeeded", "success*", "got ~ it ~ working", "all ~ set", "alles ~ werkt",
+		"is ~ toegevoegd", "was ~ added", "staat ~ erin", "staat ~ er ~ nu", "i ~ see ~ it ~ now", "ik ~ zie ~ hem",
+		"heb ~ ik ~ gedaan", "i ~ did ~ it", "did ~ that")
+	cNeg = cues("niet", "nie", "geen", "not", "no", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
+		"isnt", "never", "nooit", "nog niet", "nope", "nee", "havent", "hasnt", "wasnt", "arent")
+	cFailed = cues("lukt ~ niet", "niet ~ gelukt", "werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks",
+		"doet ~ niets", "doesnt ~ work", "didnt ~ work", "does ~ not ~ work", "not ~ working", "dont ~ work",
+		"kan ~ niet", "cant", "cannot", "can ~ not", "gaat ~ niet", "gaat ~ mis", "mislukt", "failed",
+		"fails", "error", "fout*", "stuck", "vast", "kom ~ niet ~ verder", "niet ~ verder", "nothing ~ happens",
+		"gebeurt ~ niks", "gebeurt ~ niets", "zie ~ geen", "zie ~ niet", "dont ~ see", "do ~ not ~ see",
+		"cant ~ find", "vind ~ niet", "vind ~ geen", "no ~ option", "geen ~ optie", "not ~ there", "staat ~ er ~ niet",
+		"niet ~ te ~ vinden", "is ~ er ~ niet", "isnt ~ there", "wont ~ let", "geeft ~ een ~ fout", "not ~ possible",
+		"niet ~ mogelijk", "lukt ~ me ~ niet", "krijg ~ het ~ niet", "cant ~ get", "wrong", "verkeerd", "nee")
+	cExplain = cues("uitleg", "leg ~ uit", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "wat ~ betekent",
+		"what ~ does ~ mean", "what ~ does", "waarom", "why", "hoe ~ moet", "how ~ do ~ i", "how ~ should",
+		"wat ~ is", "what ~ is", "snap ~ niet", "begrijp ~ niet", "dont ~ understand", "meer ~ info*",
+		"more ~ info*", "wat ~ moet ~ ik", "what ~ should ~ i", "where ~ do ~ i", "where ~ can ~ i",
+		"waar ~ vind", "waar ~ moet", "waar ~ staat", "welke", "which", "hoe ~ werkt", "how ~ does", "is ~ het ~ veilig",
+		"is ~ it ~ safe", "mag ~ ik", "can ~ i", "kan ~ ik", "moet ~ ik", "do ~ i ~ need", "hoe ~ lang", "how ~ long",
+		"wat ~ als", "what ~ if", "wat ~ gebeurt", "what ~ happens", "verschil", "difference", "nodig")
+	cHelp = cues("wat ~ kun ~ je", "wat ~ kan ~ je", "wat ~ kan ~ deze ~ bot", "what ~ can ~ you ~ do",
+		"what ~ can ~ this ~ bot", "hoe ~ werkt ~ deze ~ bot", "hoe ~ werkt ~ dit", "how ~ does ~ this ~ work",
+		"hulp ~ nodig", "need ~ help", "help ~ me", "kun ~ je ~ me ~ helpen", "can ~ you ~ help", "kan ~ je ~ me ~ helpen",
+		"wie ~ ben ~ jij", "who ~ are ~ you", "wat ~ doe ~ jij", "what ~ do ~ you ~ do", "waar ~ kun ~ je ~ mee ~ helpen",
+		"what ~ can ~ you ~ help", "help")
+	cLangEN  = cues("english", "engels", "engelse", "inglish", "englisch")
+	cLangNL  = cues("nederlands", "dutch", "nederlandse", "nederlans")
+	cLangReq = cues("please", "pls", "plz", "graag", "aub", "alsjeblieft", "alstublieft", "in", "speak", "spreek",
+		"praat", "talk", "switch", "continue", "verder", "can", "kan", "kun", "could", "want", "wil", "liever",
+		"prefer", "only", "alleen", "niet", "geen", "dont", "doesnt", "no", "not", "language", "taal")
+	cLangNeg      = cues("geen", "niet", "dont", "do ~ not", "no", "not", "cant", "kan ~ niet", "doesnt", "spreek ~ geen")
+	cQuestionWord = cues("waarom", "why", "hoe", "how", "wat", "what", "waar", "where", "wanneer", "when",
+		"welke", "which", "wie", "who", "kan", "kun", "can", "could", "moet", "should", "is", "mag", "does", "do", "?")
+)
+
+// Match reads text with the keyword and fuzzy matcher. lang is the
+// conversation's language ("nl" or "en"); the matcher knows both and
+// uses it only to break ties. The reading's Source is "keywords".
+func Match(text, lang string) Reading {
+	in, conf := match(normalize(text))
+	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
+}
+
+func match(toks []string) (Intent, float64) {
+	if len(toks) == 0 {
+		return IntentOther, 0
+	}
+	allDigits := true
+	for _, t := range toks {
+		if strings.Trim(t, "0123456789") != "" {
+			allDigits = false
+			break
+		}
+	}
+	if allDigits {
+		return IntentOther, 0.1
+	}
+	joined := strings.Join(toks, " ")
+	if in, ok := whole[joined]; ok {
+		return in, 1
+	}
+
+	// 1. Approval requests the student did not start: a possible attack.
+	// This wins over everything, so such a message never leads into the
+	// re-setup steps.
+	prompt, unreq, noPrompt := cPrompt.in(toks), cUnrequested.in(toks), cNoPrompt.in(toks)
+	if cStrongSusp.in(toks) && !(noPrompt && !unreqStrong(toks)) {
+		return IntentSuspiciousPrompt, 0.95
+	}
+	if prompt && unreq && !noPrompt {
+		return IntentSuspiciousPrompt, 0.9
+	}
+
+	// 2. An explicit language choice in a short message.
+	if len(toks) <= 8 {
+		en, nl := cLangEN.in(toks), cLangNL.in(toks)
+		neg := cLangNeg.in(toks)
+		if en != nl && (len(toks) <= 2 || cLangReq.in(toks)) {
+			switch {
+			case en && !neg, nl && neg:
+				return IntentLangEN, 0.9
+			default:
+				return IntentLangNL, 0.9
+			}
+		}
+	}
+
+	// 3. A short message that is a button label with a typo.
+	if in, ok := fuzzyWhole(joined); ok {
+		return in, 0.85
+	}
+
+	// 4. Explicit commands inside a sentence.
+	if cHuman.in(toks) {
+		return IntentHuman, 0.85
+	}
+	if cRestart.in(toks) {
+		return IntentRestart, 0.85
+	}
+	if cRetry.in(toks) {
+		return IntentRetry, 0.8
+	}
+	if cBack.in(toks) {
+		return IntentBack, 0.8
+	}
+	failed := cFailed.in(toks)
+	if cDone.in(toks) && !cNeg.in(toks) && !failed {
+		return IntentDone, 0.8
+	}
+	if cStop.in(toks) {
+		return IntentStop, 0.8
+	}
+
+	// 5. The situations.
+	phone := cPhone.in(toks)
+	newp := cNew.in(toks)
+	old := cOld.in(toks)
+	lostW := cLostW.in(toks)
+	same := cSame.in(toks) && cNum.in(toks)
+	app := cApp.in(toks)
+	move := cMove.in(toks)
+	switch {
+	case same && (phone || newp || lostW):
+		return IntentNewPhoneSameNumber, 0.9
+	case lostW && (phone || old):
+		return IntentLostPhone, 0.9
+	case newp && phone:
+		return IntentMovePhone, 0.85
+	case move && (phone || app):
+		return IntentMovePhone, 0.8
+	}
+	signin := cSigninVerb.in(toks)
+	switch {
+	case signin && (cTrouble.in(toks) || app):
+		return IntentSigninProblem, 0.85
+	case cAccountGone.in(toks) && app, app && cTrouble.in(toks) && !failedOnly(toks):
+		return IntentSigninProblem, 0.8
+	case prompt && noPrompt:
+		return IntentSigninProblem, 0.8
+	case cMatching.in(toks) && (app || prompt || signin):
+		return IntentSigninProblem, 0.7
+	case signin:
+		return IntentSigninProblem, 0.65
+	case lostW && len(toks) <= 4:
+		return IntentLostPhone, 0.6
+	case newp && (app || cNum.in(toks)) && !cQuestionWord.in(toks):
+		return IntentMovePhone, 0.6
+	}
+
+	// 6. Answers and questions about the current step.
+	if failed {
+		return IntentFailed, 0.8
+	}
+	if cHelp.in(toks) && !cExplainStrong.in(toks) {
+		return IntentHelp, 0.75
+	}
+	if cExplain.in(toks) {
+		return IntentExplain, 0.7
+	}
+	if cDone.in(toks) && !cNeg.in(toks) {
+		return IntentDone, 0.6
+	}
+	if cQuestionWord.in(toks) {
+		return IntentExplain, 0.5
+	}
+	return IntentOther, 0.2
+}
+
+var cExplainStrong = cues("waarom", "why", "uitleg", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean")
+
+// unreqStrong: an explicit "I did not ask for it" outweighs a sentence
+// that also mentions missing notifications.
+func unreqStrong(toks []string) bool {
+	return cues("niet ~ aangevraagd", "didnt ~ request", "not ~ me", "wasnt me", "niet ~ zelf", "iemand", "someone").in(toks)
+}
+
+// failedOnly: "the app download doesn't work" is a failed step, not a
+// sign-in problem: the trouble is doing something ("lukt niet"), not the
+// app misbehaving.
+func failedOnly(toks []string) bool {
+	return cues("lukt ~ niet", "lukt ~ me ~ niet", "kan ~ niet ~ vinden", "cant ~ find", "zie ~ geen", "dont ~ see").in(toks) &&
+		!cues("werkt ~ niet", "doesnt ~ work", "not ~ working", "geen ~ melding*", "no ~ notific*", "weg", "verdwenen",
+			"gone", "missing", "stopped").in(toks)
+}
+
+// fuzzyWhole matches a short message against the button labels and
+// commands allowing a typo or two ("gelukr", "medwerker").
+func fuzzyWhole(joined string) (Intent, bool) {
+	n := len([]rune(joined))
+	if n < 5 || n > 40 {
+		return "", false
+	}
+	best, bestD := Intent(""), 99
+	for k, in := range whole {
+		kn := len([]rune(k))
+		allowed := allowedTypos(kn)
+		if allowed == 0 {
+			continue
+		}
+		if d := kn - n; d > allowed || -d > allowed {
+			continue
+		}
+		d := osa(joined, k)
+		if d <= allowed && (d < bestD || d == bestD && in < best) {
+			best, bestD = in, d
+		}
+	}
+	return best, best != ""
+}

@@ -1,0 +1,62 @@
+package intent
+
+import (
+	"regexp"
+	"strings"
+
+	"mfabot/redact"
+)
+
+// Kinds of secret DetectSecret reports.
+const (
+	SecretCode     = "code"     // a six-digit verification code
+	SecretNumber   = "number"   // the two-digit number of step 9
+	SecretPassword = "password" // a password-like string
+	SecretTAP      = "tap"      // a Temporary Access Pass
+)
+
+var (
+	// digit groups joined by single spaces, dashes or dots ("123 456")
+	digitGroupRE = regexp.MustCompile(`\d+(?:[ \-.]\d+)*`)
+	tapWordRE    = regexp.MustCompile(`(?i)\b(tap|temporary access pass|tijdelijke toegangs ?pas|toegangspas|access pass)\b`)
+	stepRefRE    = regexp.MustCompile(`(?i)\b(stap|step|nummer|number|nr|versie|version|ios|android)\.?\s*$`)
+)
+
+// DetectSecret reports whether a student's message contains something
+// that must not be shared or stored: a six-digit code (also "123 456"),
+// the two-digit number while step 9 is shown (expectingNumber), a
+// password-like string, or a Temporary Access Pass.
+func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
+	for _, loc := range digitGroupRE.FindAllStringIndex(text, -1) {
+		run := text[loc[0]:loc[1]]
+		// part of a word or a longer token ("iphone15", "A1b2") is not a code
+		if loc[0] > 0 && isAlnumByte(text[loc[0]-1]) || loc[1] < len(text) && isAlnumByte(text[loc[1]]) {
+			continue
+		}
+		n := 0
+		for i := 0; i < len(run); i++ {
+			if run[i] >= '0' && run[i] <= '9' {
+				n++
+			}
+		}
+		switch {
+		case n == 6:
+			return SecretCode, true
+		case n == 2 && expectingNumber && !stepRefRE.MatchString(text[:loc[0]]) && !strings.ContainsAny(run, " -."):
+			return SecretNumber, true
+		}
+	}
+	for _, tok := range strings.Fields(text) {
+		if redact.LooksLikeSecret(tok) {
+			if tapWordRE.MatchString(text) {
+				return SecretTAP, true
+			}
+			return SecretPassword, true
+		}
+	}
+	return "", false
+}
+
+func isAlnumByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}

@@ -1,0 +1,218 @@
+package intent
+
+import (
+	"strings"
+	"unicode"
+)
+
+// normalize lower-cases text, folds accents, drops apostrophes
+// ("doesn't" -> "doesnt") and splits it into words of letters and digits.
+func normalize(text string) []string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(text) {
+		switch r {
+		case '\'', '’', '‘', '`', '´':
+			continue
+		case '👍', '✅', '👌', '✔':
+			b.WriteString(" ok ")
+			continue
+		case '👎', '❌':
+			b.WriteString(" niet ")
+			continue
+		case '?':
+			b.WriteString(" ? ")
+			continue
+		}
+		if f, ok := fold[r]; ok {
+			r = f
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte(' ')
+		}
+	}
+	return strings.Fields(b.String())
+}
+
+var fold = map[rune]rune{
+	'á': 'a', 'à': 'a', 'ä': 'a', 'â': 'a', 'ã': 'a', 'å': 'a',
+	'é': 'e', 'è': 'e', 'ë': 'e', 'ê': 'e',
+	'í': 'i', 'ì': 'i', 'ï': 'i', 'î': 'i',
+	'ó': 'o', 'ò': 'o', 'ö': 'o', 'ô': 'o', 'õ': 'o',
+	'ú': 'u', 'ù': 'u', 'ü': 'u', 'û': 'u',
+	'ç': 'c', 'ñ': 'n', 'ĳ': 'y',
+}
+
+// osa is the optimal string alignment distance (Levenshtein with
+// adjacent transpositions), on runes.
+func osa(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	la, lb := len(ra), len(rb)
+	if la == 0 {
+		return lb
+	}
+	if lb == 0 {
+		return la
+	}
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := 0; j <= lb; j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// allowedTypos is how many edits a word of n letters may carry and still
+// match: none for short words (stop/stap, done/gone), one up to seven
+// letters, two from eight.
+func allowedTypos(n int) int {
+	switch {
+	case n <= 4:
+		return 0
+	case n <= 7:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// wordLike reports whether token t is the word w, allowing typos.
+func wordLike(t, w string) bool {
+	if t == w {
+		return true
+	}
+	k := allowedTypos(len([]rune(w)))
+	if k == 0 {
+		return false
+	}
+	d := len([]rune(t)) - len([]rune(w))
+	if d > k || -d > k {
+		return false
+	}
+	return osa(t, w) <= k
+}
+
+// ptok is one word of a pattern: exact (with typos), prefix "x*",
+// suffix "*x", contains "*x*"; gap means up to maxGap words may come
+// before it.
+type ptok struct {
+	w                        string
+	prefix, suffix, contains bool
+	gap                      bool
+}
+
+const maxGap = 4
+
+type pattern []ptok
+
+// pat compiles "niet ~ aangevraagd" style patterns: words separated by
+// spaces, "~" allows a gap of a few words.
+func pat(s string) pattern {
+	var p pattern
+	gap := false
+	for _, f := range strings.Fields(s) {
+		if f == "~" {
+			gap = true
+			continue
+		}
+		t := ptok{gap: gap}
+		gap = false
+		switch {
+		case len(f) > 2 && strings.HasPrefix(f, "*") && strings.HasSuffix(f, "*"):
+			t.contains, t.w = true, f[1:len(f)-1]
+		case strings.HasSuffix(f, "*"):
+			t.prefix, t.w = true, f[:len(f)-1]
+		case strings.HasPrefix(f, "*"):
+			t.suffix, t.w = true, f[1:]
+		default:
+			t.w = f
+		}
+		p = append(p, t)
+	}
+	return p
+}
+
+func (t ptok) match(tok string) bool {
+	switch {
+	case t.contains:
+		return strings.Contains(tok, t.w)
+	case t.suffix:
+		return strings.HasSuffix(tok, t.w)
+	case t.prefix:
+		if strings.HasPrefix(tok, t.w) {
+			return true
+		}
+		n := len(t.w)
+		if n >= 6 && len(tok) >= n {
+			return osa(tok[:n], t.w) <= 1
+		}
+		return false
+	}
+	return wordLike(tok, t.w)
+}
+
+// at reports whether p matches toks starting at i.
+func (p pattern) at(toks []string, i, k int) bool {
+	if k == len(p) {
+		return true
+	}
+	gap := 0
+	if p[k].gap {
+		gap = maxGap
+	}
+	for j := i; j < len(toks) && j <= i+gap; j++ {
+		if p[k].match(toks[j]) && p.at(toks, j+1, k+1) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p pattern) in(toks []string) bool {
+	if len(p) == 0 {
+		return false
+	}
+	for i := range toks {
+		if p[0].match(toks[i]) && p.at(toks, i+1, 1) {
+			return true
+		}
+	}
+	return false
+}
+
+// cue is a set of patterns; it is present when any pattern matches.
+type cue []pattern
+
+func cues(ss ...string) cue {
+	c := make(cue, len(ss))
+	for i, s := range ss {
+		c[i] = pat(s)
+	}
+	return c
+}
+
+func (c cue) in(toks []string) bool {
+	for _, p := range c {
+		if p.in(toks) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+package intent
+
+import (
+	"context"
+	"strings"
+)
+
+// Classifier reads free text the keyword matcher could not place with
+// confidence. The llm package implements it; dialogs.Classifier has the
+// same method, so either can be passed.
+type Classifier interface {
+	Classify(ctx context.Context, text, lang string) (intent string, confidence float64, err error)
+}
+
+// Thresholds: a keyword reading at or above KeywordThreshold is taken as
+// it is; below it the classifier is asked, and its answer counts only at
+// or above LLMThreshold.
+const (
+	KeywordThreshold = 0.7
+	LLMThreshold     = 0.6
+)
+
+// Valid reports whether name is one of the closed set.
+func Valid(name string) bool {
+	for _, in := range AllIntents {
+		if string(in) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// situation reports whether in starts or changes a re-setup route.
+func situation(in Intent) bool {
+	switch in {
+	case IntentSigninProblem, IntentMovePhone, IntentNewPhoneSameNumber, IntentLostPhone:
+		return true
+	}
+	return false
+}
+
+// Understand reads text: keywords first; when their confidence is below
+// KeywordThreshold and c is not nil, the classifier is asked. Its answer
+// is used only when it is one of the closed set and confident enough;
+// otherwise (or on any error) the keyword reading stands. A keyword
+// reading of suspicious_prompt is never replaced.
+func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
+	kw := Match(text, lang)
+	if c == nil || kw.Confidence >= KeywordThreshold || strings.TrimSpace(text) == "" {
+		return kw
+	}
+	name, conf, err := c.Classify(ctx, text, lang)
+	if err != nil || !Valid(name) || conf < LLMThreshold || conf > 1 {
+		return kw
+	}
+	in := Intent(name)
+	if in == IntentOther {
+		return kw
+	}
+	// The LLM may not turn a message the keywords saw as possibly about
+	// unrequested approvals into a re-setup route.
+	if situation(in) && (cPrompt.in(normalize(text)) && cUnrequested.in(normalize(text))) {
+		return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: kw.Confidence, Source: SourceKeywords}
+	}
+	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceLLM}
+}
