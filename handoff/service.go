@@ -180,13 +180,12 @@ func (s *Service) Escalate(ctx context.Context, r Request) (Result, error) {
 	}
 
 	id, err := s.st.CreateEscalation(ctx, e)
-	if errors.Is(err, store.ErrConflict) {
-		// Another instance created it between our look-up and insert.
+	if err != nil {
+		// The store refuses a second not-resolved escalation of a
+		// conversation (another instance got there first): answer with it.
 		if ex, err2 := s.st.OpenEscalationFor(ctx, r.ConversationID); err2 == nil {
 			return s.existing(ctx, ex, r, security)
 		}
-	}
-	if err != nil {
 		return Result{}, fmt.Errorf("handoff: escalate: store: %w", err)
 	}
 	if stored, err := s.st.GetEscalation(ctx, id); err == nil {
