@@ -14,7 +14,15 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict: an optimistic update lost the race (the version moved).
 	ErrConflict = errors.New("store: version conflict")
+	// ErrDuplicate: CreateEscalation found a not-resolved escalation for
+	// the same conversation (it returns that escalation's id with this
+	// error), or UpdateEscalation would reopen a second one.
+	ErrDuplicate = errors.New("store: already exists")
 )
+
+// MaxInboxAttempts is how often an inbox item is handed out by Pending
+// before MarkFailed gives up on it.
+const MaxInboxAttempts = 3
 
 // ConversationRef is what the bot needs to message a conversation
 // proactively. ServiceURL only ever comes from a validated activity.
@@ -63,6 +71,7 @@ type Timer struct {
 // StepEvent records a step being shown, done, failed or explained.
 type StepEvent struct {
 	ConversationID string
+	SessionID      string // optional: "" = the conversation's newest session started at or before At
 	UserID         string // aadObjectId
 	Situation      string
 	Step           string
@@ -175,7 +184,7 @@ type Stats struct {
 	MedianFirstResponse time.Duration
 	MedianResolution    time.Duration
 	SatisfactionCounts  map[int]int // 1..5
-	OpenEscalations     int
+	OpenEscalations     int         // not resolved (open or claimed), regardless of since
 }
 
 // Store is everything mfabot persists. Implementations are safe for
@@ -186,14 +195,23 @@ type Store interface {
 	Enqueue(ctx context.Context, item InboxItem) (bool, error)
 	// Pending returns unfinished items, oldest first.
 	Pending(ctx context.Context, limit int) ([]InboxItem, error)
+	// MarkDone finishes an item and drops its body; its activity id is
+	// remembered (Enqueue keeps returning false) until Purge.
 	MarkDone(ctx context.Context, seq int64) error
+	// MarkFailed counts a failed attempt: the item stays pending until it
+	// has failed MaxInboxAttempts times, then it is given up.
 	MarkFailed(ctx context.Context, seq int64, reason string) error
 
 	// Conversations. SaveConversation inserts when c.Version is 0,
 	// else updates only if the stored version equals c.Version; it
 	// returns the new version or ErrConflict.
 	GetConversation(ctx context.Context, id string) (Conversation, error)
+	// SaveConversation keeps a stored reference that is not empty (SaveRef
+	// owns it) and writes c.Ref only where none is stored yet.
 	SaveConversation(ctx context.Context, c Conversation) (int64, error)
+	// SaveRef creates or updates the conversation's reference without
+	// touching its state or version (a row made by SaveRef alone reads
+	// back with Version 0).
 	SaveRef(ctx context.Context, ref ConversationRef) error
 
 	// Timers.
@@ -202,7 +220,8 @@ type Store interface {
 	DeleteTimer(ctx context.Context, id int64) error
 	DeleteTimers(ctx context.Context, conversationID string) error
 
-	// Sessions, step events, transcripts.
+	// Sessions, step events, transcripts. StartSession is idempotent: for
+	// an existing id it only fills in a Situation that was empty.
 	StartSession(ctx context.Context, s Session) error
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	EndSession(ctx context.Context, id, outcome string, at time.Time) error
@@ -226,11 +245,16 @@ type Store interface {
 	// UpdateEscalation writes e if the stored version equals e.Version.
 	UpdateEscalation(ctx context.Context, e Escalation) (int64, error)
 	AppendAudit(ctx context.Context, a AuditEntry) error
+	// Audit lists the entries of one escalation, oldest first; 0 = all.
 	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 
 	// Retention: deletes transcripts older than transcriptBefore and
-	// resolved escalations older than escalationBefore.
+	// resolved escalations older than escalationBefore. It also drops the
+	// transcript copy of escalations resolved before transcriptBefore,
+	// processed inbox entries older than two days, and
+	// sessions, step events and idle conversations older than
+	// escalationBefore.
 	Purge(ctx context.Context, transcriptBefore, escalationBefore time.Time) error
 
 	Ping(ctx context.Context) error
