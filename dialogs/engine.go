@@ -1,0 +1,1057 @@
+package dialogs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"mfabot/dialogs/intent"
+	"mfabot/graph"
+	"mfabot/store"
+)
+
+// Settings are the school's values the conversation uses.
+type Settings struct {
+	VoiceCalls        bool   // the call option ("belfunctie") is available
+	SetupURL          string // https://aka.ms/mfasetup
+	PasswordChangeURL string
+	InstitutionName   string // "ICT Servicedesk"
+	PrivacyText       string // "what is stored about me"; empty = the built-in text
+}
+
+// Verification timing: one read at once, then re-checks every 20 s, so
+// about a minute in all before saying it could not be confirmed.
+const (
+	RecheckDelay = 20 * time.Second
+	MaxChecks    = 4
+)
+
+// Routes through step 2.
+const (
+	RouteOldPhone = "old_phone"
+	RouteCall     = "call"
+	RouteEither   = "either"
+)
+
+// Engine is the pure dialog engine: Step has no I/O and reads no clock.
+type Engine struct {
+	Settings Settings
+}
+
+// Step runs one input through the flow and returns the new state, the
+// messages for the student and the effects the runner must execute.
+func (e Engine) Step(s State, in Input) (State, []Out, []Effect) {
+	t := &turn{set: e.Settings.withDefaults(), s: cloneState(s), in: in}
+	t.run()
+	return t.s, t.outs, t.effs
+}
+
+func (st Settings) withDefaults() Settings {
+	if st.SetupURL == "" {
+		st.SetupURL = "https://aka.ms/mfasetup"
+	}
+	if st.InstitutionName == "" {
+		st.InstitutionName = "ICT Servicedesk"
+	}
+	return st
+}
+
+func cloneState(s State) State {
+	c := s
+	c.History = slices.Clone(s.History)
+	c.Snapshot = slices.Clone(s.Snapshot)
+	c.Methods = slices.Clone(s.Methods)
+	if s.Failures != nil {
+		c.Failures = make(map[string]int, len(s.Failures))
+		for k, v := range s.Failures {
+			c.Failures[k] = v
+		}
+	}
+	return c
+}
+
+type turn struct {
+	set  Settings
+	s    State
+	in   Input
+	outs []Out
+	effs []Effect
+}
+
+func (t *turn) say(key string, vars map[string]string) {
+	t.outs = append(t.outs, Out{Text: t.tr(key, vars)})
+}
+
+func (t *turn) sayText(text string) { t.outs = append(t.outs, Out{Text: text}) }
+
+func (t *turn) card(c Card) { t.outs = append(t.outs, Out{Card: &c}) }
+
+func (t *turn) effect(e Effect) { t.effs = append(t.effs, e) }
+
+func (t *turn) tr(key string, vars map[string]string) string {
+	return tr(t.lang(), key, t.vars(vars))
+}
+
+// lang is the student's language in the design's order.
+func (t *turn) lang() string { return LanguageOf(t.s) }
+
+// LanguageOf returns the conversation's language: explicit choice, the
+// language of their messages, Graph's preferredLanguage, the Teams
+// locale, Dutch.
+func LanguageOf(s State) string {
+	for _, l := range []string{s.LangChoice, s.LangText, s.LangGraph, s.LangLocale} {
+		if l = normLang(l); l != "" {
+			return l
+		}
+	}
+	return "nl"
+}
+
+// normLang maps "nl-NL", "en-US", "EN" to nl / en; anything else to "".
+func normLang(l string) string {
+	l = strings.ToLower(strings.TrimSpace(l))
+	switch {
+	case l == "nl" || strings.HasPrefix(l, "nl-") || strings.HasPrefix(l, "nl_"):
+		return "nl"
+	case l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_"):
+		return "en"
+	}
+	return ""
+}
+
+func mdLink(u string) string {
+	shown := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	shown = strings.TrimSuffix(shown, "/")
+	return "[" + shown + "](" + u + ")"
+}
+
+func (t *turn) vars(extra map[string]string) map[string]string {
+	v := map[string]string{
+		"setup_link":    mdLink(t.set.SetupURL),
+		"password_link": mdLink(t.passwordURL()),
+		"institution":   t.set.InstitutionName,
+	}
+	for k, x := range extra {
+		v[k] = x
+	}
+	return v
+}
+
+func (t *turn) passwordURL() string {
+	if t.set.PasswordChangeURL != "" {
+		return t.set.PasswordChangeURL
+	}
+	return "https://mysignins.microsoft.com/security-info/password/change"
+}
+
+func (t *turn) run() {
+	in := t.in
+	if in.Platform != "" {
+		t.s.Platform = in.Platform
+	}
+	if l := normLang(in.Locale); l != "" {
+		t.s.LangLocale = l
+	}
+	// A conversation saved by another version of the flow, or at a step
+	// that no longer exists: tell the student and start again.
+	if t.s.FlowVersion != 0 && (t.s.FlowVersion != FlowVersion || lookupStep(t.s.Step) == nil) {
+		if in.Kind == InTimer || in.Kind == InMethods || in.Kind == InEscalated || in.Kind == InAnswer {
+			return // an answer to the old flow: nothing to say
+		}
+		keep := t.s
+		t.s = State{FlowVersion: FlowVersion, SessionSeq: keep.SessionSeq, Platform: keep.Platform,
+			LangChoice: keep.LangChoice, LangText: keep.LangText, LangGraph: keep.LangGraph, LangLocale: keep.LangLocale}
+		if keep.SessionID != "" && keep.Outcome == "" {
+			t.effect(Effect{Kind: EffEndSession, SessionID: keep.SessionID, Outcome: store.OutcomeAbandoned})
+		}
+		t.effect(Effect{Kind: EffCancelTimers})
+		t.say("msg.reset", nil)
+		t.begin()
+		return
+	}
+	if t.s.FlowVersion == 0 {
+		t.s.FlowVersion = FlowVersion
+	}
+	switch in.Kind {
+	case InStart:
+		if t.s.Step == "" || lookupStep(t.s.Step).Kind == KindEnd {
+			t.begin()
+			return
+		}
+		t.view()
+	case InButton:
+		t.button()
+	case InText:
+		t.text()
+	case InMethods:
+		t.methods()
+	case InTimer:
+		t.timer()
+	case InEscalated:
+		if in.Escalated {
+			t.say("handoff.queued", nil)
+		} else {
+			t.say("handoff.failed", nil)
+		}
+		t.effect(Effect{Kind: EffShowContact, LostPhone: t.s.Situation == SitLostPhone, Security: t.s.Situation == SitSuspicious})
+	case InAnswer:
+		if in.Answered && strings.TrimSpace(in.Answer) != "" {
+			t.sayText(in.Answer)
+		} else {
+			t.say("msg.no_answer", nil)
+			t.explainText()
+		}
+		t.view()
+	}
+}
+
+// begin starts (again) at the welcome: the methods are read first, the
+// welcome card follows when they are in.
+func (t *turn) begin() {
+	t.s.Step = StepWelcome
+	t.s.History = nil
+	t.s.StartRead = false
+	t.s.MethodsKnown = false
+	t.s.Snapshot, t.s.Methods = nil, nil
+	t.resetRun()
+	t.effect(Effect{Kind: EffReadMethods, Point: PointStart})
+}
+
+// resetRun clears what belongs to one run through the steps.
+func (t *turn) resetRun() {
+	t.s.Situation, t.s.Route, t.s.PairLink = "", "", false
+	t.s.Failures = nil
+	t.s.Checks = 0
+	t.s.NewAuthID, t.s.NewAuthName = "", ""
+	t.s.VerifiedNew, t.s.OldGone, t.s.SkippedRemoval = false, false, false
+}
+
+// ---- input kinds ----
+
+func (t *turn) button() {
+	in := t.in
+	if t.s.Step == "" {
+		// A card from a conversation we have no state for (a new store).
+		t.begin()
+		return
+	}
+	if in.Step != t.s.Step {
+		t.say("msg.stale", nil)
+		t.view()
+		return
+	}
+	t.apply(in.Action)
+}
+
+func (t *turn) text() {
+	in := t.in
+	if l := normLang(in.TextLang); l != "" {
+		t.s.LangText = l
+	}
+	fresh := t.s.Step == ""
+	if fresh {
+		t.begin()
+	}
+	if in.Secret {
+		t.say("msg.secret", nil)
+		if !fresh {
+			t.view()
+		}
+		return
+	}
+	r := in.Reading.Intent
+	switch r {
+	case intent.IntentLangNL, intent.IntentLangEN:
+		t.s.LangChoice = strings.TrimPrefix(string(r), "lang_")
+		t.say("msg.lang", nil)
+		if !fresh {
+			t.view()
+		}
+		return
+	}
+	if fresh {
+		// The welcome comes when the methods are in; keep what they asked.
+		if isSituation(r) {
+			t.s.PendingSituation = string(r)
+		}
+		return
+	}
+	if in.Privacy {
+		t.sayText(t.privacyText())
+		t.view()
+		return
+	}
+	d := lookupStep(t.s.Step)
+	switch r {
+	case intent.IntentHuman:
+		t.apply(ActHuman)
+		return
+	case intent.IntentRestart:
+		t.apply(ActRestart)
+		return
+	case intent.IntentStop:
+		t.stop()
+		return
+	case intent.IntentBack:
+		t.back()
+		return
+	case intent.IntentHelp:
+		t.say("msg.help", nil)
+		t.view()
+		return
+	case intent.IntentSuspiciousPrompt:
+		// Never read as a re-setup: the security route from anywhere.
+		if d.Kind != KindCheck {
+			t.endRunning()
+		}
+		t.choose(SitSuspicious)
+		return
+	}
+	if isSituation(r) {
+		switch {
+		case d.Kind == KindChoice:
+			t.choose(string(r))
+		case d.Kind == KindEnd:
+			t.restartQuiet()
+			t.s.PendingSituation = string(r)
+		default:
+			t.say("msg.unknown", nil)
+			t.view()
+		}
+		return
+	}
+	if a, ok := t.typedAction(d, r, in.Text); ok {
+		if a == ActExplain && isQuestion(in.Text) {
+			t.effect(Effect{Kind: EffStepEvent, Step: t.s.Step, Event: "explained", Situation: t.s.Situation})
+			t.effect(Effect{Kind: EffAnswer, Question: in.Text, Step: t.s.Step})
+			return
+		}
+		t.apply(a)
+		return
+	}
+	if d.Kind == KindChoice {
+		t.say("msg.unknown_welcome", nil)
+	} else if d.Kind != KindEnd && d.Kind != KindCheck {
+		t.say("msg.unknown", nil)
+	}
+	t.view()
+}
+
+// typedAction maps a typed answer to the current step's button.
+func (t *turn) typedAction(d *StepDef, r intent.Intent, text string) (Action, bool) {
+	yn := yesNo(text)
+	if d.ID == StepDone {
+		if n, ok := scoreOf(text); ok {
+			t.in.Score = n
+			return ActRate, true
+		}
+	}
+	var a Action
+	switch d.Kind {
+	case KindQuestion:
+		switch {
+		case yn == ActYes || r == intent.IntentDone:
+			a = ActYes
+		case yn == ActNo || r == intent.IntentFailed:
+			a = ActNo
+		case r == intent.IntentExplain:
+			a = ActExplain
+		}
+	case KindTrouble:
+		switch {
+		case r == intent.IntentDone || yn == ActYes:
+			a = ActSolved
+		case r == intent.IntentFailed || yn == ActNo:
+			a = ActNotSolved
+		case r == intent.IntentExplain:
+			a = ActExplain
+		}
+	case KindGuide:
+		switch r {
+		case intent.IntentDone:
+			a = ActDone
+		case intent.IntentFailed:
+			a = ActFailed
+		case intent.IntentExplain:
+			a = ActExplain
+		}
+	case KindCheck:
+		if r == intent.IntentRetry {
+			a = ActRetry
+		}
+	case KindCard:
+		switch {
+		case r == intent.IntentRetry:
+			a = ActRetry
+		case r == intent.IntentExplain:
+			a = ActExplain
+		case r == intent.IntentDone && d.ID == StepVerifyNewFailed:
+			a = ActContinue
+		case r == intent.IntentDone && d.ID == StepWrongEntry:
+			a = ActReadd
+		}
+	}
+	if a == "" && r == intent.IntentRetry {
+		t.say("msg.retry_nothing", nil)
+		t.view()
+		return "", false
+	}
+	return a, a != ""
+}
+
+func isSituation(r intent.Intent) bool {
+	return slices.Contains(Situations, string(r))
+}
+
+func isQuestion(text string) bool {
+	text = strings.TrimSpace(text)
+	return strings.HasSuffix(text, "?") || len(strings.Fields(text)) >= 4
+}
+
+func yesNo(text string) Action {
+	w := strings.Trim(strings.ToLower(strings.TrimSpace(text)), ".!? ")
+	switch w {
+	case "ja", "jazeker", "jawel", "jep", "ja hoor", "yes", "yep", "yeah", "yes i do", "klopt", "zeker", "sure", "y", "j":
+		return ActYes
+	case "nee", "neen", "nope", "no", "nah", "nee helaas", "no i don't", "no i dont", "helaas niet", "n":
+		return ActNo
+	}
+	return ""
+}
+
+func scoreOf(text string) (int, bool) {
+	w := strings.TrimSpace(text)
+	if len(w) == 1 && w[0] >= '1' && w[0] <= '5' {
+		return int(w[0] - '0'), true
+	}
+	return 0, false
+}
+
+func (t *turn) privacyText() string {
+	if t.set.PrivacyText != "" {
+		return t.set.PrivacyText
+	}
+	return t.tr("privacy.default", nil)
+}
+
+// ---- actions ----
+
+func (t *turn) apply(a Action) {
+	d := lookupStep(t.s.Step)
+	switch a {
+	case ActRestart:
+		t.restart()
+		return
+	case ActHuman:
+		t.handoff("asked_for_human", "")
+		return
+	}
+	switch d.Kind {
+	case KindChoice:
+		if isSituation(intent.Intent(a)) {
+			t.choose(string(a))
+			return
+		}
+	case KindGuide:
+		switch a {
+		case ActDone:
+			t.stepDone()
+			return
+		case ActFailed:
+			t.stepFailed()
+			return
+		case ActExplain:
+			t.explain()
+			return
+		case ActPairLink:
+			if d.Number == 1 {
+				t.s.PairLink = true
+				t.stepDone()
+				return
+			}
+		case ActSkip:
+			if d.Number == 11 {
+				t.event("skipped")
+				t.s.SkippedRemoval = true
+				t.finish()
+				return
+			}
+		}
+	case KindTrouble:
+		switch a {
+		case ActSolved:
+			t.event("done")
+			t.finish()
+			return
+		case ActNotSolved:
+			t.event("failed")
+			if d.ID == StepTroubleNotif {
+				t.say(d.ID+".help", nil)
+				t.goTo(StepTroubleAccount)
+				return
+			}
+			t.say(d.ID+".help", nil)
+			t.resetup()
+			return
+		case ActExplain:
+			t.explain()
+			return
+		}
+	case KindQuestion:
+		switch a {
+		case ActYes, ActNo:
+			t.answer(d.ID, a == ActYes)
+			return
+		case ActExplain:
+			t.explain()
+			return
+		}
+	case KindCheck:
+		if a == ActRetry {
+			t.effect(Effect{Kind: EffReadMethods, Point: checkPoint(d.ID)})
+			return
+		}
+	case KindCard:
+		switch {
+		case a == ActExplain:
+			t.explain()
+			return
+		case d.ID == StepVerifyNewFailed && a == ActRetry:
+			t.s.Checks = 0
+			t.goTo(StepVerifyNew)
+			t.say("verify_new.checking", nil)
+			t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
+			return
+		case d.ID == StepVerifyNewFailed && a == ActContinue:
+			t.event("continued")
+			t.afterNew()
+			return
+		case d.ID == StepWrongEntry && a == ActReadd:
+			t.s.Failures = nil
+			t.goTo(guideID(3))
+			return
+		}
+	case KindEnd:
+		if d.ID == StepDone && a == ActRate {
+			if t.in.Score < 1 || t.in.Score > 5 {
+				t.say("msg.rated_range", nil)
+				return
+			}
+			t.effect(Effect{Kind: EffSatisfaction, SessionID: t.s.SessionID, Score: t.in.Score})
+			t.say("done.thanks", nil)
+			return
+		}
+	}
+	// A button this step does not have (a forged or outdated payload).
+	t.say("msg.unknown", nil)
+	t.view()
+}
+
+func checkPoint(step string) string {
+	if step == StepVerifyOld {
+		return PointAfterRemove
+	}
+	return PointAfterAdd
+}
+
+func (t *turn) event(ev string) {
+	t.effect(Effect{Kind: EffStepEvent, Step: t.s.Step, Event: ev, Situation: t.s.Situation})
+}
+
+// goTo moves to step id and shows it.
+func (t *turn) goTo(id string) {
+	cur := lookupStep(t.s.Step)
+	if cur != nil && id != t.s.Step {
+		switch cur.Kind {
+		case KindChoice, KindGuide, KindQuestion, KindTrouble, KindCard:
+			t.s.History = append(t.s.History, t.s.Step)
+		}
+	}
+	t.s.Step = id
+	t.effect(Effect{Kind: EffStepEvent, Step: id, Event: "shown", Situation: t.s.Situation})
+	t.view()
+}
+
+func (t *turn) stepDone() {
+	d := lookupStep(t.s.Step)
+	t.event("done")
+	t.effect(Effect{Kind: EffSimulateDone, Step: d.ID})
+	next := d.Next[ActDone][0]
+	switch next {
+	case StepVerifyNew:
+		t.s.Checks = 0
+		if !t.s.MethodsKnown {
+			// Without a start snapshot nothing can be compared.
+			t.moveQuiet(StepVerifyNew)
+			t.say("verify_new.unavailable", nil)
+			t.afterNew()
+			return
+		}
+		t.moveQuiet(StepVerifyNew)
+		t.say("verify_new.checking", nil)
+		t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
+	case StepVerifyOld:
+		t.s.Checks = 0
+		t.moveQuiet(StepVerifyOld)
+		if !t.s.MethodsKnown {
+			t.say("verify_old.unavailable", nil)
+			t.finish()
+			return
+		}
+		t.say("verify_old.checking", nil)
+		t.effect(Effect{Kind: EffReadMethods, Point: PointAfterRemove})
+	default:
+		t.goTo(next)
+	}
+}
+
+// moveQuiet moves without showing a card (check steps say their own text).
+func (t *turn) moveQuiet(id string) {
+	cur := lookupStep(t.s.Step)
+	if cur != nil && cur.Kind != KindCheck && cur.Kind != KindEnd && id != t.s.Step {
+		t.s.History = append(t.s.History, t.s.Step)
+	}
+	t.s.Step = id
+	t.effect(Effect{Kind: EffStepEvent, Step: id, Event: "shown", Situation: t.s.Situation})
+}
+
+func (t *turn) stepFailed() {
+	d := lookupStep(t.s.Step)
+	if t.s.Failures == nil {
+		t.s.Failures = map[string]int{}
+	}
+	t.s.Failures[d.ID]++
+	t.event("failed")
+	if t.s.Failures[d.ID] >= 2 {
+		t.handoff("two_failures", d.ID)
+		return
+	}
+	t.sayText(t.tr("msg.failed_once", nil) + "\n\n" + t.stepText(d, "help"))
+	t.view()
+}
+
+func (t *turn) explain() {
+	t.event("explained")
+	t.explainText()
+	t.view()
+}
+
+func (t *turn) explainText() {
+	d := lookupStep(t.s.Step)
+	switch d.Kind {
+	case KindGuide, KindTrouble, KindQuestion, KindCard:
+		t.sayText(t.stepText(d, "explain"))
+	default:
+		t.say("msg.help", nil)
+	}
+}
+
+func (t *turn) back() {
+	d := lookupStep(t.s.Step)
+	if d.Kind == KindEnd || d.Kind == KindCheck || len(t.s.History) == 0 {
+		if len(t.s.History) == 0 && d.Kind != KindEnd {
+			t.say("msg.back_start", nil)
+		}
+		t.view()
+		return
+	}
+	prev := t.s.History[len(t.s.History)-1]
+	t.s.History = t.s.History[:len(t.s.History)-1]
+	t.s.Step = prev
+	if prev == StepWelcome {
+		t.endRunning()
+		t.resetRun()
+	}
+	t.effect(Effect{Kind: EffStepEvent, Step: prev, Event: "shown", Situation: t.s.Situation})
+	t.view()
+}
+
+// endRunning ends a running session as abandoned (a restart or a new
+// situation halfway).
+func (t *turn) endRunning() {
+	if t.s.SessionID != "" && t.s.Outcome == "" {
+		t.s.Outcome = store.OutcomeAbandoned
+		t.effect(Effect{Kind: EffEndSession, SessionID: t.s.SessionID, Outcome: store.OutcomeAbandoned})
+	}
+}
+
+func (t *turn) restart() {
+	t.restartQuiet()
+	t.say("msg.restarted", nil)
+}
+
+func (t *turn) restartQuiet() {
+	t.endRunning()
+	t.effect(Effect{Kind: EffCancelTimers})
+	t.begin()
+}
+
+func (t *turn) stop() {
+	t.endRunning()
+	t.effect(Effect{Kind: EffCancelTimers})
+	t.s.Step = StepStopped
+	t.s.History = nil
+	t.view()
+}
+
+// ---- situations and routes ----
+
+func (t *turn) startSession(sit string) {
+	t.endRunning()
+	t.s.SessionSeq++
+	t.s.SessionID = fmt.Sprintf("%s#%d", t.in.ConversationID, t.s.SessionSeq)
+	t.s.Outcome = ""
+	t.s.Situation = sit
+	t.effect(Effect{Kind: EffStartSession, SessionID: t.s.SessionID, Situation: sit})
+}
+
+func (t *turn) has(kind graph.MethodKind) bool {
+	for _, m := range t.s.Snapshot {
+		if m.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *turn) canCall() bool { return t.set.VoiceCalls && t.has(graph.KindPhone) }
+
+func (t *turn) choose(sit string) {
+	t.s.PendingSituation = ""
+	t.resetRun()
+	t.startSession(sit)
+	t.effect(Effect{Kind: EffStepEvent, Step: StepWelcome, Event: "done", Situation: sit})
+	known := t.s.MethodsKnown
+	switch sit {
+	case SitSigninProblem:
+		t.goTo(StepTroubleNotif)
+	case SitMovePhone:
+		switch {
+		case !known || t.has(graph.KindAuthenticator):
+			t.startRoute(RouteOldPhone)
+		case t.canCall():
+			t.startRoute(RouteCall)
+		default:
+			t.handoff("no_usable_method", StepWelcome)
+		}
+	case SitNewPhoneSame:
+		switch {
+		case known && t.canCall():
+			t.startRoute(RouteCall)
+		case !known || t.has(graph.KindAuthenticator):
+			t.goTo(StepAskOldPhone)
+		default:
+			t.handoff("no_usable_method", StepWelcome)
+		}
+	case SitLostPhone:
+		switch {
+		case known && t.canCall():
+			t.startRoute(RouteCall)
+		case !known && t.set.VoiceCalls:
+			t.goTo(StepAskSameNumber)
+		default:
+			t.handoff("no_usable_method", StepWelcome)
+		}
+	case SitSuspicious:
+		t.s.Step = StepWelcome
+		t.card(Card{
+			Title: t.tr("suspicious.title", nil),
+			Body:  []string{t.tr("suspicious.do", nil), t.tr("suspicious.password", nil), t.tr("suspicious.signins", nil)},
+		})
+		t.handoff("suspicious_prompt", "")
+	}
+}
+
+func (t *turn) answer(step string, yes bool) {
+	t.event(map[bool]string{true: "done", false: "failed"}[yes])
+	known := t.s.MethodsKnown
+	switch step {
+	case StepTroubleAccount:
+		if yes {
+			t.goTo(StepTroubleNumber)
+			return
+		}
+		t.say("trouble_account_missing.help", nil)
+		t.resetup()
+	case StepAskOldPhone:
+		switch {
+		case yes:
+			t.startRoute(RouteOldPhone)
+		case known && t.canCall():
+			t.startRoute(RouteCall)
+		case known:
+			t.handoff("no_usable_method", step)
+		case t.s.Situation == SitNewPhoneSame && t.set.VoiceCalls:
+			t.startRoute(RouteCall)
+		case t.s.Situation == SitNewPhoneSame:
+			t.handoff("no_usable_method", step)
+		case t.set.VoiceCalls:
+			t.goTo(StepAskSameNumber)
+		default:
+			t.handoff("no_usable_method", step)
+		}
+	case StepAskSameNumber:
+		if yes && t.set.VoiceCalls {
+			t.startRoute(RouteCall)
+			return
+		}
+		t.handoff("no_usable_method", step)
+	}
+}
+
+// resetup: troubleshooting did not help, on to the 12 steps.
+func (t *turn) resetup() {
+	if t.s.MethodsKnown && !t.has(graph.KindAuthenticator) && !t.canCall() {
+		t.handoff("no_usable_method", t.s.Step)
+		return
+	}
+	t.say("resetup.intro", nil)
+	t.startRoute(RouteEither)
+}
+
+func (t *turn) startRoute(route string) {
+	t.s.Route = route
+	t.goTo(guideID(1))
+}
+
+// ---- verification ----
+
+func (t *turn) methods() {
+	in := t.in
+	switch in.Point {
+	case PointStart:
+		if t.s.Step != StepWelcome || t.s.StartRead {
+			return
+		}
+		t.s.StartRead = true
+		t.s.Simulated = in.Simulated
+		if !in.Failed {
+			t.s.MethodsKnown = true
+			t.s.Snapshot = slices.Clone(in.Methods)
+			t.s.Methods = slices.Clone(in.Methods)
+		}
+		if in.User != nil {
+			t.s.UserName = in.User.DisplayName
+			t.s.UPN = in.User.UserPrincipalName
+			if l := normLang(in.User.PreferredLanguage); l != "" {
+				t.s.LangGraph = l
+			}
+		}
+		if p := t.s.PendingSituation; p != "" {
+			t.sayText(t.summary())
+			t.choose(p)
+			return
+		}
+		t.effect(Effect{Kind: EffStepEvent, Step: StepWelcome, Event: "shown"})
+		t.view()
+	case PointAfterAdd:
+		if t.s.Step != StepVerifyNew {
+			return
+		}
+		t.s.Checks++
+		if in.Failed {
+			t.say("verify_new.unavailable", nil)
+			t.afterNew()
+			return
+		}
+		t.s.Methods = slices.Clone(in.Methods)
+		for _, m := range in.Methods {
+			if m.Kind == graph.KindAuthenticator && !t.inSnapshot(m.ID) {
+				t.s.NewAuthID, t.s.NewAuthName, t.s.VerifiedNew = m.ID, m.DisplayName, true
+				t.event("verified")
+				if m.DisplayName != "" {
+					t.say("verify_new.found", map[string]string{"device": m.DisplayName})
+				} else {
+					t.say("verify_new.found_unnamed", nil)
+				}
+				t.afterNew()
+				return
+			}
+		}
+		t.notYet(PointAfterAdd, "verify_new.still")
+	case PointAfterRemove:
+		if t.s.Step != StepVerifyOld {
+			return
+		}
+		t.s.Checks++
+		if in.Failed {
+			t.say("verify_old.unavailable", nil)
+			t.finish()
+			return
+		}
+		t.s.Methods = slices.Clone(in.Methods)
+		present := map[string]bool{}
+		for _, m := range in.Methods {
+			present[m.ID] = true
+		}
+		if t.s.NewAuthID != "" && !present[t.s.NewAuthID] {
+			t.s.NewAuthID, t.s.NewAuthName, t.s.VerifiedNew = "", "", false
+			t.event("wrong_entry")
+			t.goTo(StepWrongEntry)
+			return
+		}
+		for _, m := range t.s.Snapshot {
+			if m.Kind == graph.KindAuthenticator && !present[m.ID] {
+				t.s.OldGone = true
+				t.event("verified")
+				t.say("verify_old.gone", nil)
+				t.finish()
+				return
+			}
+		}
+		if t.s.Checks >= MaxChecks {
+			t.say("verify_old.not_confirmed", nil)
+			t.s.SkippedRemoval = true
+			t.finish()
+			return
+		}
+		t.notYet(PointAfterRemove, "verify_old.still")
+	}
+}
+
+func (t *turn) notYet(point, stillKey string) {
+	if t.s.Checks >= MaxChecks {
+		t.event("not_confirmed")
+		t.goTo(StepVerifyNewFailed)
+		return
+	}
+	if t.s.Checks == 1 {
+		t.say(stillKey, nil)
+	}
+	t.effect(Effect{Kind: EffAddTimer, Point: point, Attempt: t.s.Checks + 1, Delay: RecheckDelay, SessionID: t.s.SessionID})
+}
+
+func (t *turn) timer() {
+	in := t.in
+	want := StepVerifyNew
+	if in.Point == PointAfterRemove {
+		want = StepVerifyOld
+	}
+	if t.s.Step != want || in.Attempt != t.s.Checks+1 {
+		return // the student moved on, or a manual re-check came first
+	}
+	t.effect(Effect{Kind: EffReadMethods, Point: in.Point})
+}
+
+func (t *turn) inSnapshot(id string) bool {
+	for _, m := range t.s.Snapshot {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// oldDevices are the Authenticator entries of the start snapshot.
+func (t *turn) oldDevices() []graph.Method {
+	var out []graph.Method
+	for _, m := range t.s.Snapshot {
+		if m.Kind == graph.KindAuthenticator && m.ID != t.s.NewAuthID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// afterNew: the new phone is in (or could not be checked); remove the
+// old one when there is one.
+func (t *turn) afterNew() {
+	if t.s.MethodsKnown && len(t.oldDevices()) == 0 {
+		t.finish()
+		return
+	}
+	t.s.Checks = 0
+	t.goTo(guideID(11))
+}
+
+func (t *turn) outcome() string {
+	if t.s.VerifiedNew {
+		return store.OutcomeVerifiedResolved
+	}
+	return store.OutcomeSelfReportedResolved
+}
+
+func (t *turn) finish() {
+	trouble := lookupStep(t.s.Step).Kind == KindTrouble
+	t.s.Step = StepDone
+	t.s.History = nil
+	t.effect(Effect{Kind: EffStepEvent, Step: StepDone, Event: "shown", Situation: t.s.Situation})
+	t.s.Outcome = t.outcome()
+	t.effect(Effect{Kind: EffEndSession, SessionID: t.s.SessionID, Outcome: t.s.Outcome})
+	t.effect(Effect{Kind: EffCancelTimers})
+	c := Card{Title: t.tr("done.title", nil)}
+	switch {
+	case trouble:
+		c.Body = append(c.Body, t.tr("done.solved", nil))
+	case t.s.VerifiedNew && (t.s.OldGone || !t.s.MethodsKnown || len(t.oldDevices()) == 0):
+		c.Body = append(c.Body, t.tr("done.verified", nil))
+	default:
+		c.Body = append(c.Body, t.tr("done.self", nil))
+	}
+	if !trouble && t.s.SkippedRemoval {
+		c.Body = append(c.Body, t.tr("done.reminder", nil))
+	}
+	if !trouble && t.s.Route == RouteOldPhone {
+		c.Body = append(c.Body, t.tr("done.remove_account", nil))
+	}
+	c.Body = append(c.Body, t.tr("done.rate", nil))
+	for n := 1; n <= 5; n++ {
+		c.Buttons = append(c.Buttons, Button{Title: fmt.Sprint(n), Step: StepDone, Action: ActRate, Score: n})
+	}
+	t.card(c)
+}
+
+// handoff escalates to the service desk.
+func (t *turn) handoff(reason, failedStep string) {
+	if t.s.SessionID == "" || t.s.Outcome != "" {
+		t.startSession(t.s.Situation)
+	}
+	security := reason == "suspicious_prompt"
+	if t.s.Step != StepHandoff {
+		t.moveQuiet(StepHandoff)
+	}
+	t.s.History = nil
+	t.effect(Effect{Kind: EffCancelTimers})
+	t.say("handoff.reason."+reason, nil)
+	t.s.Outcome = store.OutcomeEscalated
+	if security {
+		t.s.Outcome = store.OutcomeSecurityEscalated
+	}
+	t.effect(Effect{Kind: EffEscalate, Reason: reason, Security: security, LostPhone: t.s.Situation == SitLostPhone,
+		FailedStep: failedStep, Situation: t.s.Situation, SessionID: t.s.SessionID, Methods: t.maskedMethods()})
+	t.effect(Effect{Kind: EffEndSession, SessionID: t.s.SessionID, Outcome: t.s.Outcome})
+}
+
+// maskedMethods describes the snapshot for the staff (phone numbers are
+// masked by the directory already).
+func (t *turn) maskedMethods() []string {
+	if !t.s.MethodsKnown {
+		return []string{"unknown (directory not readable)"}
+	}
+	var out []string
+	for _, m := range t.s.Snapshot {
+		switch m.Kind {
+		case graph.KindAuthenticator:
+			out = append(out, "Authenticator: "+nonEmpty(m.DisplayName, "?"))
+		case graph.KindPhone:
+			out = append(out, "Phone ("+nonEmpty(m.PhoneType, "mobile")+"): "+m.PhoneMasked)
+		case graph.KindOther:
+			out = append(out, "Other: "+m.ODataType)
+		default:
+			s := string(m.Kind)
+			if m.DisplayName != "" {
+				s += ": " + m.DisplayName
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

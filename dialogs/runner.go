@@ -1,0 +1,592 @@
+package dialogs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"mfabot/dialogs/intent"
+	"mfabot/graph"
+	"mfabot/handoff"
+	"mfabot/redact"
+	"mfabot/store"
+)
+
+var (
+	metricGraphReads = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_dialogs_graph_reads_total",
+		Help: "Directory reads by the conversation, by check point and result (ok, forbidden, not_found, throttled, unavailable, error).",
+	}, []string{"point", "result"})
+	metricOutcomes = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_dialogs_outcomes_total",
+		Help: "Ended conversation sessions by outcome.",
+	}, []string{"outcome"})
+	metricHandoffs = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_dialogs_handoffs_total",
+		Help: "Hand-offs to the service desk by reason.",
+	}, []string{"reason"})
+	metricStateResets = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "mfabot_dialogs_state_resets_total",
+		Help: "Conversations reset because their state belonged to another flow version.",
+	})
+	metricSecrets = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_dialogs_secrets_withheld_total",
+		Help: "Student messages that looked like a secret and were not stored, by kind.",
+	}, []string{"kind"})
+)
+
+// RunnerOptions configure a Runner. Store, Directory and Escalator are
+// required; Classifier and Answerer may be nil (keywords only, the
+// texts' own explanations).
+type RunnerOptions struct {
+	Store      store.Store
+	Directory  graph.Directory
+	Escalator  Escalator
+	Classifier Classifier
+	Answerer   Answerer
+	Settings   Settings
+	Now        func() time.Time
+	Logger     *slog.Logger
+	// GraphTimeout bounds each directory call (default 8 s); LLMTimeout
+	// each Classifier/Answerer call (default 12 s).
+	GraphTimeout time.Duration
+	LLMTimeout   time.Duration
+}
+
+// Runner executes turns: it loads the conversation, runs the engine,
+// executes the effects, records what happened and saves the state.
+type Runner struct {
+	o      RunnerOptions
+	engine Engine
+	log    *slog.Logger
+}
+
+// NewRunner checks the options and the flow.
+func NewRunner(o RunnerOptions) (*Runner, error) {
+	switch {
+	case o.Store == nil:
+		return nil, errors.New("dialogs: runner needs a store")
+	case o.Directory == nil:
+		return nil, errors.New("dialogs: runner needs a directory")
+	case o.Escalator == nil:
+		return nil, errors.New("dialogs: runner needs an escalator")
+	}
+	if err := Validate(); err != nil {
+		return nil, fmt.Errorf("dialogs: flow is invalid: %w", err)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.GraphTimeout <= 0 {
+		o.GraphTimeout = 8 * time.Second
+	}
+	if o.LLMTimeout <= 0 {
+		o.LLMTimeout = 12 * time.Second
+	}
+	return &Runner{o: o, engine: Engine{Settings: o.Settings}, log: o.Logger}, nil
+}
+
+// Handle runs one turn and returns the replies to send, in order. typing
+// (may be nil) is called before a directory or LLM call. An error means
+// nothing was saved; the caller may retry the turn.
+func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, error) {
+	if typing == nil {
+		typing = func() {}
+	}
+	id := t.Ref.ConversationID
+	if id == "" {
+		return nil, errors.New("dialogs: turn without a conversation id")
+	}
+	if t.At.IsZero() {
+		t.At = r.o.Now()
+	}
+	for attempt := 0; ; attempt++ {
+		conv, err := r.o.Store.GetConversation(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			conv = store.Conversation{ID: id, Ref: t.Ref}
+		case err != nil:
+			return nil, fmt.Errorf("dialogs: load conversation: %w", err)
+		}
+		if conv.Ref.ConversationID == "" {
+			conv.Ref = t.Ref
+		}
+		res := r.run(ctx, conv, t, typing)
+		raw, err := json.Marshal(res.state)
+		if err != nil {
+			return nil, fmt.Errorf("dialogs: encode state: %w", err)
+		}
+		conv.State = raw
+		if _, err := r.o.Store.SaveConversation(ctx, conv); err != nil {
+			if errors.Is(err, store.ErrConflict) && attempt == 0 {
+				r.log.Info("conversation changed meanwhile; turn run again", "conversation", shortID(id))
+				continue
+			}
+			return nil, fmt.Errorf("dialogs: save conversation: %w", err)
+		}
+		return r.afterSave(ctx, conv, t, res), nil
+	}
+}
+
+// HandleTimer runs a due timer of the store as a turn (for callers that
+// poll store.DueTimers themselves, like the terminal chat) and deletes it.
+func (r *Runner) HandleTimer(ctx context.Context, tm store.Timer, typing func()) (store.ConversationRef, []Reply, error) {
+	conv, err := r.o.Store.GetConversation(ctx, tm.ConversationID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			_ = r.o.Store.DeleteTimer(ctx, tm.ID)
+		}
+		return store.ConversationRef{}, nil, fmt.Errorf("dialogs: timer %d: %w", tm.ID, err)
+	}
+	ref := conv.Ref
+	ref.ConversationID = tm.ConversationID
+	replies, err := r.Handle(ctx, Turn{Ref: ref, Kind: TurnTimer, TimerPayload: tm.Payload, At: tm.Due}, typing)
+	if err != nil {
+		return ref, nil, err
+	}
+	if err := r.o.Store.DeleteTimer(ctx, tm.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		r.log.Warn("delete timer", "timer", tm.ID, "err", err)
+	}
+	return ref, replies, nil
+}
+
+// result of the engine part of a turn, before anything is written.
+type result struct {
+	state  State
+	before State
+	outs   []Out
+	writes []Effect // executed after the state is saved, in order
+	// after[i] are the outs that came after writes[i] was asked for.
+	after      map[int][]Out
+	student    string // the transcript line for the student's message
+	lang       string
+	secretKind string
+}
+
+// run loads nothing and writes nothing: it runs the engine and the
+// read-only effects (directory reads, the answerer), feeding their
+// results back.
+func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typing func()) result {
+	state := DecodeState(conv.State)
+	res := result{before: state, after: map[int][]Out{}}
+	in, ok := r.input(ctx, state, t, typing, &res)
+	if !ok {
+		res.state = state
+		return res
+	}
+	if state.FlowVersion != 0 && (state.FlowVersion != FlowVersion || lookupStep(state.Step) == nil) {
+		metricStateResets.Inc()
+		r.log.Info("conversation state from another flow version reset", "conversation", shortID(conv.ID), "version", state.FlowVersion, "step", state.Step)
+	}
+	queue := []Input{in}
+	for n := 0; len(queue) > 0 && n < 16; n++ {
+		cur := queue[0]
+		queue = queue[1:]
+		var outs []Out
+		var effs []Effect
+		state, outs, effs = r.engine.Step(state, cur)
+		r.addOuts(&res, outs)
+		for _, e := range effs {
+			switch e.Kind {
+			case EffReadMethods:
+				typing()
+				queue = append(queue, r.readMethods(ctx, conv.Ref, e.Point, t.At))
+			case EffAnswer:
+				queue = append(queue, r.answer(ctx, state, e, t, typing))
+			case EffSimulateDone:
+				if sim, ok := r.o.Directory.(graph.Simulator); ok && conv.Ref.UserAADObjectID != "" {
+					sim.SimulateStepDone(conv.Ref.UserAADObjectID, e.Step)
+				}
+			default:
+				res.writes = append(res.writes, e)
+			}
+		}
+	}
+	res.state = state
+	res.lang = LanguageOf(state)
+	return res
+}
+
+func (r *Runner) addOuts(res *result, outs []Out) {
+	if len(outs) == 0 {
+		return
+	}
+	if n := len(res.writes); n > 0 {
+		res.after[n-1] = append(res.after[n-1], outs...)
+		return
+	}
+	res.outs = append(res.outs, outs...)
+}
+
+// input turns a Turn into the engine's Input; ok is false for a turn
+// that has nothing to say (a timer of an older session).
+func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res *result) (Input, bool) {
+	in := Input{At: t.At, ConversationID: t.Ref.ConversationID, Platform: t.Platform, Locale: t.Ref.Locale}
+	switch t.Kind {
+	case TurnWelcome:
+		in.Kind = InStart
+		return in, true
+	case TurnTimer:
+		var p TimerPayload
+		if err := json.Unmarshal(t.TimerPayload, &p); err != nil || p.Session != s.SessionID {
+			return in, false
+		}
+		in.Kind, in.Point, in.Attempt = InTimer, p.Point, p.Attempt
+		return in, true
+	}
+	if step, action, score, ok := buttonOf(t.Value); ok {
+		in.Kind, in.Step, in.Action, in.Score = InButton, step, Action(action), score
+		res.student = "[" + action + " @ " + step + "]"
+		return in, true
+	}
+	in.Kind = InText
+	in.Text = strings.TrimSpace(t.Text)
+	if kind, found := intent.DetectSecret(in.Text, s.Step == guideID(9)); found {
+		in.Secret = true
+		in.Text = ""
+		res.secretKind = kind
+		res.student = "[withheld: " + kind + "]"
+		metricSecrets.WithLabelValues(kind).Inc()
+		return in, true
+	}
+	res.student = redact.Text(in.Text)
+	in.TextLang = intent.DetectLanguage(in.Text)
+	lang := in.TextLang
+	if lang == "" {
+		lang = LanguageOf(s)
+	}
+	kw := intent.Match(in.Text, lang)
+	in.Reading = kw
+	if kw.Confidence < intent.KeywordThreshold && r.o.Classifier != nil && in.Text != "" {
+		typing()
+		cctx, cancel := context.WithTimeout(ctx, r.o.LLMTimeout)
+		in.Reading = intent.Understand(cctx, in.Text, lang, r.o.Classifier)
+		cancel()
+	}
+	switch in.Reading.Intent {
+	case intent.IntentOther, intent.IntentHelp, intent.IntentExplain:
+		in.Privacy = asksPrivacy(in.Text)
+	}
+	return in, true
+}
+
+// buttonOf reads an Action.Submit value of one of mfabot's cards.
+func buttonOf(v map[string]any) (step, action string, score int, ok bool) {
+	if v == nil {
+		return "", "", 0, false
+	}
+	step, _ = v["step"].(string)
+	action, _ = v["action"].(string)
+	if step == "" || action == "" {
+		return "", "", 0, false
+	}
+	switch n := v["score"].(type) {
+	case float64:
+		score = int(n)
+	case int:
+		score = n
+	case json.Number:
+		i, _ := n.Int64()
+		score = int(i)
+	case string:
+		fmt.Sscan(n, &score)
+	}
+	return step, action, score, true
+}
+
+var privacyCues = []string{
+	"privacy", "opgeslagen", "opslaan", "sla je op", "sla jij op", "slaan jullie", "bewaar je", "bewaren jullie",
+	"wat weet je over mij", "weten jullie over mij", "mijn gegevens", "persoonsgegevens", "gegevens over mij",
+	"stored", "do you store", "you keep", "do you keep", "my data", "personal data", "know about me", "data about me",
+}
+
+func asksPrivacy(text string) bool {
+	t := strings.ToLower(text)
+	for _, c := range privacyCues {
+		if strings.Contains(t, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// readMethods reads the student's account under a deadline; a failure
+// becomes Failed (the conversation continues without the check).
+func (r *Runner) readMethods(ctx context.Context, ref store.ConversationRef, point string, at time.Time) Input {
+	in := Input{Kind: InMethods, Point: point, At: at, Simulated: graph.IsSimulation(r.o.Directory)}
+	uid := ref.UserAADObjectID
+	if uid == "" {
+		metricGraphReads.WithLabelValues(point, "no_user").Inc()
+		in.Failed = true
+		return in
+	}
+	gctx, cancel := context.WithTimeout(ctx, r.o.GraphTimeout)
+	defer cancel()
+	if point == PointStart {
+		if u, err := r.o.Directory.User(gctx, uid); err == nil {
+			in.User = &u
+		} else {
+			r.log.Warn("directory: user not read", "point", point, "cause", graphCause(err), "err", err)
+		}
+	}
+	ms, err := r.o.Directory.Methods(gctx, uid)
+	if err != nil {
+		cause := graphCause(err)
+		metricGraphReads.WithLabelValues(point, cause).Inc()
+		r.log.Warn("directory: methods not read; continuing without the check", "point", point, "cause", cause, "err", err)
+		in.Failed = true
+		return in
+	}
+	metricGraphReads.WithLabelValues(point, "ok").Inc()
+	in.Methods = ms
+	return in
+}
+
+func graphCause(err error) string {
+	switch {
+	case errors.Is(err, graph.ErrForbidden):
+		return "forbidden"
+	case errors.Is(err, graph.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, graph.ErrThrottled):
+		return "throttled"
+	case errors.Is(err, graph.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	}
+	return "error"
+}
+
+// answer asks the Answerer a question about the current step, from the
+// guide, the step's texts and the contact data only.
+func (r *Runner) answer(ctx context.Context, s State, e Effect, t Turn, typing func()) Input {
+	in := Input{Kind: InAnswer, At: t.At}
+	if r.o.Answerer == nil {
+		return in
+	}
+	typing()
+	lang := LanguageOf(s)
+	actx, cancel := context.WithTimeout(ctx, r.o.LLMTimeout)
+	defer cancel()
+	ans, ok, err := r.o.Answerer.Answer(actx, lang, e.Question, r.Material(s, t.At))
+	if err != nil {
+		r.log.Warn("answerer failed; the step's own explanation is shown", "err", err)
+		return in
+	}
+	in.Answer, in.Answered = ans, ok
+	return in
+}
+
+// Material is what a grounded answer may use: the guide's steps, the
+// current step's texts and the service desk's contact details.
+func (r *Runner) Material(s State, now time.Time) string {
+	t := &turn{set: r.engine.Settings.withDefaults(), s: s}
+	var b strings.Builder
+	b.WriteString("GUIDE\n")
+	for n := 1; n <= guideSteps; n++ {
+		d := lookupStep(guideID(n))
+		fmt.Fprintf(&b, "%d. %s: %s\n", n, t.stepText(d, "title"), t.stepText(d, "do"))
+	}
+	if d := lookupStep(s.Step); d != nil && d.Kind != KindChoice && d.Kind != KindEnd && d.Kind != KindCheck {
+		b.WriteString("\nCURRENT STEP\n")
+		for _, f := range []string{"title", "do", "where", "see", "help", "explain"} {
+			fmt.Fprintf(&b, "%s: %s\n", f, t.stepText(d, f))
+		}
+	}
+	c := r.o.Escalator.Contact(now)
+	fmt.Fprintf(&b, "\nCONTACT\n%s, %s\n", c.Name, c.Phone)
+	for _, d := range c.Desks {
+		fmt.Fprintf(&b, "%s %s: %s\n", d.Name, d.Location, d.Hours)
+	}
+	return b.String()
+}
+
+// afterSave executes the recorded effects, writes the transcript and
+// returns the replies.
+func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn, res result) []Reply {
+	var replies []Reply
+	add := func(outs []Out) {
+		for _, o := range outs {
+			replies = append(replies, outReply(o))
+		}
+	}
+	add(res.outs)
+	s := res.state
+	for i, e := range res.writes {
+		replies = append(replies, r.write(ctx, conv, t, s, e)...)
+		add(res.after[i])
+	}
+	if s.SessionID != "" && s.Outcome == "" {
+		if err := r.o.Store.TouchSession(ctx, s.SessionID, t.At); err != nil && !errors.Is(err, store.ErrNotFound) {
+			r.log.Warn("touch session", "err", err)
+		}
+	}
+	r.transcript(ctx, conv.ID, t.At, res.student, replies)
+	return replies
+}
+
+func outReply(o Out) Reply {
+	if o.Card != nil {
+		return Reply{Text: o.Text, Card: o.Card.JSON()}
+	}
+	return Reply{Text: o.Text}
+}
+
+// write executes one effect that changes something outside the state.
+func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) []Reply {
+	st := r.o.Store
+	warn := func(what string, err error) {
+		if err != nil {
+			r.log.Warn(what, "conversation", shortID(conv.ID), "err", err)
+		}
+	}
+	switch e.Kind {
+	case EffStepEvent:
+		warn("record step event", st.RecordStepEvent(ctx, store.StepEvent{
+			ConversationID: conv.ID, SessionID: s.SessionID, UserID: conv.Ref.UserAADObjectID,
+			Situation: e.Situation, Step: e.Step, Event: e.Event, At: t.At,
+		}))
+	case EffStartSession:
+		warn("start session", st.StartSession(ctx, store.Session{
+			ID: e.SessionID, ConversationID: conv.ID, UserID: conv.Ref.UserAADObjectID,
+			Situation: e.Situation, StartedAt: t.At, LastActivityAt: t.At,
+		}))
+	case EffEndSession:
+		metricOutcomes.WithLabelValues(e.Outcome).Inc()
+		warn("end session", st.EndSession(ctx, e.SessionID, e.Outcome, t.At))
+	case EffSatisfaction:
+		warn("satisfaction", st.SetSatisfaction(ctx, e.SessionID, e.Score))
+	case EffAddTimer:
+		p, _ := json.Marshal(TimerPayload{Point: e.Point, Attempt: e.Attempt, Session: e.SessionID})
+		_, err := st.AddTimer(ctx, store.Timer{ConversationID: conv.ID, Due: t.At.Add(e.Delay), Payload: p})
+		warn("add timer", err)
+	case EffCancelTimers:
+		warn("cancel timers", st.DeleteTimers(ctx, conv.ID))
+	case EffEscalate:
+		return r.escalate(ctx, conv, t, s, e)
+	case EffShowContact:
+		return []Reply{{Card: r.o.Escalator.ContactCard(t.At, LanguageOf(s), e.LostPhone, e.Security)}}
+	}
+	return nil
+}
+
+func (r *Runner) escalate(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) []Reply {
+	metricHandoffs.WithLabelValues(e.Reason).Inc()
+	name := s.UserName
+	if name == "" {
+		name = conv.Ref.UserName
+	}
+	req := handoff.Request{
+		ConversationID: conv.ID, SessionID: e.SessionID,
+		StudentObjectID: conv.Ref.UserAADObjectID, StudentName: name, StudentUPN: s.UPN, StudentUserID: conv.Ref.UserID,
+		Situation: e.Situation, FailedStep: e.FailedStep, Reason: e.Reason, Security: e.Security,
+		Methods: e.Methods, Language: LanguageOf(s),
+	}
+	_, err := r.o.Escalator.Escalate(ctx, req)
+	if err != nil {
+		r.log.Error("escalation not created; the student gets the contact details", "conversation", shortID(conv.ID), "reason", e.Reason, "err", err)
+	}
+	// The engine words the confirmation and asks for the contact card.
+	_, outs, effs := r.engine.Step(s, Input{Kind: InEscalated, At: t.At, Escalated: err == nil})
+	var replies []Reply
+	for _, o := range outs {
+		replies = append(replies, outReply(o))
+	}
+	for _, fe := range effs {
+		replies = append(replies, r.write(ctx, conv, t, s, fe)...)
+	}
+	return replies
+}
+
+// transcript stores the student's line (redacted, or a placeholder for a
+// secret) and the bot's replies as text.
+func (r *Runner) transcript(ctx context.Context, convID string, at time.Time, student string, replies []Reply) {
+	if student != "" {
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "student", Text: student, At: at}); err != nil {
+			r.log.Warn("transcript", "err", err)
+		}
+	}
+	for _, rp := range replies {
+		text := rp.Text
+		if len(rp.Card) > 0 {
+			if ct := CardText(rp.Card); ct != "" {
+				if text != "" {
+					text += "\n"
+				}
+				text += ct
+			}
+		}
+		if text == "" {
+			continue
+		}
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "bot", Text: text, At: at}); err != nil {
+			r.log.Warn("transcript", "err", err)
+		}
+	}
+}
+
+// CardText extracts the readable text of any Adaptive Card (TextBlocks,
+// FactSets, button titles), one element per line.
+func CardText(raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return ""
+	}
+	var lines []string
+	var walk func(any)
+	walk = func(x any) {
+		switch n := x.(type) {
+		case map[string]any:
+			switch n["type"] {
+			case "TextBlock":
+				if s, ok := n["text"].(string); ok {
+					lines = append(lines, s)
+				}
+			case "Fact":
+			case "Action.Submit", "Action.OpenUrl", "Action.Execute":
+				if s, ok := n["title"].(string); ok {
+					lines = append(lines, "["+s+"]")
+				}
+			}
+			if facts, ok := n["facts"].([]any); ok {
+				for _, f := range facts {
+					if fm, ok := f.(map[string]any); ok {
+						lines = append(lines, fmt.Sprintf("%v: %v", fm["title"], fm["value"]))
+					}
+				}
+			}
+			for _, k := range []string{"body", "items", "columns", "actions", "inlines"} {
+				if sub, ok := n[k]; ok {
+					walk(sub)
+				}
+			}
+			if n["type"] == "TextRun" {
+				if s, ok := n["text"].(string); ok {
+					lines = append(lines, s)
+				}
+			}
+		case []any:
+			for _, y := range n {
+				walk(y)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(lines, "\n")
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12] + "..."
+	}
+	return id
+}

@@ -1,0 +1,171 @@
+package dialogs
+
+import (
+	"encoding/json"
+	"time"
+
+	"mfabot/dialogs/intent"
+	"mfabot/graph"
+)
+
+// State is one conversation's dialog state, stored as JSON in
+// store.Conversation.State after every turn.
+type State struct {
+	FlowVersion int      `json:"flowVersion"`
+	Step        string   `json:"step"`
+	History     []string `json:"history,omitempty"`
+
+	SessionID  string         `json:"sessionId,omitempty"`
+	SessionSeq int            `json:"sessionSeq,omitempty"`
+	Situation  string         `json:"situation,omitempty"`
+	Outcome    string         `json:"outcome,omitempty"` // of the current session, "" while running
+	Route      string         `json:"route,omitempty"`   // old_phone | call | either
+	PairLink   bool           `json:"pairLink,omitempty"`
+	Platform   string         `json:"platform,omitempty"`
+	Failures   map[string]int `json:"failures,omitempty"`
+
+	LangChoice string `json:"langChoice,omitempty"` // "English please"
+	LangText   string `json:"langText,omitempty"`   // language of their messages
+	LangGraph  string `json:"langGraph,omitempty"`  // preferredLanguage
+	LangLocale string `json:"langLocale,omitempty"` // Teams locale
+
+	UserName  string `json:"userName,omitempty"`
+	Simulated bool   `json:"simulated,omitempty"` // the demo directory
+	UPN       string `json:"upn,omitempty"`
+
+	StartRead    bool           `json:"startRead,omitempty"`    // the start read has answered
+	MethodsKnown bool           `json:"methodsKnown,omitempty"` // ... and succeeded
+	Snapshot     []graph.Method `json:"snapshot,omitempty"`     // methods at the start (masked)
+	Methods      []graph.Method `json:"methods,omitempty"`      // the last read, cached per check point
+
+	Checks         int    `json:"checks,omitempty"` // reads done at the current check point
+	NewAuthID      string `json:"newAuthId,omitempty"`
+	NewAuthName    string `json:"newAuthName,omitempty"`
+	VerifiedNew    bool   `json:"verifiedNew,omitempty"`
+	OldGone        bool   `json:"oldGone,omitempty"`
+	SkippedRemoval bool   `json:"skippedRemoval,omitempty"`
+
+	PendingSituation string `json:"pendingSituation,omitempty"` // named before the start read answered
+}
+
+// DecodeState reads stored state; empty input is a fresh conversation.
+// Unreadable state is treated as fresh too (the engine then resets
+// gracefully), never as an error that stops the conversation.
+func DecodeState(raw []byte) State {
+	var s State
+	if len(raw) == 0 {
+		return s
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return State{FlowVersion: -1}
+	}
+	return s
+}
+
+// InputKind says what an Input carries.
+type InputKind int
+
+const (
+	InStart     InputKind = iota // bot added / app installed
+	InButton                     // a card click
+	InText                       // typed text, already read
+	InMethods                    // the answer to EffReadMethods
+	InTimer                      // a persisted re-check timer fired
+	InEscalated                  // the answer to EffEscalate
+	InAnswer                     // the answer to EffAnswer
+)
+
+// Check points of the verification.
+const (
+	PointStart       = "start"
+	PointAfterAdd    = "after_add"
+	PointAfterRemove = "after_remove"
+)
+
+// Input is one input to the engine.
+type Input struct {
+	Kind           InputKind
+	At             time.Time
+	ConversationID string
+	Platform       string // Teams clientInfo.platform
+	Locale         string // Teams locale
+
+	// InButton
+	Step   string
+	Action Action
+	Score  int
+
+	// InText
+	Text     string
+	Reading  intent.Reading
+	Secret   bool   // looks like a code or password: never stored or used
+	TextLang string // nl | en when the message's language is clear
+	Privacy  bool   // asks what is stored
+
+	// InMethods
+	Point     string
+	Methods   []graph.Method
+	User      *graph.User
+	Failed    bool // the directory could not be read
+	Simulated bool // the directory is the demo simulation
+
+	// InTimer
+	Attempt int
+
+	// InEscalated
+	Escalated bool
+
+	// InAnswer
+	Answer   string
+	Answered bool
+}
+
+// EffectKind says what the runner must do.
+type EffectKind int
+
+const (
+	EffReadMethods  EffectKind = iota // read user + methods at Point; answer with InMethods
+	EffAddTimer                       // persist a timer (Point, Attempt) due after Delay
+	EffCancelTimers                   // drop this conversation's timers
+	EffEscalate                       // hand off; answer with InEscalated
+	EffShowContact                    // add the service desk's contact card
+	EffAnswer                         // ask the Answerer; answer with InAnswer
+	EffStepEvent                      // record Step/Event
+	EffSimulateDone                   // tell a simulating directory the step was done
+	EffStartSession                   // a new session (SessionID, Situation)
+	EffEndSession                     // the session's Outcome
+	EffSatisfaction                   // Score 1..5
+)
+
+// Effect is work the engine asks of the runner.
+type Effect struct {
+	Kind       EffectKind
+	Point      string
+	Attempt    int
+	Delay      time.Duration
+	Reason     string
+	Security   bool
+	LostPhone  bool
+	Step       string
+	Event      string
+	Question   string
+	Situation  string
+	SessionID  string
+	Outcome    string
+	Score      int
+	Methods    []string // masked descriptions, for the escalation
+	FailedStep string
+}
+
+// Out is one message to the student.
+type Out struct {
+	Text string
+	Card *Card
+}
+
+// TimerPayload is what a re-check timer carries.
+type TimerPayload struct {
+	Point   string `json:"point"`
+	Attempt int    `json:"attempt"`
+	Session string `json:"session"`
+}

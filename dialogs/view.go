@@ -1,0 +1,191 @@
+package dialogs
+
+import (
+	"fmt"
+	"strings"
+
+	"mfabot/graph"
+)
+
+// view shows the current step again (its card, or what an end or a
+// running check has to say).
+func (t *turn) view() {
+	d := lookupStep(t.s.Step)
+	switch d.Kind {
+	case KindChoice:
+		t.card(t.welcomeCard())
+	case KindCheck:
+		t.say("verify_new.busy", nil)
+	case KindEnd:
+		key := map[string]string{StepDone: "done.after", StepHandoff: "handoff.after", StepStopped: "stopped.text"}[d.ID]
+		t.card(Card{Body: []string{t.tr(key, nil)}, Buttons: []Button{{Title: t.tr("button.restart", nil), Step: d.ID, Action: ActRestart}}})
+	default:
+		t.card(t.stepCard(d))
+	}
+}
+
+func (t *turn) firstName() string {
+	f := strings.Fields(t.s.UserName)
+	if len(f) == 0 {
+		return ""
+	}
+	return " " + f[0]
+}
+
+func (t *turn) welcomeCard() Card {
+	c := Card{
+		Title: t.tr("welcome.title", map[string]string{"name": t.firstName()}),
+		Body:  []string{t.tr("welcome.intro", nil)},
+	}
+	if t.s.StartRead {
+		c.Body = append(c.Body, t.summary())
+	}
+	c.Body = append(c.Body, t.tr("welcome.question", nil))
+	c.Note = t.tr("welcome.privacy_hint", nil)
+	if t.s.Simulated {
+		c.Note += " " + t.tr("welcome.simulation", nil)
+	}
+	for _, sit := range Situations {
+		c.Buttons = append(c.Buttons, Button{Title: t.tr("button."+sit, nil), Step: StepWelcome, Action: Action(sit)})
+	}
+	return c
+}
+
+// summary says in one sentence what the account has ("Je hebt de
+// Authenticator-app op 'iPhone 12' en telefoonnummer +31 6 ** ** ** 78.").
+func (t *turn) summary() string {
+	if !t.s.MethodsKnown {
+		return t.tr("summary.unknown", nil)
+	}
+	var items []string
+	for _, m := range t.s.Snapshot {
+		switch m.Kind {
+		case graph.KindAuthenticator:
+			if m.DisplayName != "" {
+				items = append(items, t.tr("summary.authenticator", map[string]string{"device": m.DisplayName}))
+			} else {
+				items = append(items, t.tr("summary.authenticator_unnamed", nil))
+			}
+		case graph.KindPhone:
+			if m.PhoneMasked != "" {
+				items = append(items, t.tr("summary.phone", map[string]string{"phone": m.PhoneMasked}))
+			}
+		case graph.KindWindowsHello:
+			items = append(items, t.tr("summary.windows_hello", map[string]string{"device": nonEmpty(m.DisplayName, "?")}))
+		case graph.KindFIDO2, graph.KindSoftwareOATH, graph.KindEmail, graph.KindTAP:
+			items = append(items, t.tr("summary."+string(m.Kind), nil))
+		}
+	}
+	if len(items) == 0 {
+		return t.tr("summary.none", nil)
+	}
+	return t.tr("summary.intro", map[string]string{"list": joinAnd(items, t.tr("summary.and", nil))})
+}
+
+func joinAnd(items []string, and string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + and + " " + items[len(items)-1]
+}
+
+// variant picks the text variant of a step field for this conversation.
+func (t *turn) variant(d *StepDef, field string) string {
+	switch d.Number {
+	case 1:
+		if field == "do" && t.onPhone() {
+			return "mobile"
+		}
+	case 2:
+		if field == "do" || field == "where" || field == "help" {
+			return nonEmpty(t.s.Route, RouteEither)
+		}
+	case 7:
+		if t.s.PairLink && (field == "do" || field == "see") {
+			return "link"
+		}
+	case 8:
+		if t.s.PairLink && field == "do" {
+			return "link"
+		}
+	case 11:
+		if field == "do" && t.oldDeviceNames() == "" {
+			return "unknown"
+		}
+	}
+	return ""
+}
+
+func (t *turn) onPhone() bool {
+	p := strings.ToLower(t.s.Platform)
+	return p == "ios" || p == "android"
+}
+
+func (t *turn) oldDeviceNames() string {
+	var names []string
+	for _, m := range t.oldDevices() {
+		if m.DisplayName != "" {
+			names = append(names, "'"+m.DisplayName+"'")
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (t *turn) phoneMasked() string {
+	for _, m := range t.s.Snapshot {
+		if m.Kind == graph.KindPhone && m.PhoneMasked != "" {
+			return m.PhoneMasked
+		}
+	}
+	return t.tr("summary.your_number", nil)
+}
+
+// textBase is the YAML section of a step's texts.
+func textBase(d *StepDef) string {
+	if d.ID == StepVerifyNewFailed {
+		return StepVerifyNew
+	}
+	return d.ID
+}
+
+// stepText is one field (do, where, see, help, explain, title) of a step.
+func (t *turn) stepText(d *StepDef, field string) string {
+	vars := t.vars(map[string]string{"phone": t.phoneMasked(), "old_device": t.oldDeviceNames()})
+	return trVariant(t.lang(), textBase(d)+"."+field, t.variant(d, field), vars)
+}
+
+func (t *turn) stepCard(d *StepDef) Card {
+	c := Card{
+		Title: t.stepText(d, "title"),
+		Body:  []string{t.stepText(d, "do")},
+		Where: t.tr("label.where", nil) + " " + t.stepText(d, "where"),
+		See:   t.tr("label.see", nil) + " " + t.stepText(d, "see"),
+	}
+	if d.Kind == KindGuide {
+		c.Progress = t.tr("label.progress", map[string]string{"n": fmt.Sprint(d.Number)})
+	}
+	b := func(a Action) Button { return Button{Title: t.tr("button."+string(a), nil), Step: d.ID, Action: a} }
+	switch d.Kind {
+	case KindGuide:
+		c.Buttons = []Button{b(ActDone), b(ActFailed), b(ActExplain)}
+		if d.Number == 1 && t.onPhone() {
+			c.Buttons = append(c.Buttons, b(ActPairLink))
+		}
+		if d.Number == 11 {
+			c.Buttons = append(c.Buttons, b(ActSkip))
+		}
+	case KindTrouble:
+		c.Buttons = []Button{b(ActSolved), b(ActNotSolved), b(ActExplain)}
+	case KindQuestion:
+		c.Where, c.See = "", ""
+		c.Buttons = []Button{b(ActYes), b(ActNo), b(ActExplain)}
+	case KindCard:
+		switch d.ID {
+		case StepVerifyNewFailed:
+			c.Buttons = []Button{b(ActRetry), b(ActContinue), b(ActHuman), b(ActExplain)}
+		case StepWrongEntry:
+			c.Buttons = []Button{b(ActReadd), b(ActExplain)}
+		}
+	}
+	return c
+}
