@@ -249,6 +249,8 @@ func (d *Directory) call(ctx context.Context, name, userID string, fn func(conte
 	callSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	if err == nil {
 		callsTotal.WithLabelValues(name, "ok").Inc()
+		d.log.DebugContext(ctx, "graph call ok", "call", name, "user", userID,
+			"elapsed", time.Since(start).Round(time.Millisecond))
 		return nil
 	}
 	sentinel, outcome, cause := classify(ctx, err)
