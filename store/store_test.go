@@ -21,13 +21,15 @@ var t0 = time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 
 type backend struct {
 	name string
-	// open returns a fresh, empty store.
-	open func(t *testing.T) Store
+	// url names a fresh, empty database.
+	url func(t *testing.T) string
 }
 
+func (b backend) open(t *testing.T) Store { return mustOpen(t, b.url(t)) }
+
 func backends(t *testing.T) []backend {
-	bs := []backend{{name: "sqlite", open: func(t *testing.T) Store {
-		return mustOpen(t, "sqlite:"+filepath.Join(t.TempDir(), "data", "mfabot.db"))
+	bs := []backend{{name: "sqlite", url: func(t *testing.T) string {
+		return "sqlite:" + filepath.Join(t.TempDir(), "data", "mfabot.db")
 	}}}
 	pgURL := os.Getenv("MFABOT_TEST_POSTGRES_URL")
 	if pgURL == "" {
@@ -37,8 +39,8 @@ func backends(t *testing.T) []backend {
 		t.Log("postgres: skipped (MFABOT_TEST_POSTGRES_URL not set)")
 		return bs
 	}
-	return append(bs, backend{name: "postgres", open: func(t *testing.T) Store {
-		return mustOpen(t, freshSchema(t, pgURL))
+	return append(bs, backend{name: "postgres", url: func(t *testing.T) string {
+		return freshSchema(t, pgURL)
 	}})
 }
 
@@ -872,12 +874,18 @@ func testPurge(t *testing.T, s Store) {
 	}
 }
 
-// TestSQLiteTwoProcesses opens one SQLite file twice at the same moment,
-// as mfabot serve and mfabot chat do: migrations run once and what one
-// writes the other reads.
-func TestSQLiteTwoProcesses(t *testing.T) {
+// TestTwoProcesses opens one database twice at the same moment, as mfabot
+// serve and mfabot chat do with one SQLite file (or two instances with
+// one PostgreSQL database): migrations run once and what one writes the
+// other reads.
+func TestTwoProcesses(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testTwoProcesses(t, b.url(t)) })
+	}
+}
+
+func testTwoProcesses(t *testing.T, url string) {
 	ctx := context.Background()
-	url := "sqlite:" + filepath.Join(t.TempDir(), "shared", "mfabot.db")
 	var wg sync.WaitGroup
 	stores := make([]Store, 2)
 	errs := make([]error, 2)
@@ -931,10 +939,14 @@ func TestSQLiteTwoProcesses(t *testing.T) {
 	if err := serve.(*sqlStore).r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("schema_migrations rows = %d, %v; want 1", n, err)
 	}
-	var mode string
-	serve.(*sqlStore).w.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
-	if mode != "wal" {
-		t.Errorf("journal_mode = %q; want wal", mode)
+	if serve.(*sqlStore).d == dialectSQLite {
+		var mode string
+		var sync int
+		serve.(*sqlStore).w.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+		serve.(*sqlStore).w.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+		if mode != "wal" || sync != 1 {
+			t.Errorf("journal_mode = %q, synchronous = %d; want wal, 1 (NORMAL)", mode, sync)
+		}
 	}
 }
 
