@@ -1,0 +1,613 @@
+// Package bot owns the Bot Framework channel of mfabot: the hardened
+// POST /api/messages endpoint (body limit, token validation through
+// bot/auth, tenant allow-list, dev-mode fences), activity parsing and
+// routing, the durable inbox with its workers and timers, and the
+// handoff.Notifier that talks to Teams through bot/connector.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"mfabot/bot/auth"
+	"mfabot/dialogs"
+	"mfabot/handoff"
+	"mfabot/store"
+)
+
+// DefaultMaxBody is the default request body limit of /api/messages.
+const DefaultMaxBody = 256 << 10
+
+// TokenValidator validates the Authorization header of an inbound
+// activity (bot/auth.Validator implements it).
+type TokenValidator interface {
+	Validate(ctx context.Context, authorization, serviceURL, channelID string) (*auth.Identity, error)
+}
+
+// TurnHandler runs one turn of the dialog and returns the replies to
+// send. typing shows the typing indicator (cheap, may be called often).
+type TurnHandler interface {
+	Handle(ctx context.Context, t dialogs.Turn, typing func()) ([]dialogs.Reply, error)
+}
+
+// StaffHandler executes a click on the staff card and returns the card
+// that replaces it (handoff implements it).
+type StaffHandler interface {
+	HandleStaffAction(ctx context.Context, a handoff.StaffAction) (json.RawMessage, error)
+}
+
+// Options configures a Server. Zero values get the defaults named.
+type Options struct {
+	// Dev: no inbound token; loopback callers and serviceUrls only; no
+	// proxy headers.
+	Dev bool
+	// AppID is the bot's App ID (production).
+	AppID string
+	// AllowedTenants are the tenants whose activities are accepted
+	// (required in production; empty in dev = any).
+	AllowedTenants []string
+	// The staff channel escalation cards are posted to.
+	StaffChannelID, StaffServiceURL, StaffTenantID string
+	// MaxBody limits the request body; default DefaultMaxBody.
+	MaxBody int64
+	Store   store.Store
+	// Validator checks inbound tokens; nil only (and required nil) in dev.
+	Validator TokenValidator
+	// Connector sends to Teams.
+	Connector Sender
+	// ServiceURLs collects the serviceUrls of validated activities and
+	// stored references (plus StaffServiceURL); pass its Allowed method
+	// as the connector's AllowServiceURL. Default: a set of its own.
+	ServiceURLs *ServiceURLs
+	Turns       TurnHandler
+	// Staff handles staff card actions; nil = they are refused.
+	Staff  StaffHandler
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Workers process the inbox; default 4. Activities of one
+	// conversation are always processed by the same worker, in order.
+	Workers int
+	// PollInterval is how often the inbox and the timers are polled
+	// besides the wake-ups by new activities; default 1 s.
+	PollInterval time.Duration
+	// TurnTimeout bounds one turn (handler and replies); default 60 s.
+	TurnTimeout time.Duration
+	// StaffTimeout bounds a synchronous staff action; default 10 s.
+	StaffTimeout time.Duration
+}
+
+// Server is the Bot Framework endpoint and its inbox workers.
+type Server struct {
+	o   Options
+	log *slog.Logger
+
+	wake chan struct{}
+
+	mu       sync.Mutex
+	welcomed map[string]time.Time // conversation id -> last welcome turn
+}
+
+// welcomeTwinWindow: Teams sends conversationUpdate and installationUpdate
+// for one install; the second welcome within this window is dropped.
+const welcomeTwinWindow = 2 * time.Minute
+
+// New checks o and returns a Server.
+func New(o Options) (*Server, error) {
+	if o.Store == nil {
+		return nil, errors.New("bot: Options.Store is required")
+	}
+	if o.Turns == nil {
+		return nil, errors.New("bot: Options.Turns is required")
+	}
+	if o.Connector == nil {
+		return nil, errors.New("bot: Options.Connector is required")
+	}
+	if o.Dev {
+		if o.Validator != nil {
+			return nil, errors.New("bot: dev mode takes no token validator (it accepts loopback requests without a token)")
+		}
+		if o.StaffServiceURL != "" && !loopbackURL(o.StaffServiceURL) {
+			return nil, errors.New("bot: dev mode only talks to a loopback staff service URL")
+		}
+	} else {
+		if o.Validator == nil {
+			return nil, errors.New("bot: production mode needs a token validator")
+		}
+		if o.AppID == "" {
+			return nil, errors.New("bot: production mode needs the bot's app id")
+		}
+		if len(o.AllowedTenants) == 0 {
+			return nil, errors.New("bot: production mode needs at least one allowed tenant")
+		}
+		if o.StaffServiceURL != "" && !strings.HasPrefix(strings.ToLower(o.StaffServiceURL), "https://") {
+			return nil, errors.New("bot: the staff service URL must be https in production")
+		}
+	}
+	if o.ServiceURLs == nil {
+		o.ServiceURLs = NewServiceURLs()
+	}
+	o.ServiceURLs.Add(o.StaffServiceURL)
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.TurnTimeout <= 0 {
+		o.TurnTimeout = 60 * time.Second
+	}
+	if o.StaffTimeout <= 0 {
+		o.StaffTimeout = 10 * time.Second
+	}
+	return &Server{
+		o:        o,
+		log:      o.Logger,
+		wake:     make(chan struct{}, 1),
+		welcomed: map[string]time.Time{},
+	}, nil
+}
+
+// Handler serves POST /api/messages, GET /healthz and GET /readyz.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/messages", s.handleMessages)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	return s.recoverer(mux)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.o.Store.Ping(ctx); err != nil {
+		s.log.Warn("readiness: store unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "store unavailable\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
+}
+
+// recoverer is the last line of defence: a panic becomes a 500 and a log
+// line. The handlers are written not to need it.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic in HTTP handler", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				metricRequests.WithLabelValues("500").Inc()
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// respond writes a status with a fixed, detail-free body.
+func respond(w http.ResponseWriter, status int) {
+	metricRequests.WithLabelValues(strconv.Itoa(status)).Inc()
+	if status == http.StatusOK {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, http.StatusText(status)+"\n")
+}
+
+func respondJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		respond(w, http.StatusInternalServerError)
+		return
+	}
+	metricRequests.WithLabelValues("200").Inc()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// refuse answers a request that failed a check; reason goes to the metric
+// and the log, never to the caller.
+func (s *Server) refuse(w http.ResponseWriter, log *slog.Logger, status int, reason string) {
+	metricAuthFailures.WithLabelValues(reason).Inc()
+	log.Warn("request refused", "status", status, "reason", reason)
+	respond(w, status)
+}
+
+var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"}
+
+func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
+	reqID := newID()
+	w.Header().Set("X-Request-Id", reqID)
+	log := s.log.With("request_id", reqID)
+	ctx := r.Context()
+
+	authz := r.Header.Get("Authorization")
+	if s.o.Dev {
+		for _, h := range proxyHeaders {
+			if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+				s.refuse(w, log, http.StatusForbidden, "dev_proxy_header")
+				return
+			}
+		}
+		if !loopbackAddr(r.RemoteAddr) {
+			s.refuse(w, log, http.StatusForbidden, "dev_remote_not_loopback")
+			return
+		}
+	} else if strings.TrimSpace(authz) == "" {
+		s.refuse(w, log, http.StatusUnauthorized, auth.ReasonMissingHeader)
+		return
+	}
+
+	if r.ContentLength > s.o.MaxBody {
+		s.refuse(w, log, http.StatusRequestEntityTooLarge, "body_too_large")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.refuse(w, log, http.StatusRequestEntityTooLarge, "body_too_large")
+			return
+		}
+		s.refuse(w, log, http.StatusBadRequest, "body_unreadable")
+		return
+	}
+	act, err := ParseActivity(body)
+	if err != nil {
+		s.refuse(w, log, http.StatusBadRequest, "invalid_json")
+		return
+	}
+
+	if s.o.Dev {
+		if !loopbackURL(act.ServiceURL) {
+			s.refuse(w, log, http.StatusForbidden, "dev_service_url_not_loopback")
+			return
+		}
+	} else {
+		if _, err := s.o.Validator.Validate(ctx, authz, act.ServiceURL, act.ChannelID); err != nil {
+			var ae *auth.Error
+			status, reason := http.StatusUnauthorized, "invalid_token"
+			if errors.As(err, &ae) {
+				reason = ae.Reason
+				if ae.Status == http.StatusForbidden {
+					status = http.StatusForbidden
+				}
+				if ae.Reason == auth.ReasonMetadata {
+					// The keys could not be fetched: not the caller's
+					// fault; a 503 makes the channel deliver it again.
+					status = http.StatusServiceUnavailable
+				}
+			}
+			s.refuse(w, log, status, reason)
+			return
+		}
+		if !httpsURL(act.ServiceURL) {
+			s.refuse(w, log, http.StatusForbidden, "service_url_not_https")
+			return
+		}
+	}
+
+	tenant, agree := act.TenantID()
+	if !agree {
+		s.refuse(w, log, http.StatusForbidden, "tenant_mismatch")
+		return
+	}
+	if len(s.o.AllowedTenants) > 0 && !containsFold(s.o.AllowedTenants, tenant) {
+		s.refuse(w, log, http.StatusForbidden, "tenant_not_allowed")
+		return
+	}
+
+	log = log.With("activity_type", string(act.Type), "activity_id", act.ID)
+	route := s.classify(act)
+	switch route {
+	case routeIgnore:
+		log.Debug("activity ignored")
+		respond(w, http.StatusOK)
+		return
+	case routeStaffInvoke:
+		s.handleStaffInvoke(w, r, log, act)
+		return
+	case routeRefusedStaff:
+		metricStaffRefused.Inc()
+		log.Warn("staff card action outside the staff channel refused",
+			"conversation_type", act.Conversation.ConversationType)
+		if act.Type == schema.Invoke {
+			respondJSON(w, invokeMessage(neutralText(act.Locale)))
+			return
+		}
+	}
+	if act.Conversation.ID == "" {
+		s.refuse(w, log, http.StatusBadRequest, "no_conversation")
+		return
+	}
+	fresh, err := s.accept(ctx, act, body)
+	if err != nil {
+		log.Error("inbox write failed", "err", err)
+		respond(w, http.StatusServiceUnavailable)
+		return
+	}
+	if !fresh {
+		log.Info("retried activity: already accepted")
+	}
+	if act.Type == schema.Invoke {
+		respondJSON(w, invokeMessage(ackText(act.Locale)))
+		return
+	}
+	respond(w, http.StatusOK)
+}
+
+// route says what becomes of an activity.
+type route int
+
+const (
+	routeIgnore       route = iota
+	routeTurn               // message or student card click -> dialog
+	routeWelcome            // bot added / app installed
+	routeStaff              // staff card Action.Submit from the staff channel
+	routeStaffInvoke        // staff card Action.Execute from the staff channel
+	routeRefusedStaff       // staff card payload from anywhere else
+)
+
+// classify routes a validated activity. The HTTP handler and the worker
+// use the same function, so an inbox entry is routed as it was accepted.
+func (s *Server) classify(a *Activity) route {
+	inStaff := s.inStaffChannel(a)
+	switch a.Type {
+	case schema.Message:
+		if _, looks := a.staffActionOf(); looks {
+			if inStaff && s.o.Staff != nil {
+				return routeStaff
+			}
+			return routeRefusedStaff
+		}
+		if inStaff {
+			return routeIgnore
+		}
+		return routeTurn
+	case schema.Invoke:
+		if a.Name != "adaptiveCard/action" {
+			return routeIgnore
+		}
+		if _, looks := a.staffActionOf(); looks {
+			if inStaff && s.o.Staff != nil {
+				return routeStaffInvoke
+			}
+			return routeRefusedStaff
+		}
+		if inStaff {
+			return routeIgnore
+		}
+		return routeTurn
+	case schema.ConversationUpdate:
+		if a.BotAdded() && !inStaff {
+			return routeWelcome
+		}
+	case schema.InstallationUpdate:
+		if strings.EqualFold(a.Action, "add") && !inStaff {
+			return routeWelcome
+		}
+	}
+	return routeIgnore
+}
+
+// inStaffChannel: the activity comes from a thread of the staff channel.
+// Both the conversation id's thread and channelData.channel.id (when
+// present) must name it; channel data alone does not make a chat a channel.
+func (s *Server) inStaffChannel(a *Activity) bool {
+	if s.o.StaffChannelID == "" {
+		return false
+	}
+	thread, _, _ := strings.Cut(a.Conversation.ID, ";")
+	if thread != s.o.StaffChannelID {
+		return false
+	}
+	cd := a.channelData().Channel.ID
+	return cd == "" || cd == s.o.StaffChannelID
+}
+
+// accept writes the conversation reference and the activity to the
+// store; fresh is false for a retried activity id.
+func (s *Server) accept(ctx context.Context, a *Activity, body []byte) (fresh bool, err error) {
+	s.trust(a.ServiceURL)
+	if r := s.classify(a); r == routeTurn || r == routeWelcome || r == routeRefusedStaff {
+		if err := s.o.Store.SaveRef(ctx, a.ref()); err != nil {
+			return false, fmt.Errorf("save conversation reference: %w", err)
+		}
+	}
+	fresh, err = s.o.Store.Enqueue(ctx, store.InboxItem{
+		ActivityID:     dedupKey(a),
+		ConversationID: a.Conversation.ID,
+		Body:           body,
+		ReceivedAt:     s.o.Now(),
+	})
+	if err != nil {
+		return false, fmt.Errorf("enqueue: %w", err)
+	}
+	if fresh {
+		s.signal()
+	}
+	return fresh, nil
+}
+
+// dedupKey identifies an activity for the inbox. Teams message ids are
+// only unique within a conversation, so the conversation is part of it.
+func dedupKey(a *Activity) string {
+	id := a.ID
+	if id == "" {
+		id = "noid-" + newID()
+	}
+	return a.Conversation.ID + "|" + id
+}
+
+func (s *Server) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// handleStaffInvoke runs a staff Action.Execute synchronously and answers
+// with the replacement card in the HTTP body.
+func (s *Server) handleStaffInvoke(w http.ResponseWriter, r *http.Request, log *slog.Logger, a *Activity) {
+	act, _ := a.staffActionOf()
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.StaffTimeout)
+	defer cancel()
+	card, err := s.runStaff(ctx, act)
+	if err != nil && len(card) > 0 {
+		// Refused transition (e.g. resolving a resolved case): the
+		// handler returns the current card with the error; show it.
+		log.Warn("staff action not applied", "verb", act.Verb, "escalation", act.EscalationID, "err", err)
+		err = nil
+	}
+	if err != nil {
+		log.Error("staff action failed", "verb", act.Verb, "escalation", act.EscalationID, "err", err)
+		respondJSON(w, map[string]any{
+			"statusCode": 500,
+			"type":       "application/vnd.microsoft.error",
+			"value":      map[string]string{"code": "InternalError", "message": "Actie mislukt / Action failed"},
+		})
+		return
+	}
+	log.Info("staff action done", "verb", act.Verb, "escalation", act.EscalationID)
+	if len(card) == 0 {
+		respondJSON(w, invokeMessage("OK"))
+		return
+	}
+	respondJSON(w, map[string]any{
+		"statusCode": 200,
+		"type":       "application/vnd.microsoft.card.adaptive",
+		"value":      card,
+	})
+}
+
+// runStaff calls the staff handler, turning a panic into an error.
+func (s *Server) runStaff(ctx context.Context, act handoff.StaffAction) (card json.RawMessage, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("staff handler panicked: %v", v)
+		}
+	}()
+	if s.o.Staff == nil {
+		return nil, errors.New("no staff handler")
+	}
+	card, err = s.o.Staff.HandleStaffAction(ctx, act)
+	if len(card) > 0 && !json.Valid(card) {
+		return nil, errors.New("staff handler returned invalid card JSON")
+	}
+	return card, err
+}
+
+func invokeMessage(text string) map[string]any {
+	return map[string]any{
+		"statusCode": 200,
+		"type":       "application/vnd.microsoft.activity.message",
+		"value":      text,
+	}
+}
+
+func english(locale string) bool {
+	return strings.HasPrefix(strings.ToLower(locale), "en")
+}
+
+func ackText(locale string) string {
+	if english(locale) {
+		return "Got it."
+	}
+	return "Ontvangen."
+}
+
+// neutralText answers a payload the student's chat must not carry.
+func neutralText(locale string) string {
+	if english(locale) {
+		return "That button does not work here. Type \"help\" to see what I can do."
+	}
+	return "Die knop werkt hier niet. Typ \"help\" om te zien wat ik kan doen."
+}
+
+// apologyText is what a student sees when a turn failed for good.
+func apologyText(locale string) string {
+	if english(locale) {
+		return "Sorry, something went wrong on my side. Please try again in a moment, or type \"talk to a person\"."
+	}
+	return "Sorry, er ging bij mij iets mis. Probeer het zo nog eens, of typ \"medewerker\"."
+}
+
+func containsFold(list []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, x := range list {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func loopbackAddr(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackURL: http(s) to localhost or a loopback IP, nothing else.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func httpsURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil
+}

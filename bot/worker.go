@@ -1,0 +1,479 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"mfabot/dialogs"
+	"mfabot/store"
+)
+
+// pollLimit is how many inbox entries and timers one poll takes.
+const pollLimit = 256
+
+// queueSize is each worker's backlog; a full queue leaves entries in the
+// store for the next poll.
+const queueSize = 64
+
+// job is one unit of work for a worker: an inbox entry or a due timer.
+type job struct {
+	item  *store.InboxItem
+	timer *store.Timer
+}
+
+// Run processes the inbox until ctx ends: unfinished entries first (those
+// left by a previous process), then new ones as they are accepted, and
+// the due timers. Entries of one conversation go to the same worker, in
+// order. When ctx ends Run stops taking work, lets the turns in flight
+// finish (they run on a context that ctx does not cancel, bounded by
+// TurnTimeout) and returns nil.
+func (s *Server) Run(ctx context.Context) error {
+	d := &dispatcher{
+		s:      s,
+		queues: make([]chan job, s.o.Workers),
+		items:  map[int64]bool{},
+		timers: map[int64]bool{},
+	}
+	var wg sync.WaitGroup
+	for i := range d.queues {
+		q := make(chan job, queueSize)
+		d.queues[i] = q
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range q {
+				d.do(j)
+			}
+		}()
+	}
+	ticker := time.NewTicker(s.o.PollInterval)
+	defer ticker.Stop()
+	for {
+		d.poll(ctx)
+		select {
+		case <-ctx.Done():
+			// Jobs still queued are dropped by the workers (see do):
+			// they stay in the store for the next start.
+			d.stopping.Store(true)
+			for _, q := range d.queues {
+				close(q)
+			}
+			wg.Wait()
+			return nil
+		case <-s.wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+type dispatcher struct {
+	s      *Server
+	queues []chan job
+
+	mu     sync.Mutex
+	items  map[int64]bool // inbox seqs queued or in flight
+	timers map[int64]bool // timer ids queued or in flight
+
+	stopping atomic.Bool
+}
+
+func (d *dispatcher) worker(conversationID string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(conversationID))
+	return int(h.Sum32() % uint32(len(d.queues)))
+}
+
+func (d *dispatcher) poll(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	s := d.s
+	items, err := s.o.Store.Pending(ctx, pollLimit)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("inbox poll failed", "err", err)
+		}
+		return
+	}
+	metricInboxDepth.Set(float64(len(items)))
+	blocked := map[int]bool{}
+	for i := range items {
+		it := items[i]
+		w := d.worker(it.ConversationID)
+		if blocked[w] {
+			continue
+		}
+		d.mu.Lock()
+		busy := d.items[it.Seq]
+		if !busy {
+			d.items[it.Seq] = true
+		}
+		d.mu.Unlock()
+		if busy {
+			continue
+		}
+		select {
+		case d.queues[w] <- job{item: &it}:
+		default:
+			// Keep the order of this worker's conversations: nothing
+			// later may overtake the entry that did not fit.
+			blocked[w] = true
+			d.mu.Lock()
+			delete(d.items, it.Seq)
+			d.mu.Unlock()
+		}
+	}
+
+	timers, err := s.o.Store.DueTimers(ctx, s.o.Now(), pollLimit)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("timer poll failed", "err", err)
+		}
+		return
+	}
+	for i := range timers {
+		t := timers[i]
+		w := d.worker(t.ConversationID)
+		if blocked[w] {
+			continue
+		}
+		d.mu.Lock()
+		busy := d.timers[t.ID]
+		if !busy {
+			d.timers[t.ID] = true
+		}
+		d.mu.Unlock()
+		if busy {
+			continue
+		}
+		select {
+		case d.queues[w] <- job{timer: &t}:
+		default:
+			blocked[w] = true
+			d.mu.Lock()
+			delete(d.timers, t.ID)
+			d.mu.Unlock()
+		}
+	}
+}
+
+func (d *dispatcher) do(j job) {
+	defer func() {
+		d.mu.Lock()
+		if j.item != nil {
+			delete(d.items, j.item.Seq)
+		}
+		if j.timer != nil {
+			delete(d.timers, j.timer.ID)
+		}
+		d.mu.Unlock()
+	}()
+	if d.stopping.Load() {
+		return
+	}
+	if j.item != nil {
+		d.s.processItem(*j.item)
+	} else {
+		d.s.processTimer(*j.timer)
+	}
+}
+
+// turnContext is the context of one turn: not canceled by shutdown (an
+// in-flight turn finishes), bounded by TurnTimeout.
+func (s *Server) turnContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.o.TurnTimeout)
+}
+
+// processItem runs one inbox entry to its end: done, or one failed
+// attempt counted (the store gives up after store.MaxInboxAttempts).
+func (s *Server) processItem(it store.InboxItem) {
+	ctx, cancel := s.turnContext()
+	defer cancel()
+	log := s.log.With("seq", it.Seq, "conversation", shortID(it.ConversationID))
+	start := time.Now()
+
+	act, err := ParseActivity(it.Body)
+	if err != nil {
+		// Accepted bodies parsed before; this only happens to a damaged row.
+		log.Error("inbox entry unreadable; giving up", "err", err)
+		s.giveUp(ctx, log, it, "unreadable")
+		return
+	}
+	log = log.With("activity_id", act.ID, "activity_type", string(act.Type))
+	s.trust(act.ServiceURL) // validated before it was enqueued
+	ref := act.ref()
+
+	switch s.classify(act) {
+	case routeIgnore:
+		s.markDone(ctx, log, it)
+		return
+	case routeRefusedStaff:
+		if act.Type == schema.Message {
+			s.sendText(ctx, log, ref, act.ID, neutralText(act.Locale))
+		}
+		metricTurns.WithLabelValues("refused", "ok").Inc()
+		s.markDone(ctx, log, it)
+		return
+	case routeStaff, routeStaffInvoke:
+		s.processStaffSubmit(ctx, log, it, act)
+		return
+	case routeWelcome:
+		if s.welcomeTwin(ref.ConversationID) {
+			log.Info("second welcome of one install dropped")
+			s.markDone(ctx, log, it)
+			return
+		}
+		s.processTurn(ctx, log, it, act, dialogs.Turn{
+			Ref:        ref,
+			ActivityID: act.ID,
+			Kind:       dialogs.TurnWelcome,
+			Platform:   act.Platform(),
+			At:         s.at(it.ReceivedAt),
+		}, start)
+	case routeTurn:
+		replyTo := act.ReplyToID
+		text := ""
+		if act.Type == schema.Message {
+			text = StripMentions(act.Text)
+		}
+		s.processTurn(ctx, log, it, act, dialogs.Turn{
+			Ref:        ref,
+			ActivityID: act.ID,
+			ReplyToID:  replyTo,
+			Kind:       dialogs.TurnMessage,
+			Text:       text,
+			Value:      act.turnValue(),
+			Platform:   act.Platform(),
+			At:         s.at(it.ReceivedAt),
+		}, start)
+	}
+}
+
+func (s *Server) at(received time.Time) time.Time {
+	if received.IsZero() {
+		return s.o.Now()
+	}
+	return received
+}
+
+// welcomeTwin records a welcome turn and tells whether one ran for the
+// same conversation within welcomeTwinWindow.
+func (s *Server) welcomeTwin(conversationID string) bool {
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, t := range s.welcomed {
+		if now.Sub(t) > welcomeTwinWindow {
+			delete(s.welcomed, id)
+		}
+	}
+	if t, ok := s.welcomed[conversationID]; ok && now.Sub(t) <= welcomeTwinWindow {
+		return true
+	}
+	s.welcomed[conversationID] = now
+	return false
+}
+
+func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.InboxItem, act *Activity, t dialogs.Turn, start time.Time) {
+	kind := string(t.Kind)
+	replies, err := s.handle(ctx, t)
+	if err != nil {
+		last := it.Attempts+1 >= store.MaxInboxAttempts
+		log.Error("turn failed", "attempt", it.Attempts+1, "final", last, "err", err)
+		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "turn handler error"); ferr != nil {
+			log.Error("mark failed", "err", ferr)
+		}
+		if last {
+			metricTurnFailures.Inc()
+			metricTurns.WithLabelValues(kind, "failed").Inc()
+			replyTo := ""
+			if act.Type == schema.Message {
+				replyTo = act.ID
+			}
+			s.sendText(ctx, log, t.Ref, replyTo, apologyText(t.Ref.Locale))
+		}
+		return
+	}
+	replyTo := ""
+	if act.Type == schema.Message {
+		replyTo = act.ID
+	}
+	s.sendReplies(ctx, log, t.Ref, replyTo, replies)
+	s.markDone(ctx, log, it)
+	metricTurns.WithLabelValues(kind, "ok").Inc()
+	metricTurnLatency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+}
+
+// handle calls the turn handler with a typing function, turning a panic
+// into an error.
+func (s *Server) handle(ctx context.Context, t dialogs.Turn) (replies []dialogs.Reply, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("turn handler panicked: %v", v)
+		}
+	}()
+	return s.o.Turns.Handle(ctx, t, s.typingFunc(ctx, t.Ref))
+}
+
+// typingMinGap: Teams shows the indicator for about 3 s; sending it more
+// often only costs rate-limit budget.
+const typingMinGap = 2500 * time.Millisecond
+
+func (s *Server) typingFunc(ctx context.Context, ref store.ConversationRef) func() {
+	var mu sync.Mutex
+	var last time.Time
+	return func() {
+		mu.Lock()
+		now := s.o.Now()
+		if !last.IsZero() && now.Sub(last) < typingMinGap {
+			mu.Unlock()
+			return
+		}
+		last = now
+		mu.Unlock()
+		tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := s.typing(tctx, ref); err != nil {
+			metricSendErrors.WithLabelValues("typing").Inc()
+			s.log.Debug("typing indicator not sent", "err", err)
+		}
+	}
+}
+
+// sendReplies sends the turn's replies: the first as a reply to the
+// student's activity (when there is one), the rest as new messages.
+func (s *Server) sendReplies(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo string, replies []dialogs.Reply) {
+	for i, r := range replies {
+		if r.Text == "" && len(r.Card) == 0 {
+			continue
+		}
+		to := ""
+		if i == 0 {
+			to = replyTo
+		}
+		if _, err := s.send(ctx, ref, to, r); err != nil {
+			metricSendErrors.WithLabelValues("send").Inc()
+			log.Error("reply not delivered", "index", i, "err", err)
+		}
+	}
+}
+
+func (s *Server) sendText(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo, text string) {
+	if _, err := s.send(ctx, ref, replyTo, dialogs.Reply{Text: text}); err != nil {
+		metricSendErrors.WithLabelValues("send").Inc()
+		log.Error("message not delivered", "err", err)
+	}
+}
+
+func (s *Server) markDone(ctx context.Context, log *slog.Logger, it store.InboxItem) {
+	if err := s.o.Store.MarkDone(ctx, it.Seq); err != nil {
+		log.Error("mark done failed", "err", err)
+	}
+}
+
+// giveUp fails an entry for good (all remaining attempts).
+func (s *Server) giveUp(ctx context.Context, log *slog.Logger, it store.InboxItem, reason string) {
+	for a := it.Attempts; a < store.MaxInboxAttempts; a++ {
+		if err := s.o.Store.MarkFailed(ctx, it.Seq, reason); err != nil {
+			log.Error("mark failed", "err", err)
+			return
+		}
+	}
+	metricTurnFailures.Inc()
+}
+
+// processStaffSubmit runs a staff card click that came as a message (or
+// an invoke the HTTP handler enqueued) and replaces the card.
+func (s *Server) processStaffSubmit(ctx context.Context, log *slog.Logger, it store.InboxItem, act *Activity) {
+	sa, _ := act.staffActionOf()
+	sctx, cancel := context.WithTimeout(ctx, s.o.StaffTimeout)
+	card, err := s.runStaff(sctx, sa)
+	cancel()
+	if err != nil && len(card) > 0 {
+		log.Warn("staff action not applied", "verb", sa.Verb, "escalation", sa.EscalationID, "err", err)
+		err = nil
+	}
+	if err != nil {
+		last := it.Attempts+1 >= store.MaxInboxAttempts
+		log.Error("staff action failed", "verb", sa.Verb, "escalation", sa.EscalationID, "final", last, "err", err)
+		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "staff handler error"); ferr != nil {
+			log.Error("mark failed", "err", ferr)
+		}
+		if last {
+			metricTurnFailures.Inc()
+			metricTurns.WithLabelValues("staff", "failed").Inc()
+			s.sendText(ctx, log, act.ref(), act.ID, "Actie mislukt / Action failed")
+		}
+		return
+	}
+	if len(card) > 0 && act.ReplyToID != "" {
+		if err := s.update(ctx, act.ServiceURL, act.Conversation.ID, act.ReplyToID, card); err != nil {
+			metricSendErrors.WithLabelValues("update").Inc()
+			log.Error("staff card not updated", "err", err)
+		}
+	}
+	log.Info("staff action done", "verb", sa.Verb, "escalation", sa.EscalationID)
+	metricTurns.WithLabelValues("staff", "ok").Inc()
+	s.markDone(ctx, log, it)
+}
+
+// processTimer runs a due timer as a TurnTimer turn and deletes it.
+func (s *Server) processTimer(t store.Timer) {
+	ctx, cancel := s.turnContext()
+	defer cancel()
+	log := s.log.With("timer", t.ID, "conversation", shortID(t.ConversationID))
+	start := time.Now()
+	conv, err := s.o.Store.GetConversation(ctx, t.ConversationID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && conv.Ref.ServiceURL == "") {
+		log.Warn("timer for an unknown conversation dropped")
+		s.deleteTimer(ctx, log, t.ID)
+		return
+	}
+	if err != nil {
+		log.Error("timer: load conversation", "err", err)
+		return // tried again at the next poll
+	}
+	s.trust(conv.Ref.ServiceURL)
+	turn := dialogs.Turn{
+		Ref:          conv.Ref,
+		Kind:         dialogs.TurnTimer,
+		TimerPayload: t.Payload,
+		At:           t.Due,
+	}
+	replies, err := s.handle(ctx, turn)
+	if err != nil {
+		log.Error("timer turn failed", "err", err)
+		metricTurnFailures.Inc()
+		metricTurns.WithLabelValues(string(dialogs.TurnTimer), "failed").Inc()
+		s.sendText(ctx, log, conv.Ref, "", apologyText(conv.Ref.Locale))
+		s.deleteTimer(ctx, log, t.ID)
+		return
+	}
+	s.sendReplies(ctx, log, conv.Ref, "", replies)
+	s.deleteTimer(ctx, log, t.ID)
+	metricTurns.WithLabelValues(string(dialogs.TurnTimer), "ok").Inc()
+	metricTurnLatency.WithLabelValues(string(dialogs.TurnTimer)).Observe(time.Since(start).Seconds())
+}
+
+func (s *Server) deleteTimer(ctx context.Context, log *slog.Logger, id int64) {
+	if err := s.o.Store.DeleteTimer(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Error("delete timer", "err", err)
+	}
+}
+
+// shortID shortens a conversation id for logs (ids are long, and a
+// prefix is enough to correlate).
+func shortID(id string) string {
+	if len(id) > 24 {
+		return id[:24] + "..."
+	}
+	return id
+}
