@@ -230,10 +230,13 @@ func (s *Service) existing(ctx context.Context, e store.Escalation, r Request, s
 	s.audit(ctx, store.AuditEntry{At: s.now(), Actor: systemActor, Action: "security", EscalationID: up.ID,
 		Detail: "marked as security: " + up.Reason})
 	s.log.Warn("handoff: escalation upgraded to security", "escalation", up.ID, "conversation", up.ConversationID)
-	if up.StaffActivityID != "" {
-		s.refreshCard(ctx, up)
-	} else {
-		up = s.publish(ctx, up, r.StudentUserID)
+	// The old card gets the banner; a new thread makes sure the channel
+	// notices (an edited card does not notify anyone).
+	s.refreshCard(ctx, up)
+	fresh := up
+	fresh.StaffActivityID = ""
+	if posted := s.publish(ctx, fresh, r.StudentUserID); posted.StaffActivityID != "" {
+		up = posted
 	}
 	return Result{Escalation: up, Created: false}, nil
 }
@@ -408,6 +411,10 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 		switch {
 		case errors.Is(err, ErrInvalidTransition):
 			result = "invalid"
+		case errors.Is(err, store.ErrDuplicate):
+			// Reopen raced a new escalation of the same conversation.
+			result = "invalid"
+			err = fmt.Errorf("%w: the student's conversation has another open escalation (%w)", ErrInvalidTransition, err)
 		case errors.Is(err, store.ErrNotFound):
 			result = "not_found"
 			err = fmt.Errorf("handoff: escalation %d: %w", id, err)

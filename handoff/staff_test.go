@@ -1,0 +1,266 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"mfabot/store"
+)
+
+func staffClick(verb string, id int64) StaffAction {
+	return StaffAction{
+		Verb: verb, EscalationID: id, ActorName: "Anna Jansen", ActorObjectID: "aad-anna",
+		ChannelID: staffChannel, ConversationID: "19:staffchannel@thread.tacv2;messageid=1",
+	}
+}
+
+func TestStaffCardClaimResolveReopen(t *testing.T) {
+	ctx := context.Background()
+	created := ams(2026, 11, 25, 10, 30)
+	f := newFixture(t, seedInstitution(), created)
+	res, err := f.svc.Escalate(ctx, samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Escalation.ID
+	posts, _, _ := f.n.snapshot()
+	if len(posts) != 1 {
+		t.Fatalf("posted %d cards", len(posts))
+	}
+	jsonHas(t, posts[0],
+		`"verb":"mfabot.staff"`, `"data":{"escalationId":1,"verb":"claim"}`, `"title":"Ik pak dit op"`,
+		`"data":{"escalationId":1,"verb":"resolve"}`, `"title":"Opgelost"`, `"id":"note"`,
+		"Sam de Vries (sam.devries@student.example.nl)", "Overzetten naar andere telefoon", "step8",
+		"Stap twee keer mislukt", "Microsoft Authenticator (iPhone 12); Telefoon (mobiel): +31 6 ** ** ** 78",
+		"25-11-2026 10:30", "Open · de student wacht al minder dan een minuut",
+		`"url":"https://teams.microsoft.com/l/chat/0/0?users=sam.devries%40student.example.nl"`,
+		`"url":"https://mfabot.example.nl/staff/escalations/1"`)
+
+	// Claim from the staff channel at 10:42.
+	f.clock.Set(ams(2026, 11, 25, 10, 42))
+	card, err := f.svc.HandleStaffAction(ctx, staffClick(VerbClaim, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonHas(t, card, "Opgepakt door Anna Jansen om 10:42", "12 min (tot de eerste reactie)", `"verb":"resolve"`)
+	if strings.Contains(string(card), `"verb":"claim"`) {
+		t.Error("claimed card still offers the claim button")
+	}
+	golden(t, "staff_claimed.json", card)
+	got, _ := f.st.GetEscalation(ctx, id)
+	if got.Status != store.StatusClaimed || got.ClaimedBy != "Anna Jansen" || got.FirstResponseAt == nil ||
+		!got.FirstResponseAt.Equal(ams(2026, 11, 25, 10, 42)) || !got.ClaimedAt.Equal(ams(2026, 11, 25, 10, 42)) {
+		t.Errorf("after claim: %+v", got)
+	}
+	_, updates, msgs := f.n.snapshot()
+	if len(updates) != 1 || updates[0].ActivityID != got.StaffActivityID || updates[0].ThreadID != got.StaffThreadID ||
+		string(updates[0].Card) != string(card) {
+		t.Errorf("card update: %+v (stored %q %q)", updates, got.StaffThreadID, got.StaffActivityID)
+	}
+	if len(msgs) != 1 || msgs[0].ConversationID != "a:sam" ||
+		msgs[0].Text != "Een medewerker van de ICT Servicedesk (Anna Jansen) heeft je vraag opgepakt." {
+		t.Errorf("student messages: %+v", msgs)
+	}
+
+	// A second claim (another staff member, a double click) is refused and shows the current card.
+	other := staffClick(VerbClaim, id)
+	other.ActorName = "Piet"
+	card, err = f.svc.HandleStaffAction(ctx, other)
+	if !errors.Is(err, ErrInvalidTransition) {
+		t.Fatalf("second claim: %v", err)
+	}
+	jsonHas(t, card, "Opgepakt door Anna Jansen om 10:42")
+
+	// Resolve with a note at 11:05.
+	f.clock.Set(ams(2026, 11, 25, 11, 5))
+	click := staffClick(VerbResolve, id)
+	click.Note = "TAP uitgegeven, Authenticator opnieuw gekoppeld. Student belde vanaf 0612345678."
+	card, err = f.svc.HandleStaffAction(ctx, click)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonHas(t, card, "Opgelost door Anna Jansen om 11:05", `"title":"Heropenen"`, `"verb":"reopen"`,
+		"TAP uitgegeven, Authenticator opnieuw gekoppeld. Student belde vanaf ** ** ** 78.")
+	golden(t, "staff_resolved.json", card)
+	if strings.Contains(string(card), `"id":"note"`) {
+		t.Error("resolved card still has the note input")
+	}
+	_, updates, msgs = f.n.snapshot()
+	if len(updates) != 2 || len(msgs) != 2 ||
+		msgs[1].Text != `De ICT Servicedesk heeft je vraag als opgelost gemarkeerd. Werkt het toch nog niet? Typ dan "medewerker".` {
+		t.Errorf("after resolve: %d updates, messages %+v", len(updates), msgs)
+	}
+
+	// Reopen.
+	f.clock.Set(ams(2026, 11, 25, 11, 30))
+	card, err = f.svc.HandleStaffAction(ctx, staffClick(VerbReopen, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonHas(t, card, `"title":"Ik pak dit op"`, "Open · de student wacht al")
+	got, _ = f.st.GetEscalation(ctx, id)
+	if got.Status != store.StatusOpen || got.ClaimedBy != "" || got.ResolvedAt != nil || got.FirstResponseAt == nil {
+		t.Errorf("after reopen: %+v", got)
+	}
+
+	audit, err := f.st.Audit(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, a := range audit {
+		actions = append(actions, a.Action+":"+a.Actor)
+	}
+	want := "create:mfabot claim:Anna Jansen resolve:Anna Jansen reopen:Anna Jansen"
+	if strings.Join(actions, " ") != want {
+		t.Errorf("audit %q, want %q", strings.Join(actions, " "), want)
+	}
+	for _, a := range audit {
+		if a.Action == VerbResolve && !strings.Contains(a.Detail, "TAP uitgegeven") {
+			t.Errorf("resolve audit detail %q lacks the note", a.Detail)
+		}
+		if a.Action == VerbClaim && !strings.Contains(a.Detail, "aad-anna") {
+			t.Errorf("claim audit detail %q lacks the actor's object id", a.Detail)
+		}
+	}
+}
+
+func TestForgedStaffActionRefused(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	res, err := f.svc.Escalate(ctx, samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Escalation.ID
+	before, _ := f.st.GetEscalation(ctx, id)
+
+	forged := []StaffAction{
+		// The same payload, sent from the student's own 1:1 chat.
+		{Verb: VerbClaim, EscalationID: id, ActorName: "Sam de Vries", ActorObjectID: "aad-sam", ConversationID: "a:sam"},
+		{Verb: VerbResolve, EscalationID: id, ActorName: "Sam de Vries", ChannelID: "19:otherchannel@thread.tacv2", ConversationID: "19:otherchannel@thread.tacv2"},
+		{Verb: VerbClaim, EscalationID: id, ActorName: "Sam", ChannelID: staffChannel + " "},
+	}
+	for _, a := range forged {
+		card, err := f.svc.HandleStaffAction(ctx, a)
+		if !errors.Is(err, ErrNotStaffChannel) || card != nil {
+			t.Errorf("forged %+v: card=%s err=%v", a, card, err)
+		}
+	}
+	after, _ := f.st.GetEscalation(ctx, id)
+	if after.Version != before.Version || after.Status != store.StatusOpen || after.ClaimedBy != "" {
+		t.Errorf("escalation changed: %+v", after)
+	}
+	_, updates, msgs := f.n.snapshot()
+	if len(updates) != 0 || len(msgs) != 0 {
+		t.Errorf("forged action sent something: %+v %+v", updates, msgs)
+	}
+	if audit, _ := f.st.Audit(ctx, id); len(audit) != 1 {
+		t.Errorf("audit entries: %+v", audit)
+	}
+
+	// Without a configured staff channel every card action is refused.
+	bare, err := NewService(Options{Store: f.st, Notifier: f.n, Institution: seedInstitution(), Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bare.HandleStaffAction(ctx, StaffAction{Verb: VerbClaim, EscalationID: id, ActorName: "X"}); !errors.Is(err, ErrNotStaffChannel) {
+		t.Errorf("no staff channel configured: %v", err)
+	}
+}
+
+func TestInvalidTransitions(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	res, err := f.svc.Escalate(ctx, samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Escalation.ID
+	if _, err := f.svc.Reopen(ctx, id, "Anna"); !errors.Is(err, ErrInvalidTransition) {
+		t.Errorf("reopen open: %v", err)
+	}
+	if _, err := f.svc.Claim(ctx, id, ""); !errors.Is(err, ErrNoActor) {
+		t.Errorf("claim without actor: %v", err)
+	}
+	if _, err := f.svc.Claim(ctx, 999, "Anna"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("claim unknown: %v", err)
+	}
+	if card, err := f.svc.HandleStaffAction(ctx, staffClick("delete", id)); !errors.Is(err, ErrUnknownVerb) || card != nil {
+		t.Errorf("unknown verb: %v", err)
+	}
+	if _, err := f.svc.Claim(ctx, id, "Anna"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Claim(ctx, id, "Anna"); !errors.Is(err, ErrInvalidTransition) {
+		t.Errorf("claim claimed: %v", err)
+	}
+	// Resolving straight from open is allowed (e.g. a duplicate); from resolved it is not.
+	if _, err := f.svc.Resolve(ctx, id, "Anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func() error{
+		"resolve resolved": func() error { _, err := f.svc.Resolve(ctx, id, "Anna", ""); return err },
+		"claim resolved":   func() error { _, err := f.svc.Claim(ctx, id, "Anna"); return err },
+	} {
+		if err := fn(); !errors.Is(err, ErrInvalidTransition) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The student came back: a new escalation is open, so the old one cannot be reopened.
+	if _, err := f.svc.Escalate(ctx, samRequest("a:sam")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Reopen(ctx, id, "Anna"); !errors.Is(err, ErrInvalidTransition) {
+		t.Errorf("reopen with another open escalation: %v", err)
+	}
+}
+
+func TestStudentMessagesInTheirLanguage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	r := samRequest("a:en")
+	r.Language = "en"
+	res, err := f.svc.Escalate(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Claim(ctx, res.Escalation.ID, "Anna"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Resolve(ctx, res.Escalation.ID, "Anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, _, msgs := f.n.snapshot()
+	want := []string{
+		"Someone from the ICT Servicedesk (Anna) has picked up your question.",
+		`The ICT Servicedesk has marked your question as solved. Still not working? Type "talk to a person".`,
+	}
+	if len(msgs) != 2 || msgs[0].Text != want[0] || msgs[1].Text != want[1] {
+		t.Errorf("messages %+v", msgs)
+	}
+}
+
+func TestStaffCardGolden(t *testing.T) {
+	f := newFixture(t, seedInstitution(), time.Time{})
+	created := ams(2026, 11, 28, 23, 5)
+	e := store.Escalation{
+		ID: 7, ConversationID: "a:kim", StudentName: "Kim Bakker", StudentUPN: "kim.bakker@student.example.nl",
+		StudentObjectID: "aad-kim", Situation: "suspicious_prompt", FailedStep: "", Reason: ReasonSuspicious,
+		Security: true, RepeatContact: true, Methods: []string{"Microsoft Authenticator (Pixel 8)", "Telefoon (mobiel): +31 6 ** ** ** 12"},
+		Language: "en", Status: store.StatusOpen, CreatedAt: created, Version: 1,
+	}
+	golden(t, "staff_open_security.json", f.svc.StaffCard(e, created.Add(95*time.Minute)))
+
+	var card map[string]any
+	if err := json.Unmarshal(f.svc.StaffCard(e, created), &card); err != nil || card["version"] != "1.5" {
+		t.Fatalf("card: %v %v", err, card["version"])
+	}
+	e.Reason, e.Security, e.Methods, e.StudentUPN, e.RepeatContact = ReasonGraphUnavailable, false, nil, "", false
+	jsonHas(t, f.svc.StaffCard(e, created.Add(26*time.Hour)), "onbekend (Graph niet bereikbaar)", "Kim Bakker (UPN onbekend)",
+		"de student wacht al 1 dag 2 uur")
+}
