@@ -974,6 +974,23 @@ func TestOpenAgainIsIdempotent(t *testing.T) {
 	}
 }
 
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new", "dir", "mfabot.db")
+	s := mustOpen(t, "sqlite:"+path)
+	if _, err := s.SaveConversation(context.Background(), Conversation{ID: "c", State: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v; want no access for group and others", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}
+
 func TestOpenRejectsBadURLs(t *testing.T) {
 	for _, u := range []string{"", "mysql://x", "sqlite:", "sqlite:x.db?_pragma=foo", "sqlite::memory:", "sqlite:file:x.db"} {
 		if s, err := Open(context.Background(), u); err == nil {
