@@ -559,8 +559,18 @@ func (t *turn) event(ev string) {
 	t.effect(Effect{Kind: EffStepEvent, Step: t.s.Step, Event: ev, Situation: t.s.Situation})
 }
 
+// onMove, when set (by tests), sees every move the engine makes.
+var onMove func(from, to string)
+
+func (t *turn) moved(from, to string) {
+	if onMove != nil && from != to {
+		onMove(from, to)
+	}
+}
+
 // goTo moves to step id and shows it.
 func (t *turn) goTo(id string) {
+	t.moved(t.s.Step, id)
 	cur := lookupStep(t.s.Step)
 	if cur != nil && id != t.s.Step {
 		switch cur.Kind {
@@ -608,6 +618,7 @@ func (t *turn) stepDone() {
 
 // moveQuiet moves without showing a card (check steps say their own text).
 func (t *turn) moveQuiet(id string) {
+	t.moved(t.s.Step, id)
 	cur := lookupStep(t.s.Step)
 	if cur != nil && cur.Kind != KindCheck && cur.Kind != KindEnd && id != t.s.Step {
 		t.s.History = append(t.s.History, t.s.Step)
@@ -974,6 +985,7 @@ func (t *turn) outcome() string {
 
 func (t *turn) finish() {
 	trouble := lookupStep(t.s.Step).Kind == KindTrouble
+	t.moved(t.s.Step, StepDone)
 	t.s.Step = StepDone
 	t.s.History = nil
 	t.effect(Effect{Kind: EffStepEvent, Step: StepDone, Event: "shown", Situation: t.s.Situation})

@@ -206,13 +206,15 @@ func fixVariantKeys(keys []string) []string {
 	return keys
 }
 
-var flowIndex = func() map[string]*StepDef {
+var flowIndex = indexFlow(flow)
+
+func indexFlow(steps []StepDef) map[string]*StepDef {
 	m := map[string]*StepDef{}
-	for i := range flow {
-		m[flow[i].ID] = &flow[i]
+	for i := range steps {
+		m[steps[i].ID] = &steps[i]
 	}
 	return m
-}()
+}
 
 // lookupStep returns the definition of id, or nil.
 func lookupStep(id string) *StepDef { return flowIndex[id] }
