@@ -168,7 +168,7 @@ func LooksLikeSecret(tok string) bool {
 	}
 	lt := strings.ToLower(t)
 	if strings.Contains(lt, "://") || strings.HasPrefix(lt, "www.") || strings.HasPrefix(lt, "aka.ms") ||
-		strings.Contains(t, "@") || strings.HasPrefix(t, "[") {
+		emailRE.MatchString(t) || strings.HasPrefix(t, "[") {
 		return false
 	}
 	var upper, lower, digit, symbol int
@@ -247,10 +247,16 @@ func allKnown(lt string) bool {
 	if len(groups) == 0 {
 		return false
 	}
+	known := false
 	for _, g := range groups {
-		if !knownStems[g] && len(g) > 2 {
+		if knownStems[g] {
+			known = true
+		} else if len(g) > 2 {
 			return false
 		}
+	}
+	if !known {
+		return false
 	}
 	// "iphone15pro" is known; a single short letter group among many
 	// digits ("a8f3k29d") is not.

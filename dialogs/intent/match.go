@@ -61,13 +61,14 @@ var (
 	cPhone = cues("telefoon*", "*telefoon", "tel", "mobiel*", "gsm", "toestel", "phone*", "*phone", "iphone*",
 		"android", "samsung", "galaxy", "pixel", "huawei", "xiaomi", "oneplus", "cellphone", "mobile",
 		"06", "simkaart", "smartphone")
-	cNew = cues("nieuw*", "new", "andere", "ander", "another", "other", "different", "gekocht", "bought",
+	cNew = cues("nieuw*", "nieuwe", "nieuw", "new", "andere", "ander", "another", "other", "different", "gekocht", "bought",
 		"vervangen", "replaced", "replace*", "upgrade*", "geupgraded", "switched", "overgestapt", "got ~ new",
 		"cadeau", "gekregen")
 	cMove = cues("overzet*", "overgezet", "zetten ~ over", "zet ~ over", "transfer*", "move", "moving",
 		"migrat*", "verplaats*", "verhuiz*", "overstap*", "meenemen", "over ~ naar", "switch*", "set up ~ on",
-		"instellen ~ op", "op ~ nieuwe", "on ~ new")
-	cOld   = cues("oude", "oud", "old", "vorige", "previous")
+		"instellen ~ op", "op ~ nieuwe", "on ~ new",
+		"in ~ plaats ~ van", "instead ~ of")
+	cOld   = cues("oude", "oud", "old", "vorige", "previous", "scherm", "screen", "toestel")
 	cApp   = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
 	cSame  = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
 	cNum   = cues("nummer", "telefoonnummer", "*nummer", "number", "numbers", "06", "sim*", "nr")
@@ -77,30 +78,34 @@ var (
 		"doet ~ niks ~ meer", "gaat ~ niet ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "scherm ~ zwart",
 		"screen ~ black", "niet ~ meer ~ aan", "no longer have", "dont have ~ old", "heb ~ niet meer",
 		"niet meer in bezit", "geen toegang ~ oude", "no access ~ old", "kapot gegaan", "stuk gegaan", "beschadigd",
-		"damaged", "misplaced", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
+		"damaged", "misplaced", "nergens", "nowhere", "repair*", "reparatie", "gerepareerd", "weg", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
 	cPrompt = cues("*melding*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts")
-	cUnrequested = cues("niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "niet ~ ingelogd",
-		"niet ~ aan ~ het ~ inloggen", "niet ~ aanmelden", "niet ~ aangemeld", "niet van mij", "niet ~ gedaan",
+	cUnrequested = cues("niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
+		"niet ~ aan ~ het ~ inloggen", "was ~ niet ~ aan ~ het", "heb ~ niet ~ aangemeld", "niet ~ herken*",
+		"dont ~ recogni*", "do ~ not ~ recogni*", "didnt ~ recogni*", "allemaal", "*nacht*", "niet van mij", "niet ~ gedaan",
 		"niet ~ gestart", "niet ~ aan ~ het ~ aanmelden", "zomaar", "random*", "vreemd*", "onbekend*",
-		"verdacht*", "raar", "rare", "uit ~ het ~ niets", "out ~ of ~ nowhere", "nacht*", "night", "nachts",
+		"verdacht*", "raar", "rare", "uit ~ het ~ niets", "out ~ of ~ nowhere", "night", "nachts",
 		"didnt ~ request", "didnt ~ ask", "didnt ~ start", "didnt ~ initiate", "didnt ~ trigger",
 		"didnt ~ sign", "didnt ~ log", "did ~ not ~ request", "did ~ not ~ start", "not ~ me", "wasnt me",
 		"werent me", "not mine", "not ~ trying", "wasnt ~ trying", "wasnt ~ logging", "wasnt ~ signing",
 		"unexpected*", "unsolicited", "unknown", "strange", "weird", "suspicious", "someone", "somebody",
-		"iemand", "hack*", "gehackt", "keep ~ getting", "keeps", "constant*", "continu", "telkens",
+		"iemand", "hack*", "gehackt", "keep ~ getting", "keeps ~ coming", "keeps ~ sending", "keeps ~ asking", "keeps ~ popping",
+		"de ~ hele ~ tijd", "all ~ the ~ time", "steeds", "doe ~ dat ~ niet", "doe ~ niks", "doe ~ niets",
+		"never ~ asked", "nooit", "spammed", "constant*", "continu", "telkens",
 		"spam*", "bombard*", "tientallen", "dozens", "zonder dat ik", "without me", "when ~ not",
 		"terwijl ik niet", "heb ik niet", "ik heb niet", "i havent", "not ~ requested", "not ~ asked",
 		"nooit ~ aangevraagd", "never ~ requested", "niet ~ om ~ gevraagd", "steeds ~ meldingen", "steeds ~ verzoeken",
-		"blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "keeps ~ asking", "lots of", "heel veel", "loads of",
+		"blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel", "loads of",
 		"meerdere", "multiple")
 	cNoPrompt = cues("geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
 		"zie ~ geen", "no ~ longer ~ get", "stopped ~ getting", "arent ~ coming", "not ~ coming",
-		"niet ~ meer ~ krijg", "krijg ~ niet", "krijg ~ nooit")
+		"niet ~ meer ~ krijg", "krijg ~ niks", "krijg ~ niets", "krijg niet", "krijg ze niet", "krijg die niet",
+		"krijg hem niet", "krijg ~ nooit", "get ~ nothing", "receive ~ nothing", "nothing ~ comes")
 	cStrongSusp = cues("gehackt", "hacked", "hacker*", "hack", "phishing", "iemand ~ probeert ~ in",
 		"iemand ~ in ~ mijn ~ account", "someone ~ trying ~ to", "someone ~ is ~ trying", "someone ~ my ~ account",
 		"somebody ~ trying", "iemand anders ~ inloggen", "iemand anders ~ account", "someone else",
@@ -117,42 +122,53 @@ var (
 		"cant", "cannot", "niet ~ meer", "no ~ longer", "anymore", "weg", "verdwenen", "gone", "missing",
 		"leeg", "empty", "raar", "vreemd", "vast", "stuck", "crash*", "hangt", "loopt ~ vast", "geblokkeerd",
 		"blocked", "locked", "buitengesloten", "geen ~ toegang", "no ~ access", "geen ~ melding*",
-		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help")
+		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help",
+		"stopped", "stopt", "gestopt", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond", "vraagt ~ niks",
+		"vraagt ~ niets", "asks ~ nothing")
 	cAccountGone = cues("account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
 		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
 		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
 		"reinstall*", "herinstall*", "backup", "back-up", "herstel*", "restore*", "geherinstalleerd",
-		"verwijderd ~ en ~ opnieuw", "deleted ~ the ~ app", "app ~ verwijderd")
+		"verwijderd ~ en ~ opnieuw", "deleted ~ the ~ app", "app ~ verwijderd", "account ~ niet ~ in ~ de ~ app",
+		"zie ~ account ~ niet", "account ~ niet ~ meer", "account ~ not ~ in", "dont ~ see ~ account",
+		"cant ~ see ~ account", "account ~ staat ~ er ~ niet")
 	cMatching = cues("number ~ matching", "nummer ~ matching", "welk ~ nummer", "which ~ number", "welk ~ getal",
 		"which ~ digits", "twee ~ cijfers", "two ~ digit*", "getal ~ invullen", "nummer ~ invullen",
-		"enter ~ a ~ number", "type ~ number", "getal", "cijfers")
+		"enter ~ a ~ number", "type ~ number", "getal", "cijfers", "for ~ a ~ number", "vraagt ~ om ~ een ~ nummer",
+		"vraagt ~ om ~ een ~ getal", "enter ~ number", "type ~ a ~ number", "asks ~ number", "zie ~ een ~ getal",
+		"see ~ a ~ number", "number ~ on ~ the ~ screen")
 	cHuman = cues("medewerker", "echt* ~ persoon", "een ~ mens", "met ~ iemand ~ praten", "met ~ iemand ~ spreken",
 		"iemand ~ spreken", "iemand ~ bellen", "talk ~ to ~ a ~ person", "talk ~ to ~ someone", "talk ~ to ~ a ~ human",
 		"speak ~ to ~ someone", "speak ~ to ~ a ~ person", "speak ~ with", "real ~ person", "human", "servicedesk",
 		"service ~ desk", "helpdesk", "help ~ desk", "live ~ agent", "contact ~ opnemen", "get ~ in ~ touch",
 		"contact ~ with", "contact ~ met", "doorverbinden", "doorverbonden", "iemand ~ van ~ ict", "ict ~ bellen",
-		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact")
+		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact", "bel ~ me", "call ~ me",
+		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call")
 	cRestart = cues("opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
 		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
-		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
+		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
 	cRetry = cues("nog ~ eens ~ controle*", "nog ~ eens ~ check*", "check ~ again", "controleer ~ opnieuw",
 		"opnieuw ~ control*", "opnieuw ~ check*", "kijk ~ nog ~ eens", "kijk ~ nog ~ een ~ keer", "try ~ again",
 		"probeer ~ opnieuw", "probeer ~ het ~ nog", "opnieuw ~ proberen", "retry", "check ~ it ~ again",
 		"look ~ again", "nog ~ een ~ keer ~ kijken", "nog ~ eens ~ kijken", "can ~ you ~ check", "kun ~ je ~ controleren",
-		"kun ~ je ~ checken", "nog ~ eens ~ proberen")
+		"kun ~ je ~ checken", "nog ~ eens ~ proberen", "controleer ~ nog", "check ~ once ~ more", "once ~ more",
+		"nog ~ een ~ keer ~ controle*", "check ~ nog ~ een", "kijken ~ of ~ het ~ gelukt", "check ~ if ~ it ~ worked")
 	cBack = cues("ga ~ terug", "vorige ~ stap", "previous ~ step", "go ~ back", "stap ~ terug", "step ~ back",
 		"terug ~ naar ~ stap", "back ~ to ~ step", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
 		"een ~ stap ~ terug", "terugga*")
 	cStop = cues("wil ~ stoppen", "ik ~ stop", "stop ~ maar", "laat ~ maar", "never ~ mind", "nevermind", "cancel",
 		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
-		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met")
+		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met",
+		"done ~ with", "klaar ~ mee", "no ~ thanks", "nee ~ bedankt", "nee ~ dank", "hoef ~ niet ~ meer", "hoeft ~ niet ~ meer",
+		"hoef ~ geen", "dont ~ want ~ to ~ continue", "wil ~ niet ~ verder")
 	cDone = cues("gelukt", "werkt ~ weer", "werkt ~ nu", "works ~ again", "works ~ now", "working ~ now",
 		"working ~ again", "it ~ worked", "het ~ werkte", "it ~ works", "klaar", "done", "finished", "gedaan",
 		"opgelost", "solved", "fixed", "succeeded", "success*", "got ~ it ~ working", "all ~ set", "alles ~ werkt",
 		"is ~ toegevoegd", "was ~ added", "staat ~ erin", "staat ~ er ~ nu", "i ~ see ~ it ~ now", "ik ~ zie ~ hem",
-		"heb ~ ik ~ gedaan", "i ~ did ~ it", "did ~ that")
-	cNeg = cues("niet", "nie", "geen", "not", "no", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
-		"isnt", "never", "nooit", "nog niet", "nope", "nee", "havent", "hasnt", "wasnt", "arent")
+		"heb ~ ik ~ gedaan", "i ~ did ~ it", "did ~ that", "=worked", "that ~ worked")
+	cNeg = cues("=niet", "=nie", "=geen", "=not", "=no", "=dont", "=doesnt", "=didnt", "=cant", "=cannot", "=wont",
+		"=isnt", "=never", "=nooit", "=nope", "=nee", "=havent", "=hasnt", "=wasnt", "=arent", "=niks", "=niets",
+		"=nothing", "=nog")
 	cFailed = cues("lukt ~ niet", "niet ~ gelukt", "werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks",
 		"doet ~ niets", "doesnt ~ work", "didnt ~ work", "does ~ not ~ work", "not ~ working", "dont ~ work",
 		"kan ~ niet", "cant", "cannot", "can ~ not", "gaat ~ niet", "gaat ~ mis", "mislukt", "failed",
@@ -160,7 +176,10 @@ var (
 		"gebeurt ~ niks", "gebeurt ~ niets", "zie ~ geen", "zie ~ niet", "dont ~ see", "do ~ not ~ see",
 		"cant ~ find", "vind ~ niet", "vind ~ geen", "no ~ option", "geen ~ optie", "not ~ there", "staat ~ er ~ niet",
 		"niet ~ te ~ vinden", "is ~ er ~ niet", "isnt ~ there", "wont ~ let", "geeft ~ een ~ fout", "not ~ possible",
-		"niet ~ mogelijk", "lukt ~ me ~ niet", "krijg ~ het ~ niet", "cant ~ get", "wrong", "verkeerd", "nee")
+		"niet ~ mogelijk", "lukt ~ me ~ niet", "krijg ~ het ~ niet", "cant ~ get", "wrong", "verkeerd", "nee",
+		"niet ~ open*", "doesnt ~ open", "wont ~ open", "opent ~ niet", "nothing ~ happen*", "blijft ~ laden",
+		"keeps ~ loading", "laadt ~ niet", "wordt ~ niet", "niet ~ gescand", "doesnt ~ scan", "wont ~ scan",
+		"scant ~ niet", "werkt ~ niet ~ mee", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond")
 	cExplain = cues("uitleg", "leg ~ uit", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "wat ~ betekent",
 		"what ~ does ~ mean", "what ~ does", "waarom", "why", "hoe ~ moet", "how ~ do ~ i", "how ~ should",
 		"wat ~ is", "what ~ is", "snap ~ niet", "begrijp ~ niet", "dont ~ understand", "meer ~ info*",
@@ -172,7 +191,8 @@ var (
 		"what ~ can ~ this ~ bot", "hoe ~ werkt ~ deze ~ bot", "hoe ~ werkt ~ dit", "how ~ does ~ this ~ work",
 		"hulp ~ nodig", "need ~ help", "help ~ me", "kun ~ je ~ me ~ helpen", "can ~ you ~ help", "kan ~ je ~ me ~ helpen",
 		"wie ~ ben ~ jij", "who ~ are ~ you", "wat ~ doe ~ jij", "what ~ do ~ you ~ do", "waar ~ kun ~ je ~ mee ~ helpen",
-		"what ~ can ~ you ~ help", "help")
+		"what ~ can ~ you ~ help", "help", "bot ~ for", "what ~ is ~ this ~ bot", "wat ~ is ~ dit ~ voor",
+		"waar ~ is ~ deze ~ bot ~ voor", "what ~ are ~ you", "wat ~ ben ~ jij", "what ~ is ~ this ~ for")
 	cLangEN  = cues("english", "engels", "engelse", "inglish", "englisch")
 	cLangNL  = cues("nederlands", "dutch", "nederlandse", "nederlans")
 	cLangReq = cues("please", "pls", "plz", "graag", "aub", "alsjeblieft", "alstublieft", "in", "speak", "spreek",
@@ -209,6 +229,13 @@ func match(toks []string) (Intent, float64) {
 	if in, ok := whole[joined]; ok {
 		return in, 1
 	}
+	// The same with polite or filler words around it ("stop alsjeblieft",
+	// "ik wil terug", "ok thanks").
+	if core := stripFiller(toks); len(core) > 0 && len(core) < len(toks) {
+		if in, ok := whole[strings.Join(core, " ")]; ok {
+			return in, 0.95
+		}
+	}
 
 	// 1. Approval requests the student did not start: a possible attack.
 	// This wins over everything, so such a message never leads into the
@@ -217,7 +244,7 @@ func match(toks []string) (Intent, float64) {
 	if cStrongSusp.in(toks) && !(noPrompt && !unreqStrong(toks)) {
 		return IntentSuspiciousPrompt, 0.95
 	}
-	if prompt && unreq && !noPrompt {
+	if prompt && unreq && (!noPrompt || unreqStrong(toks)) {
 		return IntentSuspiciousPrompt, 0.9
 	}
 
@@ -283,6 +310,8 @@ func match(toks []string) (Intent, float64) {
 	switch {
 	case signin && (cTrouble.in(toks) || app):
 		return IntentSigninProblem, 0.85
+	case !signin && cStepTalk.in(toks) && cFailed.in(toks):
+		return IntentFailed, 0.75
 	case cAccountGone.in(toks) && app, app && cTrouble.in(toks) && !failedOnly(toks):
 		return IntentSigninProblem, 0.8
 	case prompt && noPrompt:
@@ -297,31 +326,126 @@ func match(toks []string) (Intent, float64) {
 		return IntentMovePhone, 0.6
 	}
 
-	// 6. Answers and questions about the current step.
-	if failed {
+	// 6. Answers and questions about the current step. A question that
+	// starts with "why"/"what should I" is asked about the step, even when
+	// it contains "can't".
+	if cExplainStrong.in(toks) && cQuestionStart.in(toks[:1]) {
+		return IntentExplain, 0.7
+	}
+	// A sentence about something outside the bot's subject ("mijn wifi werkt niet", "wat
+	// is het weer morgen") is not an answer to the step.
+	onTopic := cDomain.in(toks) || cDeictic.in(toks)
+	offTopicOwn := ownOffTopic(toks)
+	if failed && !offTopicOwn {
 		return IntentFailed, 0.8
 	}
 	if cHelp.in(toks) && !cExplainStrong.in(toks) {
 		return IntentHelp, 0.75
 	}
-	if cExplain.in(toks) {
+	if cExplainStrong.in(toks) || cExplain.in(toks) && onTopic {
 		return IntentExplain, 0.7
 	}
-	if cDone.in(toks) && !cNeg.in(toks) {
+	if (cDone.in(toks) || cDoneWeak.in(toks)) && !cNeg.in(toks) {
 		return IntentDone, 0.6
 	}
-	if cQuestionWord.in(toks) {
+	if cQuestionWord.in(toks) && onTopic {
 		return IntentExplain, 0.5
 	}
 	return IntentOther, 0.2
 }
 
-var cExplainStrong = cues("waarom", "why", "uitleg", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean")
+// cDomain: words of the bot's subject (the steps, the app, the website).
+var cDomain = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telefoon", "phone*", "*phone", "mobiel*",
+	"qr*", "*code*", "website", "site", "link", "aka", "mfasetup", "stap", "step", "stappen", "steps", "knop", "button",
+	"scan*", "camera", "laptop", "computer", "pc", "browser", "apparaat", "device", "account*", "inlog*", "login",
+	"aanmeld*", "sign*", "melding*", "notific*", "getal", "nummer", "number", "cijfers", "digits", "veilig*", "safe*",
+	"secure*", "security", "mfa", "2fa", "microsoft", "methode*", "method*", "toevoegen", "add", "volgende", "next",
+	"gereed", "klik*", "click*", "tik*", "=tap", "store", "download*", "install*", "wachtwoord*", "password*",
+	"belfunctie", "bellen", "call*", "sms", "werk", "school*", "schoolaccount", "wifi", "bot", "jij", "je", "you")
+
+// cDeictic: "this", "that" - a question pointing at what the bot said.
+var cDeictic = cues("=dit", "=dat", "=deze", "=die", "=this", "=that", "=these", "=those", "=it", "=hier", "=here",
+	"=daar", "=there", "=dan", "=then", "=zo", "=so")
+
+// ownOffTopic: the student's own thing that is not the bot's subject
+// ("mijn wifi", "my laptop charger").
+func ownOffTopic(toks []string) bool {
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i] == "mijn" || toks[i] == "my" || toks[i] == "mn" || toks[i] == "m" {
+			if !cOwnOnTopic.in(toks[i+1 : i+2]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var cOwnOnTopic = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telefoon", "phone*", "*phone",
+	"mobiel*", "gsm", "tel", "toestel", "iphone*", "samsung", "account*", "code*", "qr*", "camera", "laptop",
+	"computer", "pc", "scherm", "screen", "nummer", "number", "06", "wachtwoord*", "password*", "inlog*", "login",
+	"oude", "old", "nieuwe", "new", "browser", "apparaat", "device", "mfa", "melding*", "notific*", "school*")
+
+var cUnreqStrong = cues("niet ~ aangevraagd", "didnt ~ request", "not ~ me", "wasnt me", "niet ~ zelf", "iemand",
+	"someone", "terwijl ik niet", "niet ~ aan ~ het ~ inloggen", "was ~ niet ~ aan ~ het", "wasnt", "didnt ~ start",
+	"niet ~ herken*", "dont ~ recogni*")
+
+var (
+	fillerLead = [][]string{{"ik", "wil"}, {"i", "want", "to"}, {"i", "want"}, {"kan", "ik"}, {"can", "i"},
+		{"mag", "ik"}, {"please"}, {"graag"}, {"ok"}, {"oke"}, {"sorry"}, {"nou"}, {"well"}, {"ja"}, {"yes"}, {"nee"}, {"no"}}
+	fillerTrail = wordSet("please", "pls", "plz", "alsjeblieft", "alstublieft", "aub", "graag", "maar", "even",
+		"nu", "now", "thanks", "thx", "dank", "bedankt", "hoor", "dan", "then", "ok", "oke", "svp", "thank", "you", "je",
+		"wel", "toch")
+)
+
+// stripFiller removes polite and filler words from both ends.
+func stripFiller(toks []string) []string {
+	changed := true
+	for changed && len(toks) > 0 {
+		changed = false
+		for _, lead := range fillerLead {
+			if len(toks) > len(lead) && equalToks(toks[:len(lead)], lead) {
+				toks = toks[len(lead):]
+				changed = true
+				break
+			}
+		}
+	}
+	for len(toks) > 1 && fillerTrail[toks[len(toks)-1]] {
+		toks = toks[:len(toks)-1]
+	}
+	return toks
+}
+
+func equalToks(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cDoneWeak: reports of a step's action done ("ik heb de app
+// gedownload"), weaker than "gelukt".
+var cDoneWeak = cues("gedownload", "geinstalleerd", "toegevoegd", "gescand", "added", "installed", "downloaded",
+	"scanned", "aangeklikt", "clicked", "ingevuld", "entered", "typed", "ingetypt", "opened", "geopend")
+
+// cStepTalk: words about the parts of a step (options, buttons, the QR
+// code), which make "there is no ... account option" a failed step.
+var cStepTalk = cues("optie", "option", "knop", "button", "plusje", "plus", "qr*", "camera", "scan*", "menu", "website")
+
+var cQuestionStart = cues("waarom", "why", "hoe", "how", "wat", "what", "waar", "where", "welke", "which", "huh", "sorry")
+
+var cExplainStrong = cues("waarom", "why", "uitleg*", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "leg ~ uit",
+	"wat ~ moet ~ ik", "what ~ should ~ i", "what ~ do ~ i ~ do", "waar ~ moet ~ ik", "where ~ do ~ i", "hoe ~ moet ~ ik",
+	"how ~ do ~ i", "wat ~ nu", "what ~ now", "waar ~ klik*", "where ~ click*", "where ~ do ~ i ~ click", "wat ~ doe ~ ik",
+	"meer ~ info*", "more ~ info*", "snap ~ niet", "begrijp ~ niet", "dont ~ understand", "do ~ not ~ understand",
+	"wat ~ betekent", "what ~ does ~ mean", "what ~ does ~ that")
 
 // unreqStrong: an explicit "I did not ask for it" outweighs a sentence
 // that also mentions missing notifications.
 func unreqStrong(toks []string) bool {
-	return cues("niet ~ aangevraagd", "didnt ~ request", "not ~ me", "wasnt me", "niet ~ zelf", "iemand", "someone").in(toks)
+	return cUnreqStrong.in(toks)
 }
 
 // failedOnly: "the app download doesn't work" is a failed step, not a

@@ -80,13 +80,13 @@ func osa(a, b string) int {
 }
 
 // allowedTypos is how many edits a word of n letters may carry and still
-// match: none for short words (stop/stap, done/gone), one up to seven
-// letters, two from eight.
+// match: none for short words (stop/stap, done/gone), one up to eight
+// letters (gekocht/verkocht stay apart), two from nine.
 func allowedTypos(n int) int {
 	switch {
 	case n <= 4:
 		return 0
-	case n <= 7:
+	case n <= 8:
 		return 1
 	default:
 		return 2
@@ -109,12 +109,14 @@ func wordLike(t, w string) bool {
 	return osa(t, w) <= k
 }
 
-// ptok is one word of a pattern: exact (with typos), prefix "x*",
+// ptok is one word of a pattern: a word (with typos), "=x" without
+// typos, prefix "x*",
 // suffix "*x", contains "*x*"; gap means up to maxGap words may come
 // before it.
 type ptok struct {
 	w                        string
 	prefix, suffix, contains bool
+	exact                    bool
 	gap                      bool
 }
 
@@ -135,6 +137,8 @@ func pat(s string) pattern {
 		t := ptok{gap: gap}
 		gap = false
 		switch {
+		case len(f) > 1 && strings.HasPrefix(f, "="):
+			t.exact, t.w = true, f[1:]
 		case len(f) > 2 && strings.HasPrefix(f, "*") && strings.HasSuffix(f, "*"):
 			t.contains, t.w = true, f[1:len(f)-1]
 		case strings.HasSuffix(f, "*"):
@@ -151,6 +155,8 @@ func pat(s string) pattern {
 
 func (t ptok) match(tok string) bool {
 	switch {
+	case t.exact:
+		return tok == t.w
 	case t.contains:
 		return strings.Contains(tok, t.w)
 	case t.suffix:
@@ -159,9 +165,16 @@ func (t ptok) match(tok string) bool {
 		if strings.HasPrefix(tok, t.w) {
 			return true
 		}
+		// a typo inside the stem: compare the token's start, one letter
+		// shorter or longer than the stem too ("telefon", "telefooon")
 		n := len(t.w)
-		if n >= 6 && len(tok) >= n {
-			return osa(tok[:n], t.w) <= 1
+		if n < 6 {
+			return false
+		}
+		for _, m := range []int{n - 1, n, n + 1} {
+			if m <= len(tok) && osa(tok[:m], t.w) <= 1 {
+				return true
+			}
 		}
 		return false
 	}

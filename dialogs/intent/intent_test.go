@@ -1,0 +1,280 @@
+package intent
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+)
+
+type labelled struct {
+	want Intent
+	text string
+	line int
+}
+
+func loadLabelled(t *testing.T, name string) []labelled {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []labelled
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		in, text, ok := strings.Cut(line, "\t")
+		if !ok || !Valid(in) {
+			t.Fatalf("%s:%d: bad line %q", name, n, line)
+		}
+		out = append(out, labelled{Intent(in), text, n})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMatcherAccuracy reports the keyword matcher's accuracy per intent
+// on the labelled student messages and holds it to a floor.
+func TestMatcherAccuracy(t *testing.T) {
+	data := loadLabelled(t, "testdata/intents.tsv")
+	if len(data) < 150 {
+		t.Fatalf("labelled set has %d messages, want at least 150", len(data))
+	}
+	accuracy(t, data, 0.85, true)
+}
+
+// TestMatcherAccuracyHoldout runs the matcher on messages that were not
+// used to tune it: the honest figure. Unrequested approvals must still
+// never be read as a re-setup situation.
+func TestMatcherAccuracyHoldout(t *testing.T) {
+	accuracy(t, loadLabelled(t, "testdata/intents_fresh.tsv"), 0.65, false)
+}
+
+func accuracy(t *testing.T, data []labelled, floor float64, everyIntent bool) {
+	t.Helper()
+	type tally struct{ ok, n int }
+	per := map[Intent]*tally{}
+	for _, in := range AllIntents {
+		per[in] = &tally{}
+	}
+	correct := 0
+	var misses []string
+	for _, d := range data {
+		got := Match(d.text, "nl")
+		per[d.want].n++
+		if got.Intent == d.want {
+			per[d.want].ok++
+			correct++
+		} else {
+			misses = append(misses, fmt.Sprintf("line %d: %q want %s got %s (%.2f)", d.line, d.text, d.want, got.Intent, got.Confidence))
+		}
+		if d.want == IntentSuspiciousPrompt && situation(got.Intent) {
+			t.Errorf("line %d: %q about unrequested approvals read as re-setup situation %s", d.line, d.text, got.Intent)
+		}
+		if got.Source != SourceKeywords || got.Confidence < 0 || got.Confidence > 1 {
+			t.Errorf("line %d: bad reading %+v", d.line, got)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-24s %5s %5s %7s\n", "intent", "ok", "n", "acc")
+	for _, in := range AllIntents {
+		tl := per[in]
+		if tl.n == 0 {
+			if everyIntent {
+				t.Errorf("intent %s has no labelled messages", in)
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "%-24s %5d %5d %6.1f%%\n", in, tl.ok, tl.n, 100*float64(tl.ok)/float64(tl.n))
+	}
+	overall := float64(correct) / float64(len(data))
+	fmt.Fprintf(&b, "%-24s %5d %5d %6.1f%%\n", "overall", correct, len(data), 100*overall)
+	t.Log(b.String())
+	sort.Strings(misses)
+	for _, m := range misses {
+		t.Log("miss: " + m)
+	}
+	if overall < floor {
+		t.Errorf("overall accuracy %.1f%%, want at least %.0f%%", 100*overall, 100*floor)
+	}
+	if s := per[IntentSuspiciousPrompt]; everyIntent && s.ok != s.n {
+		t.Errorf("suspicious_prompt accuracy %d/%d, want all", s.ok, s.n)
+	}
+}
+
+// Every button label and command has typed equivalents in both languages.
+func TestButtonEquivalents(t *testing.T) {
+	cases := map[string]Intent{
+		"gelukt": IntentDone, "lukt niet": IntentFailed, "uitleg": IntentExplain, "help": IntentHelp,
+		"stop": IntentStop, "opnieuw": IntentRestart, "nog eens": IntentRetry, "terug": IntentBack,
+		"medewerker": IntentHuman, "done": IntentDone, "it doesn't work": IntentFailed, "explain": IntentExplain,
+		"start over": IntentRestart, "check again": IntentRetry, "back": IntentBack,
+		"talk to a person": IntentHuman, "English please": IntentLangEN, "Nederlands": IntentLangNL,
+		"Gelukt!": IntentDone, "LUKT NIET": IntentFailed, "Medewerker.": IntentHuman, "Start over!": IntentRestart,
+	}
+	for text, want := range cases {
+		if got := Match(text, "nl"); got.Intent != want || got.Confidence < KeywordThreshold {
+			t.Errorf("Match(%q) = %s %.2f, want %s above threshold", text, got.Intent, got.Confidence, want)
+		}
+	}
+}
+
+// Approval requests the student did not start are never a re-setup
+// situation, however they are combined with words of a situation.
+func TestSuspiciousNeverResetup(t *testing.T) {
+	for _, text := range []string{
+		"ik krijg meldingen die ik niet heb aangevraagd",
+		"random approval requests",
+		"nieuwe telefoon en ik krijg meldingen die ik niet heb aangevraagd",
+		"I lost my phone and now I get approval requests I didn't start",
+		"ik heb hetzelfde nummer maar krijg steeds verzoeken om goed te keuren die ik niet heb gedaan",
+		"someone keeps sending me sign in requests, can I move authenticator to a new phone",
+		"authenticator vraagt steeds om goedkeuring terwijl ik niet inlog",
+		"inloggen lukt wel maar ik krijg zomaar meldingen",
+	} {
+		got := Match(text, "nl")
+		if got.Intent != IntentSuspiciousPrompt {
+			t.Errorf("Match(%q) = %s, want suspicious_prompt", text, got.Intent)
+		}
+	}
+}
+
+func TestNotificationMissingIsNotSuspicious(t *testing.T) {
+	for _, text := range []string{"ik krijg geen melding meer", "I'm not getting notifications anymore",
+		"de melding komt niet binnen", "notifications don't arrive"} {
+		if got := Match(text, "nl"); got.Intent != IntentSigninProblem {
+			t.Errorf("Match(%q) = %s, want signin_problem", text, got.Intent)
+		}
+	}
+}
+
+func TestDetectLanguage(t *testing.T) {
+	cases := map[string]string{
+		"ik heb een nieuwe telefoon": "nl",
+		"I got a new phone":          "en",
+		"het lukt niet":              "nl",
+		"it doesn't work":            "en",
+		"gelukt":                     "nl",
+		"help":                       "",
+		"ok":                         "",
+		"stop":                       "",
+		"authenticator":              "",
+		"waarom moet ik dat op een ander apparaat doen?": "nl",
+		"why do I need another device?":                  "en",
+		"":                                               "",
+	}
+	for text, want := range cases {
+		if got := DetectLanguage(text); got != want {
+			t.Errorf("DetectLanguage(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+func TestDetectSecret(t *testing.T) {
+	cases := []struct {
+		text      string
+		expecting bool
+		kind      string
+	}{
+		{"123456", false, SecretCode},
+		{"de code is 123 456", false, SecretCode},
+		{"code: 123-456", false, SecretCode},
+		{"42", true, SecretNumber},
+		{"het nummer is 37", true, SecretNumber},
+		{"42", false, ""},
+		{"stap 10 lukt niet", true, ""},
+		{"Welkom123!", false, SecretPassword},
+		{"mijn wachtwoord is Zomer2024#", false, SecretPassword},
+		{"P@ssw0rd", false, SecretPassword},
+		{"mijn TAP is Xk7#mP2q", false, SecretTAP},
+		{"ik heb een iPhone15 gekocht", false, ""},
+		{"Microsoft365 werkt niet", false, ""},
+		{"ik heb een nieuwe telefoon", false, ""},
+		{"bel me op 0612345678", false, ""},
+		{"Gelukt!", false, ""},
+		{"https://aka.ms/mfasetup werkt niet", false, ""},
+		{"ik zit in stap 9", true, ""},
+		{"Hallo,ik heb een probleem", false, ""},
+	}
+	for _, c := range cases {
+		kind, found := DetectSecret(c.text, c.expecting)
+		if kind != c.kind || found != (c.kind != "") {
+			t.Errorf("DetectSecret(%q, %v) = %q %v, want %q", c.text, c.expecting, kind, found, c.kind)
+		}
+	}
+}
+
+type fakeClassifier struct {
+	intent string
+	conf   float64
+	err    error
+	calls  int
+}
+
+func (f *fakeClassifier) Classify(ctx context.Context, text, lang string) (string, float64, error) {
+	f.calls++
+	return f.intent, f.conf, f.err
+}
+
+func TestUnderstand(t *testing.T) {
+	ctx := context.Background()
+	// confident keywords: the classifier is not asked
+	fc := &fakeClassifier{intent: "lost_phone", conf: 0.99}
+	if r := Understand(ctx, "gelukt", "nl", fc); r.Intent != IntentDone || r.Source != SourceKeywords || fc.calls != 0 {
+		t.Errorf("confident keywords: %+v, calls %d", r, fc.calls)
+	}
+	// unplaced text: the classifier's valid answer is used
+	text := "mijn toestel is vorige week in de gracht beland"
+	if kw := Match(text, "nl"); kw.Confidence >= KeywordThreshold {
+		t.Fatalf("test text is placed by keywords: %+v", kw)
+	}
+	fc = &fakeClassifier{intent: "lost_phone", conf: 0.9}
+	if r := Understand(ctx, text, "nl", fc); r.Intent != IntentLostPhone || r.Source != SourceLLM || fc.calls != 1 {
+		t.Errorf("llm reading: %+v", r)
+	}
+	// invalid, unconfident, other, or failing: the keyword reading stands
+	for _, fc := range []*fakeClassifier{
+		{intent: "delete_account", conf: 0.99},
+		{intent: "lost_phone", conf: 0.3},
+		{intent: "lost_phone", conf: 7},
+		{intent: "other", conf: 1},
+		{err: errors.New("timeout")},
+	} {
+		r := Understand(ctx, text, "nl", fc)
+		if r.Source != SourceKeywords || r != Match(text, "nl") {
+			t.Errorf("classifier %+v: got %+v, want keyword reading", fc, r)
+		}
+	}
+	// no classifier
+	if r := Understand(ctx, text, "nl", nil); r.Source != SourceKeywords {
+		t.Errorf("nil classifier: %+v", r)
+	}
+}
+
+func TestFuzzyTolerance(t *testing.T) {
+	cases := map[string]Intent{
+		"authenticater doet het niet":      IntentSigninProblem,
+		"niewe telefoon":                   IntentMovePhone,
+		"telefon kwijt":                    IntentLostPhone,
+		"medewerkre":                       IntentHuman,
+		"uitlegg":                          IntentExplain,
+		"hetzelfe nummer, nieuwe telefoon": IntentNewPhoneSameNumber,
+	}
+	for text, want := range cases {
+		if got := Match(text, "nl"); got.Intent != want {
+			t.Errorf("Match(%q) = %s %.2f, want %s", text, got.Intent, got.Confidence, want)
+		}
+	}
+}
