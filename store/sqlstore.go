@@ -263,7 +263,7 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
 	_, err = s.exec(ctx, `INSERT INTO conversations (id, ref, state, version, updated_at) VALUES (?, ?, NULL, 0, ?)
-		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref`, r.ConversationID, ref, ns(s.now()))
+		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, updated_at = excluded.updated_at`, r.ConversationID, ref, ns(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
