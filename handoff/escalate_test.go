@@ -84,6 +84,9 @@ func TestEscalateEveryReason(t *testing.T) {
 	if strings.Contains(string(posts[0]), "BEVEILIGING") {
 		t.Errorf("ordinary card has the security banner")
 	}
+	if strings.Contains(f.logs.String(), "12345678") {
+		t.Error("a full phone number reached the log")
+	}
 	// The queue puts the security case first.
 	list, err := f.st.ListEscalations(ctx, store.EscalationFilter{})
 	if err != nil || len(list) != len(reasons) || !list[0].Security {

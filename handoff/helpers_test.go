@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -132,6 +133,7 @@ func (f *fakeNotifier) snapshot() (posts []json.RawMessage, updates []cardUpdate
 const staffChannel = "19:staffchannel@thread.tacv2"
 
 type fixture struct {
+	logs  *syncBuffer
 	svc   *Service
 	st    store.Store
 	n     *fakeNotifier
@@ -147,14 +149,16 @@ func newFixture(t *testing.T, inst Institution, now time.Time) *fixture {
 	t.Cleanup(func() { st.Close() })
 	clk := &testClock{t: now}
 	n := &fakeNotifier{upns: map[string]string{}}
+	logs := &syncBuffer{}
 	svc, err := NewService(Options{
 		Store: st, Notifier: n, Institution: inst, StaffChannelID: staffChannel,
 		DashboardURL: "https://mfabot.example.nl/staff/", Now: clk.Now,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}
-	return &fixture{svc: svc, st: st, n: n, clock: clk}
+	return &fixture{logs: logs, svc: svc, st: st, n: n, clock: clk}
 }
 
 // golden compares got (JSON) with testdata/name, indented.
@@ -182,4 +186,22 @@ func golden(t *testing.T, name string, got json.RawMessage) {
 	if !bytes.Equal(buf.Bytes(), want) {
 		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got\n%s", name, buf.String())
 	}
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

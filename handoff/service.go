@@ -34,8 +34,11 @@ const (
 	// transcriptWindow and maxTranscriptLines bound the copied transcript.
 	transcriptWindow   = 7 * 24 * time.Hour
 	maxTranscriptLines = 200
-	// notifyTimeout bounds each Notifier call.
-	notifyTimeout = 20 * time.Second
+	// notifyTimeout bounds each Notifier call. The calls run detached
+	// from the caller's cancellation (context.WithoutCancel): once an
+	// escalation or a staff action is stored, the card and the student
+	// are told even if the request that caused it has given up.
+	notifyTimeout = 10 * time.Second
 	maxNoteLen    = 2000
 	maxFieldLen   = 300
 	systemActor   = "mfabot"
@@ -247,9 +250,10 @@ func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID
 	if s.n == nil {
 		return e
 	}
+	ctx = context.WithoutCancel(ctx) // the escalation is stored: finish telling staff
 	upn := ""
 	if e.StudentUPN == "" && studentUserID != "" {
-		cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 		got, err := s.n.MemberUPN(cctx, e.ConversationID, studentUserID)
 		cancel()
 		if err != nil {
@@ -262,7 +266,7 @@ func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID
 	}
 	var thread, activity string
 	if s.staffChannel != "" && e.StaffActivityID == "" {
-		cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 		var err error
 		thread, activity, err = s.n.PostStaffCard(cctx, s.StaffCard(e, s.now()))
 		cancel()
@@ -467,7 +471,7 @@ func (s *Service) refreshCard(ctx context.Context, e store.Escalation) {
 	if s.n == nil || e.StaffActivityID == "" {
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
 	if err := s.n.UpdateStaffCard(cctx, e.StaffThreadID, e.StaffActivityID, s.StaffCard(e, s.now())); err != nil {
 		metricNotifierFailures.WithLabelValues("update_staff_card").Inc()
@@ -483,7 +487,7 @@ func (s *Service) tellStudent(ctx context.Context, verb string, e store.Escalati
 	if msg == "" {
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
 	defer cancel()
 	if err := s.n.NotifyStudent(cctx, e.ConversationID, msg); err != nil {
 		metricNotifierFailures.WithLabelValues("notify_student").Inc()
@@ -516,6 +520,10 @@ func StudentMessage(verb, lang, deskName, actor string) string {
 }
 
 func (s *Service) audit(ctx context.Context, a store.AuditEntry) {
+	// The action is applied: its audit entry is written even if the
+	// request that caused it has given up.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
 	if err := s.st.AppendAudit(ctx, a); err != nil {
 		s.log.Error("handoff: audit entry not written", "action", a.Action, "escalation", a.EscalationID, "err", err)
 	}

@@ -107,6 +107,9 @@ func TestStaffCardClaimResolveReopen(t *testing.T) {
 		t.Errorf("after reopen: %+v", got)
 	}
 
+	if strings.Contains(f.logs.String(), "12345678") {
+		t.Error("a full phone number reached the log")
+	}
 	audit, err := f.st.Audit(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -150,6 +153,11 @@ func TestForgedStaffActionRefused(t *testing.T) {
 		if !errors.Is(err, ErrNotStaffChannel) || card != nil {
 			t.Errorf("forged %+v: card=%s err=%v", a, card, err)
 		}
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"handoff: staff action refused: not from the staff channel"`) ||
+		!strings.Contains(logs, `"actor":"Sam de Vries"`) || !strings.Contains(logs, `"actor_object_id":"aad-sam"`) {
+		t.Errorf("refusal not logged with the actor:\n%s", logs)
 	}
 	after, _ := f.st.GetEscalation(ctx, id)
 	if after.Version != before.Version || after.Status != store.StatusOpen || after.ClaimedBy != "" {
