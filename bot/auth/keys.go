@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"time"
 )
 
 // minRSABits is the smallest signing key accepted from the JWKS.
@@ -216,12 +215,4 @@ func trimPad(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
-}
-
-// cachedKeys reports how many keys are cached and when they were fetched
-// (for tests and diagnostics).
-func (v *Validator) cachedKeys() (int, time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.keys), v.fetchedAt
 }
