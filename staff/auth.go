@@ -161,6 +161,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	refuse := func(reason string) {
 		s.log.Warn("oidc callback refused", "reason", reason)
+		metricLogins.WithLabelValues("oidc", "failed").Inc()
 		s.errorPage(w, r, http.StatusBadRequest, "Aanmelden mislukt", "De aanmelding kon niet worden bevestigd. Probeer het opnieuw.")
 	}
 	if s.opt.OIDC.Issuer == "" {
@@ -238,6 +239,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	if !contains(cl.Groups, s.opt.OIDC.Group) {
 		s.audit(r.Context(), name, "login_denied", 0, "not in staff group; subject "+subject)
 		s.log.Warn("staff sign-in refused: not in staff group", "subject", subject)
+		metricLogins.WithLabelValues("oidc", "denied").Inc()
 		s.errorPage(w, r, http.StatusForbidden, "Geen toegang", "Je account is niet lid van de groep die dit dashboard mag gebruiken. Vraag toegang aan bij de beheerder van de ICT Servicedesk.")
 		return
 	}
@@ -247,12 +249,14 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r.Context(), name, "login", 0, "oidc; subject "+subject)
 	s.log.Info("staff signed in", "method", "oidc", "subject", subject)
+	metricLogins.WithLabelValues("oidc", "ok").Inc()
 	http.Redirect(w, r, safeNext(st.Next), http.StatusSeeOther)
 }
 
 func (s *server) devLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.devAllowed(r) {
 		s.log.Warn("developer sign-in refused", "remote", r.RemoteAddr)
+		metricLogins.WithLabelValues("dev", "denied").Inc()
 		s.errorPage(w, r, http.StatusForbidden, "Geen toegang", "Aanmelden als ontwikkelaar kan alleen op deze computer zelf (loopback), zonder proxy.")
 		return
 	}
@@ -272,6 +276,7 @@ func (s *server) devLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r.Context(), name, "login", 0, "dev sign-in")
 	s.log.Info("staff signed in", "method", "dev")
+	metricLogins.WithLabelValues("dev", "ok").Inc()
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 

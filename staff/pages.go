@@ -498,7 +498,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 		n := st.SatisfactionCounts[score]
 		pct := 0
 		if d.SatTotal > 0 {
-			pct = n * 100 / d.SatTotal
+			pct = (n*100 + d.SatTotal/2) / d.SatTotal
 		}
 		d.Satisfaction = append(d.Satisfaction, satRow{score, n, pct})
 	}
@@ -563,7 +563,7 @@ func (s *server) orderFunnel(in []store.FunnelRow) []funnelRow {
 			fr.FailedPct = r.Failed * 100 / max
 		}
 		if r.Reached > 0 {
-			fr.FailedOfReach = r.Failed * 100 / r.Reached
+			fr.FailedOfReach = (r.Failed*100 + r.Reached/2) / r.Reached
 		}
 		out = append(out, fr)
 	}

@@ -171,6 +171,7 @@ func (s *server) requirePOST(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ss := s.currentSession(r)
 		if ss == nil {
+			metricRefused.WithLabelValues("no_session").Inc()
 			s.errorPage(w, r, http.StatusForbidden, "Niet aangemeld", "Meld je opnieuw aan en probeer het nog eens.")
 			return
 		}
@@ -178,6 +179,7 @@ func (s *server) requirePOST(h http.HandlerFunc) http.HandlerFunc {
 		token := r.PostFormValue("csrf")
 		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(ss.CSRF)) != 1 {
 			s.log.Warn("csrf token missing or wrong", "path", r.URL.Path, "actor", ss.Name)
+			metricRefused.WithLabelValues("csrf").Inc()
 			s.errorPage(w, r, http.StatusForbidden, "Verzoek geweigerd", "Het formulier was verlopen of niet geldig. Laad de pagina opnieuw en probeer het nog eens.")
 			return
 		}

@@ -140,6 +140,7 @@ func New(o Options) (http.Handler, error) {
 	s.cop = http.NewCrossOriginProtection()
 	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		metricRefused.WithLabelValues("cross_origin").Inc()
 		s.errorPage(w, r, http.StatusForbidden, "Verzoek geweigerd", "Dit formulier kwam niet van het dashboard zelf.")
 	}))
 	s.handler = s.routes()
