@@ -89,7 +89,11 @@ func (s *Service) ContactCard(now time.Time, lang string, lostPhone, security bo
 
 	// What the student can do now.
 	phoneOpen := c.PhoneOpenNow != nil && *c.PhoneOpenNow
+	phoneClosed := c.PhoneOpenNow != nil && !*c.PhoneOpenNow
 	switch {
+	case c.AnyDeskOpen && phoneClosed:
+		body = append(body, textBlock(pick("De balie is open: loop nu binnen.",
+			"The desk is open: walk in now."), bold, good, spaced))
 	case c.AnyDeskOpen:
 		body = append(body, textBlock(pick("De servicedesk is open: bel of loop nu binnen.",
 			"The service desk is open: call or walk in now."), bold, good, spaced))

@@ -130,6 +130,34 @@ func TestClosedCardWording(t *testing.T) {
 	}
 }
 
+func TestPhoneHoursWording(t *testing.T) {
+	inst := seedInstitution()
+	inst.PhoneHours = &Hours{Days: weekdays, Open: "09:00", Close: "12:00"}
+	svc := hoursService(t, inst)
+	tests := []struct {
+		now        time.Time
+		lang, want string
+	}{
+		{ams(2026, 11, 25, 14, 0), "nl", "De balie is open: loop nu binnen."},
+		{ams(2026, 11, 25, 14, 0), "en", "The desk is open: walk in now."},
+		{ams(2026, 11, 25, 14, 0), "nl", "Telefoon: 088 - 469 9070 (ma-vr 9:00-12:00, weer bereikbaar morgen om 9:00)"},
+		{ams(2026, 11, 25, 10, 0), "nl", "De servicedesk is open: bel of loop nu binnen."},
+		{ams(2026, 11, 25, 10, 0), "en", "Phone: 088 - 469 9070 (Mon-Fri 9:00-12:00, open now)"},
+	}
+	for _, tc := range tests {
+		if card := string(svc.ContactCard(tc.now, tc.lang, false, false)); !strings.Contains(card, tc.want) {
+			t.Errorf("%v %s: card lacks %q:\n%s", tc.now, tc.lang, tc.want, card)
+		}
+	}
+	c := svc.Contact(ams(2026, 11, 25, 14, 0))
+	if c.PhoneOpenNow == nil || *c.PhoneOpenNow || c.PhoneHours != "ma-vr 9:00-12:00" {
+		t.Errorf("contact phone: %v %q", c.PhoneOpenNow, c.PhoneHours)
+	}
+	if plain := hoursService(t, seedInstitution()).Contact(ams(2026, 11, 25, 14, 0)); plain.PhoneOpenNow != nil || plain.PhoneHours != "" {
+		t.Errorf("phone hours shown without configuration: %+v", plain)
+	}
+}
+
 func TestNewServiceRejectsBadHours(t *testing.T) {
 	st := newFixture(t, seedInstitution(), time.Time{}).st
 	bad := []func(*Institution){
