@@ -46,7 +46,6 @@ func bold(t obj)      { t["weight"] = "Bolder" }
 func medium(t obj)    { t["size"] = "Medium" }
 func attention(t obj) { t["color"] = "Attention" }
 func good(t obj)      { t["color"] = "Good" }
-func subtle(t obj)    { t["isSubtle"] = true }
 func spaced(t obj)    { t["spacing"] = "Medium" }
 
 func factSet(facts [][2]string) obj {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"mfabot/store"
 )
 
@@ -254,6 +256,8 @@ func TestNotifierFailureKeepsEscalation(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
 	f.n.postErr = errors.New("connector: 502")
+	failures := testutil.ToFloat64(metricNotifierFailures.WithLabelValues("post_staff_card"))
+	created := testutil.ToFloat64(metricCreated.WithLabelValues(ReasonTwoFailures, "false"))
 	res, err := f.svc.Escalate(ctx, samRequest("a:conv"))
 	if err != nil || !res.Created {
 		t.Fatalf("%+v %v", res, err)
@@ -261,6 +265,12 @@ func TestNotifierFailureKeepsEscalation(t *testing.T) {
 	got, err := f.st.GetEscalation(ctx, res.Escalation.ID)
 	if err != nil || got.Status != store.StatusOpen || got.StaffActivityID != "" {
 		t.Fatalf("stored: %+v %v", got, err)
+	}
+	if d := testutil.ToFloat64(metricNotifierFailures.WithLabelValues("post_staff_card")) - failures; d != 1 {
+		t.Errorf("notifier failure metric moved by %v, want 1", d)
+	}
+	if d := testutil.ToFloat64(metricCreated.WithLabelValues(ReasonTwoFailures, "false")) - created; d != 1 {
+		t.Errorf("created metric moved by %v, want 1", d)
 	}
 	// Later the card is posted after all.
 	f.n.mu.Lock()
