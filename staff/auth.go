@@ -73,7 +73,7 @@ func (s *server) oauthConfig(r *http.Request, p *oidcProvider) *oauth2.Config {
 // safeNext keeps the post-login redirect on the dashboard.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, prefix) || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\\r\n") || strings.HasPrefix(next, loginPath) ||
+		strings.ContainsAny(next, "\\\r\n") || strings.Contains(next, "..") || strings.HasPrefix(next, loginPath) ||
 		strings.HasPrefix(next, "/staff/auth/") {
 		return prefix
 	}

@@ -183,6 +183,15 @@ func TestBrowserClaimAndResolve(t *testing.T) {
 	}
 	shot("staff-detail-resolved.png")
 
+	// A colleague reopens it elsewhere: the open page says so, without
+	// throwing away what is on screen.
+	if _, err := (fakeActions{st: e.st, now: time.Now}).Reopen(context.Background(), id, "Joris Collega"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#changed`))); err != nil {
+		t.Fatalf("change notice did not appear: %v", err)
+	}
+
 	// The statistics page shows the funnel in flow order.
 	seedStats(t, e.st, steps)
 	if err := chromedp.Do(ctx,

@@ -181,6 +181,7 @@ type queueData struct {
 type tab struct {
 	Value, Label string
 	Current      bool
+	Query        string
 }
 
 func (s *server) loadQueue(r *http.Request) (queueData, error) {
@@ -226,8 +227,9 @@ func (s *server) loadQueue(r *http.Request) (queueData, error) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	for _, t := range []tab{{"active", "Actief", false}, {"open", "Open", false}, {"claimed", "In behandeling", false}, {"resolved", "Opgelost", false}, {"all", "Alle", false}} {
+	for _, t := range []tab{{Value: "active", Label: "Actief"}, {Value: "open", Label: "Open"}, {Value: "claimed", Label: "In behandeling"}, {Value: "resolved", Label: "Opgelost"}, {Value: "all", Label: "Alle"}} {
 		t.Current = t.Value == f.Status
+		t.Query = queueFilter{Status: t.Value, Security: f.Security}.Query()
 		d.Tabs = append(d.Tabs, t)
 	}
 	return d, nil

@@ -259,6 +259,37 @@ func TestCSVExportNeutralisesFormulas(t *testing.T) {
 	}
 }
 
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/staff/stats": "/staff/stats", "/staff/escalations/3?m=x": "/staff/escalations/3?m=x",
+		"": "/staff/", "https://evil.example/staff/": "/staff/", "//evil.example/staff/": "/staff/",
+		"/staff/../admin": "/staff/", "/staff/\\evil": "/staff/", "/staff/login?next=x": "/staff/",
+		"/staff/auth/callback?code=x": "/staff/", "/other": "/staff/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDetailVersionEndpoint(t *testing.T) {
+	e := newDevEnv(t, nil, nil)
+	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries"})
+	c := e.devSignIn(t, "Ine")
+	u := e.srv.URL + "/staff/escalations/" + strconv.FormatInt(id, 10) + "/version"
+	_, before := get(t, c, u)
+	if _, err := (fakeActions{st: e.st, now: time.Now}).Claim(context.Background(), id, "Joris"); err != nil {
+		t.Fatal(err)
+	}
+	res, after := get(t, c, u)
+	if res.Header.Get("Content-Type") != "application/json" || before == after || !strings.Contains(after, `"status":"claimed"`) {
+		t.Errorf("version endpoint: before %s after %s", before, after)
+	}
+	if strings.Contains(after, "Sanne") {
+		t.Error("version endpoint returns student data")
+	}
+}
+
 func TestNeutralise(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "", "=1": "'=1", "+1": "'+1", "-1": "'-1", "@x": "'@x", "\tx": "'\tx", "\rx": "'\rx",

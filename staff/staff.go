@@ -17,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // the display time zone must exist on minimal hosts
 
+	"mfabot/handoff"
 	"mfabot/store"
 )
 
@@ -27,6 +28,8 @@ type Actions interface {
 	Resolve(ctx context.Context, id int64, actor, note string) (store.Escalation, error)
 	Reopen(ctx context.Context, id int64, actor string) (store.Escalation, error)
 }
+
+var _ Actions = (*handoff.Service)(nil)
 
 // OIDCOptions configure the OpenID Connect sign-in.
 type OIDCOptions struct {

@@ -63,17 +63,10 @@
     });
   }
 
-  function autoSubmit() {
-    document.querySelectorAll("form.filters").forEach(function (f) {
-      f.addEventListener("change", function () { f.submit(); });
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     var q = document.getElementById("queue");
     if (q) pollQueue(q);
     var d = document.getElementById("detail");
     if (d) pollDetail(d);
-    autoSubmit();
   });
 })();
