@@ -50,6 +50,21 @@ func (s *Service) ContactFor(now time.Time, lang string) Contact {
 // check (lostPhone), and the immediate steps for a suspected attack
 // (security), which hold at any hour.
 func (s *Service) ContactCard(now time.Time, lang string, lostPhone, security bool) json.RawMessage {
+	return s.ContactCardWith(now, lang, ContactCardOptions{LostPhone: lostPhone, Security: security})
+}
+
+// ContactCardOptions choose what the contact card adds.
+type ContactCardOptions struct {
+	LostPhone bool // what to bring for the identity check
+	Security  bool // the immediate steps for a suspected attack
+	// NotQueued: no escalation could be stored, so the card must not say
+	// "your request is already with the service desk".
+	NotQueued bool
+}
+
+// ContactCardWith is ContactCard with all options.
+func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptions) json.RawMessage {
+	lostPhone, security := o.LostPhone, o.Security
 	lang = normLang(lang)
 	c := s.ContactFor(now, lang)
 	nl := lang == "nl"
@@ -78,9 +93,15 @@ func (s *Service) ContactCard(now time.Time, lang string, lostPhone, security bo
 				"2. Wijzig nu meteen je wachtwoord, ook 's avonds of in het weekend, via de pagina waar je normaal je wachtwoord wijzigt.",
 				"2. Change your password now, even in the evening or at the weekend, on the page where you normally change it.")))
 		}
-		steps = append(steps, textBlock(pick(
-			"3. Je melding staat al met voorrang bij de servicedesk.",
-			"3. Your report is already with the service desk, marked urgent.")))
+		if o.NotQueued {
+			steps = append(steps, textBlock(pick(
+				"3. Bel de servicedesk of loop binnen zodra die open is.",
+				"3. Call the service desk or walk in as soon as it opens.")))
+		} else {
+			steps = append(steps, textBlock(pick(
+				"3. Je melding staat al met voorrang bij de servicedesk.",
+				"3. Your report is already with the service desk, marked urgent.")))
+		}
 		body = append(body, container("attention", steps...))
 		if c.PasswordChangeURL != "" {
 			actions = append(actions, openURL(pick("Wachtwoord nu wijzigen", "Change password now"), c.PasswordChangeURL))
@@ -107,7 +128,7 @@ func (s *Service) ContactCard(now time.Time, lang string, lostPhone, security bo
 			line = pick("De balie in "+d.Name+" gaat "+when+" open.",
 				"The "+d.Name+" desk opens "+when+".")
 		}
-		if !security {
+		if !security && !o.NotQueued {
 			line = strings.TrimSpace(line + " " + pick("Je melding staat al bij de servicedesk.",
 				"Your request is already with the service desk."))
 		}

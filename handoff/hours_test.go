@@ -158,6 +158,20 @@ func TestPhoneHoursWording(t *testing.T) {
 	}
 }
 
+func TestContactCardWhenNothingWasQueued(t *testing.T) {
+	svc := hoursService(t, seedInstitution())
+	now := ams(2026, 11, 25, 20, 0)
+	for _, sec := range []bool{false, true} {
+		card := string(svc.ContactCardWith(now, "nl", ContactCardOptions{Security: sec, NotQueued: true}))
+		if strings.Contains(card, "Je melding staat al") || !strings.Contains(card, "De balie in Zwolle gaat morgen om 8:00 open.") {
+			t.Errorf("security=%v: card claims a queued request or lacks the opening:\n%s", sec, card)
+		}
+	}
+	if card := string(svc.ContactCardWith(now, "en", ContactCardOptions{Security: true, NotQueued: true})); !strings.Contains(card, "3. Call the service desk or walk in as soon as it opens.") {
+		t.Errorf("security step 3 without a queued report:\n%s", card)
+	}
+}
+
 func TestNewServiceRejectsBadHours(t *testing.T) {
 	st := newFixture(t, seedInstitution(), time.Time{}).st
 	bad := []func(*Institution){
