@@ -48,7 +48,7 @@ func (c *Client) Answer(ctx context.Context, lang, question, material string) (s
 		return "", false, nil
 	}
 	red := redact.Text(question)
-	if LooksLikeInjection(red) {
+	if LooksLikeInjection(question) || LooksLikeInjection(red) {
 		rejected.WithLabelValues("answer", "injection").Inc()
 		return "", false, nil
 	}
@@ -102,7 +102,7 @@ var (
 	urlRE   = regexp.MustCompile(`(?i)(?:https?://|www\.)[^\s<>()"'\]]+|\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|nl|ms|org|net|io|be|eu|edu|info|app|ly|gl|co|me|de|uk|microsoft|link|site|xyz|ru|cn|tk)\b(?:/[^\s<>()"'\]]*)?`)
 	phoneRE = regexp.MustCompile(`\+?\d(?:[ \-.()]{0,2}\d){8,}`)
 	// a sentence that asks to share or show a secret
-	shareRE  = regexp.MustCompile(`(?i)\b(stuur|stuurt|sturen|geef|geeft|geven|deel|deelt|delen|vertel|vertellen|plak|plakken|noem|typ\w* (het |de |je )?\w+ hier|laat .{0,20}zien|send|give|share|tell|paste|provide|post|type .{0,30} here|enter .{0,30} here|show me|reply with|antwoord met|mail|e-mail|email)\b`)
+	shareRE  = regexp.MustCompile(`(?i)\b(stuur|stuurt|sturen|geef|geeft|geven|deel|deelt|delen|vertel|vertellen|plak|plakken|noem|typ\w*\b.{0,40}\b(hier|in (de|deze) chat)|laat .{0,20}zien|send|give|share|tell|paste|provide|post|type\b.{0,40}\b(here|in (the|this) chat)|enter\b.{0,40}\b(here|in (the|this) chat)|show me|reply with|antwoord met|mail|e-mail|email|(in|into) (de|deze|the|this) chat)\b`)
 	secretRE = regexp.MustCompile(`(?i)(wachtwoord|password|passcode|pass word|verificatiecode|\bcodes?\b|pincode|\bpin\b|tweecijferig|twee cijfers|two[- ]digit|\bdigits\b|\bcijfers\b|\btap\b|toegangspas|access pass|qr[- ]?code|screenshot|foto|photo|picture)`)
 	askRE    = regexp.MustCompile(`(?i)\b(wat is (je|jouw|uw)|what is your|what's your|whats your)\s+(wachtwoord|password|code|pincode|pin|nummer|number)`)
 	negRE    = regexp.MustCompile(`(?i)\b(niet|nooit|geen|niemand|never|not|don'?t|do not|no one|nobody|nothing)\b`)

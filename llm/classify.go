@@ -101,7 +101,7 @@ func (c *Client) Classify(ctx context.Context, text, lang string) (string, float
 		return intentOther, 0, ErrCircuitOpen
 	}
 	red := redact.Text(text)
-	if LooksLikeInjection(red) {
+	if LooksLikeInjection(text) || LooksLikeInjection(red) {
 		rejected.WithLabelValues("classify", "injection").Inc()
 		return intentOther, 1, nil
 	}
@@ -186,6 +186,9 @@ func parseIntent(content string) (string, float64, error) {
 // plain-text server wraps it in a code fence or a sentence.
 func extractJSON(s string) (string, bool) {
 	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") {
+		return "", false // one object, not a list of them
+	}
 	i := strings.IndexByte(s, '{')
 	j := strings.LastIndexByte(s, '}')
 	if i < 0 || j < i {
