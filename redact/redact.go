@@ -104,8 +104,9 @@ func redactTokens(s string) string {
 		}
 		tok := s[start:end]
 		if LooksLikeSecret(tok) {
-			// keep surrounding punctuation such as a closing quote
-			l, r := trimPunct(tok)
+			// keep surrounding quotes and brackets and a sentence's
+			// closing period or comma; "!" and "?" may be part of it
+			l, r := trimWrap(tok)
 			b.WriteString(tok[:l])
 			b.WriteString(Code)
 			b.WriteString(tok[r:])
@@ -137,6 +138,20 @@ func trimPunct(tok string) (int, int) {
 		l++
 	}
 	for r > l && strings.IndexByte(punct, tok[r-1]) >= 0 {
+		r--
+	}
+	return l, r
+}
+
+// trimWrap returns the bounds of tok without wrapping quotes and
+// brackets and a trailing period, comma, colon or semicolon.
+func trimWrap(tok string) (int, int) {
+	const open, close = `"'([{<`, `"')]}>.,;:`
+	l, r := 0, len(tok)
+	for l < r && strings.IndexByte(open, tok[l]) >= 0 {
+		l++
+	}
+	for r > l && strings.IndexByte(close, tok[r-1]) >= 0 {
 		r--
 	}
 	return l, r
