@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"mfabot/bot"
+	"mfabot/bot/auth"
+	"mfabot/bot/connector"
+	"mfabot/config"
+	"mfabot/dialogs"
+	"mfabot/graph"
+	"mfabot/graph/msgraph"
+	"mfabot/handoff"
+	"mfabot/llm"
+	"mfabot/staff"
+	"mfabot/store"
+)
+
+// app is one wired mfabot: every package built from the configuration.
+type app struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	store   store.Store
+	dir     graph.Directory
+	handoff *handoff.Service
+	runner  *dialogs.Runner
+	bot     *bot.Server
+	staff   http.Handler
+}
+
+// appOptions lets tests hand in transports that trust the local fakes.
+type appOptions struct {
+	HTTPClient *http.Client // for every outbound call (token, connector, graph, llm, oidc)
+	Now        func() time.Time
+}
+
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	return newAppWith(ctx, cfg, log, appOptions{})
+}
+
+func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o appOptions) (a *app, err error) {
+	if err := dialogs.Validate(); err != nil {
+		return nil, fmt.Errorf("dialog flow is invalid: %w", err)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	a = &app{cfg: cfg, log: log, now: now}
+	a.store, err = store.Open(ctx, cfg.Store.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			a.store.Close()
+		}
+	}()
+
+	a.dir, err = newDirectory(cfg, log, o.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	classifier, err := llm.New(llm.Config{
+		Provider: cfg.LLM.Provider, BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey,
+		Model: cfg.LLM.Model, APIVersion: cfg.LLM.APIVersion, HTTPClient: o.HTTPClient,
+		Now: now, Logger: log, AllowedURLs: allowedURLs(cfg),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
+	}
+
+	var cred azcore.TokenCredential
+	if !cfg.Dev() {
+		cred, err = connector.NewCredential(connector.CredentialOptions{
+			AppID: cfg.Bot.AppID, Password: cfg.Bot.AppPassword, CertificatePath: cfg.Bot.CertificatePath,
+			TenantID: cfg.Bot.TenantID, AuthorityHost: cfg.Azure.AuthorityHost, Transport: o.HTTPClient,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bot credentials: %w", err)
+		}
+	}
+	// The bot's token only goes to serviceUrls of validated activities
+	// and the configured staff service URL.
+	trusted := bot.NewServiceURLs(cfg.Staff.ServiceURL)
+	conn := connector.New(connector.Config{
+		Credential: cred, HTTPClient: o.HTTPClient, AllowServiceURL: trusted.Allowed, Now: now, Logger: log,
+	})
+
+	var validator bot.TokenValidator
+	if !cfg.Dev() {
+		validator = auth.New(auth.Config{AppID: cfg.Bot.AppID, MetadataURL: cfg.Bot.OpenIDMetadataURL, HTTPClient: o.HTTPClient, Now: now, Logger: log})
+	}
+
+	// handoff needs the bot's Notifier and the bot needs handoff: the
+	// notifier is attached once the bot exists.
+	notifier := &lateNotifier{}
+	a.handoff, err = handoff.NewService(handoff.Options{
+		Store: a.store, Notifier: notifier, Institution: institution(cfg),
+		StaffChannelID: cfg.Staff.ChannelID, Now: now, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("handoff: %w", err)
+	}
+	runnerOpts := dialogs.RunnerOptions{
+		Store: a.store, Directory: a.dir, Escalator: a.handoff,
+		Settings: dialogSettings(cfg), Now: now, Logger: log,
+	}
+	if classifier != nil {
+		runnerOpts.Classifier = classifier
+		runnerOpts.Answerer = classifier
+	}
+	a.runner, err = dialogs.NewRunner(runnerOpts)
+	if err != nil {
+		return nil, fmt.Errorf("dialogs: %w", err)
+	}
+	a.bot, err = bot.New(bot.Options{
+		Dev: cfg.Dev(), AppID: cfg.Bot.AppID, AllowedTenants: cfg.Bot.AllowedTenants,
+		StaffChannelID: cfg.Staff.ChannelID, StaffServiceURL: cfg.Staff.ServiceURL, StaffTenantID: cfg.Bot.TenantID,
+		Store: a.store, Validator: validator, Connector: conn, Turns: a.runner, Staff: a.handoff,
+		Logger: log, Now: now, ServiceURLs: trusted,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	notifier.set(a.bot.Notifier())
+
+	a.staff, err = staff.New(staff.Options{
+		Store: a.store, Actions: a.handoff, Dev: cfg.Dev(),
+		OIDC: staff.OIDCOptions{
+			Issuer: cfg.Staff.OIDC.Issuer, ClientID: cfg.Staff.OIDC.ClientID, ClientSecret: cfg.Staff.OIDC.ClientSecret,
+			Group: cfg.Staff.OIDC.Group, RedirectURL: cfg.Staff.OIDC.RedirectURL, HTTPClient: o.HTTPClient,
+		},
+		StepOrder: dialogs.StepOrder(), Now: now, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("staff dashboard: %w", err)
+	}
+	return a, nil
+}
+
+// Handler is the public HTTP surface: /api/messages, /healthz, /readyz
+// and the staff dashboard.
+func (a *app) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", a.bot.Handler())
+	mux.Handle("/staff/", a.staff)
+	mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusFound))
+	return mux
+}
+
+// RunWorkers runs the inbox worker, timers, and the periodic sweeps
+// (abandoned conversations, retention) until ctx ends.
+func (a *app) RunWorkers(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.sweepLoop(ctx)
+	}()
+	err := a.bot.Run(ctx)
+	wg.Wait()
+	return err
+}
+
+func (a *app) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		a.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweep records abandoned conversations and purges what is past its
+// retention period.
+func (a *app) sweep(ctx context.Context) {
+	now := a.now()
+	n, err := a.store.AbandonIdle(ctx, now.Add(-a.cfg.Conversation.AbandonAfter), now)
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("abandon sweep failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("conversations abandoned", "count", n)
+	}
+	day := 24 * time.Hour
+	if err := a.store.Purge(ctx, now.Add(-time.Duration(a.cfg.Retention.TranscriptDays)*day), now.Add(-time.Duration(a.cfg.Retention.EscalationDays)*day)); err != nil && ctx.Err() == nil {
+		a.log.Error("retention purge failed", "err", err)
+	}
+}
+
+func (a *app) Close() error { return a.store.Close() }
+
+func newDirectory(cfg *config.Config, log *slog.Logger, hc *http.Client) (graph.Directory, error) {
+	if cfg.Directory == "demo" {
+		return graph.NewDemo(), nil
+	}
+	d, err := msgraph.New(msgraph.Config{
+		BaseURL: cfg.Graph.BaseURL, Scope: cfg.Graph.Scope, TenantID: cfg.Graph.TenantID,
+		ClientID: cfg.Graph.ClientID, ClientSecret: cfg.Graph.ClientSecret, CertificatePath: cfg.Bot.CertificatePath,
+		AuthorityHost: cfg.Azure.AuthorityHost, Transport: hc, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	return d, nil
+}
+
+func institution(cfg *config.Config) handoff.Institution {
+	in := cfg.Institution
+	out := handoff.Institution{
+		Name: in.Name, Phone: in.Phone, ClosedDays: in.ClosedDays, Timezone: in.Timezone,
+		SetupURL: in.SetupURL, PasswordChangeURL: in.PasswordChangeURL, IdentityCheck: in.IdentityCheck,
+	}
+	if in.PhoneHours != nil {
+		out.PhoneHours = &handoff.Hours{Days: in.PhoneHours.Days, Open: in.PhoneHours.Open, Close: in.PhoneHours.Close}
+	}
+	for _, d := range in.Desks {
+		out.Desks = append(out.Desks, handoff.Desk{Name: d.Name, Location: d.Location, Days: d.Days, Open: d.Open, Close: d.Close})
+	}
+	return out
+}
+
+func dialogSettings(cfg *config.Config) dialogs.Settings {
+	in := cfg.Institution
+	return dialogs.Settings{
+		VoiceCalls: in.VoiceCalls, SetupURL: in.SetupURL, PasswordChangeURL: in.PasswordChangeURL,
+		InstitutionName: in.Name, PrivacyText: in.PrivacyText,
+	}
+}
+
+// allowedURLs are the only links an LLM answer may contain.
+func allowedURLs(cfg *config.Config) []string {
+	return []string{cfg.Institution.SetupURL, cfg.Institution.PasswordChangeURL, "https://aka.ms/mfasetup", "https://mysignins.microsoft.com"}
+}
