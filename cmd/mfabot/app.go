@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,7 +106,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 	notifier := &lateNotifier{}
 	a.handoff, err = handoff.NewService(handoff.Options{
 		Store: a.store, Notifier: notifier, Institution: institution(cfg),
-		StaffChannelID: cfg.Staff.ChannelID, Now: now, Logger: log,
+		StaffChannelID: cfg.Staff.ChannelID, DashboardURL: dashboardURL(cfg), Now: now, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("handoff: %w", err)
@@ -194,6 +195,11 @@ func (a *app) sweep(ctx context.Context) {
 	} else if n > 0 {
 		a.log.Info("conversations abandoned", "count", n)
 	}
+	if n, err := a.handoff.PostPending(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("posting pending staff cards failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("pending staff cards posted", "count", n)
+	}
 	day := 24 * time.Hour
 	if err := a.store.Purge(ctx, now.Add(-time.Duration(a.cfg.Retention.TranscriptDays)*day), now.Add(-time.Duration(a.cfg.Retention.EscalationDays)*day)); err != nil && ctx.Err() == nil {
 		a.log.Error("retention purge failed", "err", err)
@@ -243,4 +249,18 @@ func dialogSettings(cfg *config.Config) dialogs.Settings {
 // allowedURLs are the only links an LLM answer may contain.
 func allowedURLs(cfg *config.Config) []string {
 	return []string{cfg.Institution.SetupURL, cfg.Institution.PasswordChangeURL, "https://aka.ms/mfasetup", "https://mysignins.microsoft.com"}
+}
+
+// dashboardURL is the public address of /staff/ for links on the staff
+// card: derived from the OIDC redirect URL, or the dev listen address.
+func dashboardURL(cfg *config.Config) string {
+	if r := cfg.Staff.OIDC.RedirectURL; r != "" {
+		if i := strings.Index(r, "/staff/"); i >= 0 {
+			return r[:i+len("/staff/")]
+		}
+	}
+	if cfg.Dev() {
+		return "http://" + cfg.HTTP.Addr + "/staff/"
+	}
+	return ""
 }
