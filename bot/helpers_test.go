@@ -36,7 +36,7 @@ const (
 // hits it has failed (nothing sleeps for timing).
 const waitTimeout = 15 * time.Second
 
-func openStore(t *testing.T, path string) store.Store {
+func openStore(t testing.TB, path string) store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite:"+path)
 	if err != nil {
@@ -109,6 +109,15 @@ func (e *echoTurns) Turns() []dialogs.Turn {
 type signalSender struct {
 	Sender
 	done chan string // op names
+
+	mu      sync.Mutex
+	onReply func(conversationID string)
+}
+
+func (s *signalSender) setOnReply(f func(string)) {
+	s.mu.Lock()
+	s.onReply = f
+	s.mu.Unlock()
 }
 
 func (s *signalSender) note(op string) {
@@ -126,6 +135,12 @@ func (s *signalSender) Send(ctx context.Context, u, c string, a *connector.Activ
 
 func (s *signalSender) Reply(ctx context.Context, u, c, r string, a *connector.Activity) (string, error) {
 	id, err := s.Sender.Reply(ctx, u, c, r, a)
+	s.mu.Lock()
+	f := s.onReply
+	s.mu.Unlock()
+	if f != nil {
+		f(c)
+	}
 	s.note("reply")
 	return id, err
 }
@@ -144,7 +159,7 @@ func (s *signalSender) Update(ctx context.Context, u, c, id string, a *connector
 
 // waitOps waits until the sender reported n messages (send:message or
 // reply; typing is not counted).
-func (s *signalSender) waitMessages(t *testing.T, n int) {
+func (s *signalSender) waitMessages(t testing.TB, n int) {
 	t.Helper()
 	deadline := time.NewTimer(waitTimeout)
 	defer deadline.Stop()
@@ -162,7 +177,7 @@ func (s *signalSender) waitMessages(t *testing.T, n int) {
 
 // env is a bot server wired to local fakes of Microsoft's endpoints.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dev     bool
 	dbPath  string
 	store   store.Store
@@ -188,9 +203,12 @@ type envOpts struct {
 	// reuse takes the Microsoft fakes (and clock) of an earlier env: a
 	// restarted process talks to the same cloud.
 	reuse *env
+	// tenantLimits and convLimits replace Teams' limits in the connector client
+	// (the latency benchmark measures the bot, not the limiter).
+	tenantLimits, convLimits []connector.Window
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	e := &env{t: t, dev: o.dev, turns: o.turns, staff: &fakeStaff{}}
 	if e.turns == nil {
@@ -227,6 +245,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		}
 		conn = connector.New(connector.Config{
 			Credential: cred, HTTPClient: e.conn.Client(), AllowServiceURL: urls.Allowed, Logger: quietLog(),
+			TenantLimits: o.tenantLimits, ConversationLimits: o.convLimits,
 		})
 	}
 	e.sender = &signalSender{Sender: conn, done: make(chan string, 1024)}

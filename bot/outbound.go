@@ -73,7 +73,15 @@ func (s *ServiceURLs) Allowed(u string) bool {
 
 // trust records a serviceUrl that came from a validated activity or a
 // stored conversation reference (stored only from validated activities).
-func (s *Server) trust(serviceURL string) { s.o.ServiceURLs.Add(serviceURL) }
+func (s *Server) trust(serviceURL string) {
+	if serviceURL == "" {
+		return
+	}
+	s.o.ServiceURLs.Add(serviceURL)
+	if s.o.OnServiceURL != nil {
+		s.o.OnServiceURL(serviceURL)
+	}
+}
 
 var errDevServiceURL = errors.New("bot: dev mode only sends to loopback serviceUrls")
 

@@ -74,7 +74,10 @@ type Options struct {
 	// stored references (plus StaffServiceURL); pass its Allowed method
 	// as the connector's AllowServiceURL. Default: a set of its own.
 	ServiceURLs *ServiceURLs
-	Turns       TurnHandler
+	// OnServiceURL, when set, is also told every trusted serviceUrl (for
+	// an allow-list kept outside the bot).
+	OnServiceURL func(serviceURL string)
+	Turns        TurnHandler
 	// Staff handles staff card actions; nil = they are refused.
 	Staff  StaffHandler
 	Logger *slog.Logger
@@ -142,6 +145,9 @@ func New(o Options) (*Server, error) {
 		o.ServiceURLs = NewServiceURLs()
 	}
 	o.ServiceURLs.Add(o.StaffServiceURL)
+	if o.OnServiceURL != nil && o.StaffServiceURL != "" {
+		o.OnServiceURL(o.StaffServiceURL)
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
 	}

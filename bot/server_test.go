@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"mfabot/bot/auth"
+	"mfabot/bot/connector"
 	"mfabot/dialogs"
 	"mfabot/internal/msfake"
 	"mfabot/store"
@@ -78,7 +81,7 @@ func TestProductionRoundTrip(t *testing.T) {
 
 // waitPending waits until the inbox has n unfinished entries; it polls
 // the store on the worker's own signals, not on a timer.
-func waitPending(t *testing.T, e *env, n int) {
+func waitPending(t testing.TB, e *env, n int) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for e.pendingCount() != n {
@@ -758,4 +761,71 @@ type validatorFunc func(ctx context.Context, authorization, serviceURL, channelI
 
 func (f validatorFunc) Validate(ctx context.Context, authorization, serviceURL, channelID string) (*auth.Identity, error) {
 	return f(ctx, authorization, serviceURL, channelID)
+}
+
+func TestTrackerSkipsStaleSnapshots(t *testing.T) {
+	var tr tracker
+	e1 := tr.begin()
+	if !tr.claim(5, e1) {
+		t.Fatal("first claim refused")
+	}
+	if tr.claim(5, e1) {
+		t.Fatal("claimed twice while in flight")
+	}
+	e2 := tr.begin() // a snapshot is being read...
+	tr.done(5)       // ...while the worker finishes
+	if tr.claim(5, e2) {
+		t.Fatal("a snapshot older than the finish handed the entry out again")
+	}
+	tr.end(e2)
+	e3 := tr.begin()
+	if !tr.claim(5, e3) {
+		t.Fatal("an entry still pending in a fresh snapshot (a retry) was not handed out")
+	}
+}
+
+func TestConcurrentConversationsInOrderOnce(t *testing.T) {
+	lifted := []connector.Window{{N: 100000, Per: time.Second}}
+	e := newEnv(t, envOpts{tenantLimits: lifted, convLimits: lifted})
+	const posters, per = 6, 8
+	var wg sync.WaitGroup
+	for p := 0; p < posters; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				act := e.activity(fmt.Sprintf("c-%d-%d", p, i), fmt.Sprintf("m%d", i))
+				act["conversation"] = map[string]any{"id": fmt.Sprintf("a:c-%d", p), "conversationType": "personal", "tenantId": testTenant}
+				b, _ := json.Marshal(act)
+				resp, _ := e.post(b, e.token(e.conn.ServiceURL()), nil)
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e.sender.waitMessages(t, posters*per)
+	waitPending(t, e, 0)
+	seen := map[string]int{}
+	next := map[string]int{}
+	for _, tn := range e.turns.Turns() {
+		seen[tn.ActivityID]++
+		want := fmt.Sprintf("m%d", next[tn.Ref.ConversationID])
+		if tn.Text != want {
+			t.Errorf("%s: turn %q out of order, want %q", tn.Ref.ConversationID, tn.Text, want)
+		}
+		next[tn.Ref.ConversationID]++
+	}
+	if len(seen) != posters*per {
+		t.Errorf("%d distinct turns, want %d", len(seen), posters*per)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s ran %d times", id, n)
+		}
+	}
+	if got := len(e.texts()); got != posters*per {
+		t.Errorf("%d replies, want %d", got, posters*per)
+	}
 }

@@ -39,8 +39,6 @@ func (s *Server) Run(ctx context.Context) error {
 	d := &dispatcher{
 		s:      s,
 		queues: make([]chan job, s.o.Workers),
-		items:  map[int64]bool{},
-		timers: map[int64]bool{},
 	}
 	var wg sync.WaitGroup
 	for i := range d.queues {
@@ -78,11 +76,73 @@ type dispatcher struct {
 	s      *Server
 	queues []chan job
 
-	mu     sync.Mutex
-	items  map[int64]bool // inbox seqs queued or in flight
-	timers map[int64]bool // timer ids queued or in flight
+	items  tracker // inbox seqs
+	timers tracker // timer ids
 
 	stopping atomic.Bool
+}
+
+// tracker keeps a poll from handing out work that is in flight, or that
+// finished while the poll's snapshot of the store was being read (the
+// snapshot still shows it; running it again would answer twice).
+type tracker struct {
+	mu       sync.Mutex
+	epoch    uint64           // incremented before every snapshot
+	inflight map[int64]bool   // queued or running
+	finished map[int64]uint64 // id -> epoch in which it finished
+}
+
+// begin starts a snapshot and returns its epoch.
+func (t *tracker) begin() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inflight == nil {
+		t.inflight, t.finished = map[int64]bool{}, map[int64]uint64{}
+	}
+	t.epoch++
+	return t.epoch
+}
+
+// claim marks id in flight unless it is already, or the snapshot of
+// epoch e may predate its end.
+func (t *tracker) claim(id int64, e uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.inflight[id] {
+		return false
+	}
+	if f, ok := t.finished[id]; ok && f >= e {
+		return false
+	}
+	t.inflight[id] = true
+	return true
+}
+
+// unclaim gives id back (it was not handed out).
+func (t *tracker) unclaim(id int64) {
+	t.mu.Lock()
+	delete(t.inflight, id)
+	t.mu.Unlock()
+}
+
+// done records that id finished (its store row was updated).
+func (t *tracker) done(id int64) {
+	t.mu.Lock()
+	delete(t.inflight, id)
+	t.finished[id] = t.epoch
+	t.mu.Unlock()
+}
+
+// end forgets what finished before the snapshot of epoch e was taken:
+// every later snapshot reflects it.
+func (t *tracker) end(e uint64) {
+	t.mu.Lock()
+	for id, f := range t.finished {
+		if f < e {
+			delete(t.finished, id)
+		}
+	}
+	t.mu.Unlock()
 }
 
 func (d *dispatcher) worker(conversationID string) int {
@@ -96,6 +156,9 @@ func (d *dispatcher) poll(ctx context.Context) {
 		return
 	}
 	s := d.s
+	blocked := map[int]bool{}
+
+	epoch := d.items.begin()
 	items, err := s.o.Store.Pending(ctx, pollLimit)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -104,20 +167,10 @@ func (d *dispatcher) poll(ctx context.Context) {
 		return
 	}
 	metricInboxDepth.Set(float64(len(items)))
-	blocked := map[int]bool{}
 	for i := range items {
 		it := items[i]
 		w := d.worker(it.ConversationID)
-		if blocked[w] {
-			continue
-		}
-		d.mu.Lock()
-		busy := d.items[it.Seq]
-		if !busy {
-			d.items[it.Seq] = true
-		}
-		d.mu.Unlock()
-		if busy {
+		if blocked[w] || !d.items.claim(it.Seq, epoch) {
 			continue
 		}
 		select {
@@ -126,12 +179,12 @@ func (d *dispatcher) poll(ctx context.Context) {
 			// Keep the order of this worker's conversations: nothing
 			// later may overtake the entry that did not fit.
 			blocked[w] = true
-			d.mu.Lock()
-			delete(d.items, it.Seq)
-			d.mu.Unlock()
+			d.items.unclaim(it.Seq)
 		}
 	}
+	d.items.end(epoch)
 
+	epoch = d.timers.begin()
 	timers, err := s.o.Store.DueTimers(ctx, s.o.Now(), pollLimit)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -142,47 +195,42 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range timers {
 		t := timers[i]
 		w := d.worker(t.ConversationID)
-		if blocked[w] {
-			continue
-		}
-		d.mu.Lock()
-		busy := d.timers[t.ID]
-		if !busy {
-			d.timers[t.ID] = true
-		}
-		d.mu.Unlock()
-		if busy {
+		if blocked[w] || !d.timers.claim(t.ID, epoch) {
 			continue
 		}
 		select {
 		case d.queues[w] <- job{timer: &t}:
 		default:
 			blocked[w] = true
-			d.mu.Lock()
-			delete(d.timers, t.ID)
-			d.mu.Unlock()
+			d.timers.unclaim(t.ID)
 		}
 	}
+	d.timers.end(epoch)
 }
 
 func (d *dispatcher) do(j job) {
-	defer func() {
-		d.mu.Lock()
-		if j.item != nil {
-			delete(d.items, j.item.Seq)
-		}
-		if j.timer != nil {
-			delete(d.timers, j.timer.ID)
-		}
-		d.mu.Unlock()
-	}()
 	if d.stopping.Load() {
-		return
+		return // left in the store for the next start
 	}
+	defer func() {
+		// The processing functions recover the handlers' panics; this
+		// keeps a worker alive (and its conversations moving) whatever
+		// else goes wrong.
+		if v := recover(); v != nil {
+			d.s.log.Error("panic in inbox worker", "panic", fmt.Sprint(v))
+			if j.item != nil {
+				d.items.done(j.item.Seq)
+			} else {
+				d.timers.done(j.timer.ID)
+			}
+		}
+	}()
 	if j.item != nil {
 		d.s.processItem(*j.item)
+		d.items.done(j.item.Seq)
 	} else {
 		d.s.processTimer(*j.timer)
+		d.timers.done(j.timer.ID)
 	}
 }
 
