@@ -34,6 +34,9 @@ type Turn struct {
 	Platform     string         // Teams clientInfo.platform: iOS, Android, Windows, Mac, Web
 	TimerPayload []byte
 	At           time.Time
+	// Lang is an explicit language choice made outside the chat (the
+	// terminal chat's --lang): nl or en; empty for Teams turns.
+	Lang string
 }
 
 // Reply is one outgoing message: text, an Adaptive Card (content only,

@@ -153,6 +153,9 @@ func (t *turn) run() {
 	if l := normLang(in.Locale); l != "" {
 		t.s.LangLocale = l
 	}
+	if l := normLang(in.LangChoice); l != "" {
+		t.s.LangChoice = l
+	}
 	// A conversation saved by another version of the flow, or at a step
 	// that no longer exists: tell the student and start again.
 	if t.s.FlowVersion != 0 && (t.s.FlowVersion != FlowVersion || lookupStep(t.s.Step) == nil) {

@@ -160,6 +160,35 @@ func (r *Runner) HandleTimer(ctx context.Context, tm store.Timer, typing func())
 	return ref, replies, nil
 }
 
+// DueTimers returns the due timers of one conversation (the terminal
+// chat runs its own; the bot's worker polls the store for all).
+func (r *Runner) DueTimers(ctx context.Context, conversationID string, now time.Time) ([]store.Timer, error) {
+	all, err := r.o.Store.DueTimers(ctx, now, 100)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Timer
+	for _, tm := range all {
+		if tm.ConversationID == conversationID {
+			out = append(out, tm)
+		}
+	}
+	return out, nil
+}
+
+// State returns a conversation's dialog state (a fresh one when the
+// conversation is not stored yet).
+func (r *Runner) State(ctx context.Context, conversationID string) (State, error) {
+	c, err := r.o.Store.GetConversation(ctx, conversationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, err
+	}
+	return DecodeState(c.State), nil
+}
+
 // result of the engine part of a turn, before anything is written.
 type result struct {
 	state  State
@@ -231,7 +260,7 @@ func (r *Runner) addOuts(res *result, outs []Out) {
 // input turns a Turn into the engine's Input; ok is false for a turn
 // that has nothing to say (a timer of an older session).
 func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res *result) (Input, bool) {
-	in := Input{At: t.At, ConversationID: t.Ref.ConversationID, Platform: t.Platform, Locale: t.Ref.Locale}
+	in := Input{At: t.At, ConversationID: t.Ref.ConversationID, Platform: t.Platform, Locale: t.Ref.Locale, LangChoice: t.Lang}
 	switch t.Kind {
 	case TurnWelcome:
 		in.Kind = InStart

@@ -89,6 +89,7 @@ type Input struct {
 	ConversationID string
 	Platform       string // Teams clientInfo.platform
 	Locale         string // Teams locale
+	LangChoice     string // an explicit choice made outside the chat
 
 	// InButton
 	Step   string
