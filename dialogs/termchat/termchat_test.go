@@ -20,7 +20,9 @@ func (e *escalator) Escalate(ctx context.Context, r handoff.Request) (handoff.Re
 	e.reqs = append(e.reqs, r)
 	return handoff.Result{Created: true}, nil
 }
-func (e *escalator) Contact(now time.Time) handoff.Contact { return handoff.Contact{Name: "ICT Servicedesk", Phone: "088 - 469 9070"} }
+func (e *escalator) Contact(now time.Time) handoff.Contact {
+	return handoff.Contact{Name: "ICT Servicedesk", Phone: "088 - 469 9070"}
+}
 func (e *escalator) ContactCard(now time.Time, lang string, lost, sec bool) json.RawMessage {
 	return json.RawMessage(`{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"ICT Servicedesk","weight":"Bolder"},{"type":"FactSet","facts":[{"title":"Telefoon","value":"088 - 469 9070"}]}],"actions":[{"type":"Action.OpenUrl","title":"Bel","url":"tel:+31884699070"}]}`)
 }
