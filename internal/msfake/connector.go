@@ -197,6 +197,15 @@ func (f *Connector) serve(w http.ResponseWriter, r *http.Request) {
 		status, out = http.StatusUnauthorized, errorBody("Unauthorized", "token missing or invalid")
 		resp = Response{}
 	}
+	if resp.Status != 0 {
+		status, out = resp.Status, resp.Body
+		rec.ReturnedID = ""
+	}
+	rec.Status = status
+	// Recorded on arrival: a request the client gave up on was still received.
+	f.mu.Lock()
+	f.requests = append(f.requests, rec)
+	f.mu.Unlock()
 
 	switch {
 	case resp.Hang:
@@ -212,15 +221,6 @@ func (f *Connector) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		t.Stop()
 	}
-	if resp.Status != 0 {
-		status, out = resp.Status, resp.Body
-		rec.ReturnedID = ""
-	}
-	rec.Status = status
-	f.mu.Lock()
-	f.requests = append(f.requests, rec)
-	f.mu.Unlock()
-
 	if resp.RetryAfter != "" {
 		w.Header().Set("Retry-After", resp.RetryAfter)
 	}
