@@ -470,6 +470,9 @@ func (c *Client) doRetry(ctx context.Context, cl call) error {
 		if !retry || attempt >= c.cfg.MaxRetries {
 			return err
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+			return err // the caller's deadline would pass before the retry
+		}
 		c.cfg.Logger.Info("connector: retrying", "op", cl.op, "attempt", attempt+1, "delay", delay, "err", err)
 		if serr := c.sleep(ctx, delay); serr != nil {
 			return errors.Join(err, serr)

@@ -660,3 +660,18 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestNoRetryPastTheCallersDeadline(t *testing.T) {
+	e := newEnv(t, nil)
+	e.conn.Enqueue(msfake.Response{Status: http.StatusTooManyRequests, RetryAfter: "30"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := e.c.Send(ctx, e.conn.ServiceURL(), personal, msg("x"))
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status != 429 {
+		t.Fatalf("got %v, want the 429 at once", err)
+	}
+	if len(e.clock.Sleeps()) != 0 || len(e.conn.Requests()) != 1 {
+		t.Fatal("waited for a retry the deadline would not allow")
+	}
+}

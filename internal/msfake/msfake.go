@@ -10,8 +10,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -111,4 +114,23 @@ func TrustingClient(servers ...*httptest.Server) *http.Client {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 		Timeout:   30 * time.Second,
 	}
+}
+
+// WriteCertificatePEM writes the certificates of TLS test servers to
+// dir/msfake-ca.pem and returns the path: a child process (the mfabot
+// binary in an end-to-end test) trusts the fakes with SSL_CERT_FILE set to
+// it.
+func WriteCertificatePEM(tb testing.TB, dir string, servers ...*httptest.Server) string {
+	tb.Helper()
+	var b []byte
+	for _, s := range servers {
+		if s != nil && s.TLS != nil {
+			b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})...)
+		}
+	}
+	path := filepath.Join(dir, "msfake-ca.pem")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }
