@@ -162,9 +162,15 @@ func New(cfg Config) *Client {
 	if cfg.Scope == "" {
 		cfg.Scope = DefaultScope
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+	// Never follow redirects: a 3xx could carry the bot's token to another
+	// URL (Go keeps Authorization on a redirect to the same host, even from
+	// https to http). The caller's client is copied, not changed.
+	hc := http.Client{}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -397,8 +403,8 @@ func (c *Client) endpoint(serviceURL string, segments []string) (string, error) 
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(serviceURL, "/"))
 	for _, s := range segments {
-		if s == "" {
-			return "", fmt.Errorf("connector: empty path segment")
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("connector: invalid id %q in path", s)
 		}
 		b.WriteByte('/')
 		b.WriteString(url.PathEscape(s))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -673,5 +674,54 @@ func TestNoRetryPastTheCallersDeadline(t *testing.T) {
 	}
 	if len(e.clock.Sleeps()) != 0 || len(e.conn.Requests()) != 1 {
 		t.Fatal("waited for a retry the deadline would not allow")
+	}
+}
+
+func TestRedirectsNotFollowed(t *testing.T) {
+	e := newEnv(t, nil)
+	var hits int
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+	}))
+	defer other.Close()
+	e.conn.Enqueue(msfake.Response{Status: http.StatusTemporaryRedirect, Body: ""})
+	// The fake cannot set Location; a redirect without one is still a 3xx
+	// answer that must not count as delivered.
+	_, err := e.c.Send(context.Background(), e.conn.ServiceURL(), personal, msg("x"))
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("got %v", err)
+	}
+	redir := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer redir.Close()
+	c := New(Config{Credential: &countingCredential{now: time.Now, life: time.Hour}, HTTPClient: redir.Client(),
+		AllowServiceURL: func(string) bool { return true }, Logger: quiet})
+	if _, err := c.Send(context.Background(), redir.URL+"/emea/", personal, msg("x")); !errors.As(err, &he) || he.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("got %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != 0 {
+		t.Fatal("redirect followed")
+	}
+}
+
+func TestDotSegmentsRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, id := range []string{"..", ".", ""} {
+		if _, err := e.c.Send(context.Background(), e.conn.ServiceURL(), id, msg("x")); err == nil {
+			t.Fatalf("conversation id %q accepted", id)
+		}
+	}
+	if _, err := e.c.Send(context.Background(), e.conn.ServiceURL(), "a/../../b", msg("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.conn.Requests()[0].ConversationID; got != "a/../../b" {
+		t.Fatalf("conversation id arrived as %q", got)
 	}
 }
