@@ -28,7 +28,7 @@ var (
 // of failing. A reservation whose wait is abandoned is released.
 type limiter struct {
 	classes map[string][]Window
-	longest time.Duration
+	longest map[string]time.Duration // per class
 
 	mu      sync.Mutex
 	keys    map[limitKey][]time.Time // reserved slots, ascending
@@ -40,11 +40,11 @@ type limitKey struct {
 }
 
 func newLimiter(classes map[string][]Window) *limiter {
-	l := &limiter{classes: classes, keys: map[limitKey][]time.Time{}}
-	for _, ws := range classes {
+	l := &limiter{classes: classes, longest: map[string]time.Duration{}, keys: map[limitKey][]time.Time{}}
+	for class, ws := range classes {
 		for _, w := range ws {
-			if w.Per > l.longest {
-				l.longest = w.Per
+			if w.Per > l.longest[class] {
+				l.longest[class] = w.Per
 			}
 		}
 	}
@@ -64,7 +64,8 @@ func (l *limiter) reserve(now time.Time, keys ...limitKey) time.Time {
 		ev := l.keys[k]
 		// Drop slots that no window can see any more.
 		cut := 0
-		for cut < len(ev) && !ev[cut].After(now.Add(-l.longest)) {
+		horizon := now.Add(-l.longest[k.class])
+		for cut < len(ev) && !ev[cut].After(horizon) {
 			cut++
 		}
 		ev = ev[cut:]
@@ -103,7 +104,7 @@ func (l *limiter) release(slot time.Time, keys ...limitKey) {
 
 func (l *limiter) sweepLocked(now time.Time) {
 	for k, ev := range l.keys {
-		if len(ev) == 0 || !ev[len(ev)-1].After(now.Add(-l.longest)) {
+		if len(ev) == 0 || !ev[len(ev)-1].After(now.Add(-l.longest[k.class])) {
 			delete(l.keys, k)
 		}
 	}
