@@ -357,6 +357,10 @@ func (e *env) post(body []byte, authz string, hdr map[string]string) (*http.Resp
 		req.Header.Set("Authorization", authz)
 	}
 	for k, v := range hdr {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	c := &http.Client{Timeout: waitTimeout}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -277,6 +278,18 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		if !loopbackAddr(r.RemoteAddr) {
 			s.refuse(w, log, http.StatusForbidden, "dev_remote_not_loopback")
+			return
+		}
+		// A web page in the developer's browser can reach a loopback
+		// port too: a foreign Host (DNS rebinding) or a non-JSON body (a
+		// cross-site form or text/plain post, which needs no CORS
+		// preflight) is refused.
+		if !loopbackURL("http://" + r.Host + "/") {
+			s.refuse(w, log, http.StatusForbidden, "dev_host_not_loopback")
+			return
+		}
+		if !jsonContentType(r.Header.Get("Content-Type")) {
+			s.refuse(w, log, http.StatusUnsupportedMediaType, "dev_not_json")
 			return
 		}
 	} else if strings.TrimSpace(authz) == "" {
@@ -611,6 +624,11 @@ func loopbackURL(raw string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func jsonContentType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 func httpsURL(raw string) bool {

@@ -446,6 +446,9 @@ func TestDevModeFences(t *testing.T) {
 		{"serviceUrl with loopback userinfo trick", func(m map[string]any) { m["serviceUrl"] = "http://localhost@evil.example/" }, nil, 403},
 		{"serviceUrl of another scheme", func(m map[string]any) { m["serviceUrl"] = "file://localhost/etc/passwd" }, nil, 403},
 		{"no serviceUrl", func(m map[string]any) { delete(m, "serviceUrl") }, nil, 403},
+		{"cross-site text/plain post", nil, map[string]string{"Content-Type": "text/plain"}, 415},
+		{"form post", nil, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415},
+		{"DNS rebinding host", nil, map[string]string{"Host": "evil.example:3978"}, 403},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
