@@ -47,7 +47,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, er
 	return newAppWith(ctx, cfg, log, appOptions{})
 }
 
-func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o appOptions) (a *app, err error) {
+func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o appOptions) (_ *app, err error) {
 	if err := dialogs.Validate(); err != nil {
 		return nil, fmt.Errorf("dialog flow is invalid: %w", err)
 	}
@@ -55,14 +55,15 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 	if now == nil {
 		now = time.Now
 	}
-	a = &app{cfg: cfg, log: log, now: now}
+	a := &app{cfg: cfg, log: log, now: now}
 	a.store, err = store.Open(ctx, cfg.Store.URL)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	st := a.store
 	defer func() {
 		if err != nil {
-			a.store.Close()
+			st.Close()
 		}
 	}()
 
@@ -134,6 +135,13 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 	}
 	notifier.set(a.bot.Notifier())
 
+	if !cfg.Dev() && cfg.Staff.OIDC.Issuer == "" {
+		// Without a sign-in there is no dashboard (config check warns).
+		a.staff = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "The staff dashboard is disabled: configure staff.oidc.issuer, client_id, client_secret and group.", http.StatusServiceUnavailable)
+		})
+		return a, nil
+	}
 	a.staff, err = staff.New(staff.Options{
 		Store: a.store, Actions: a.handoff, Dev: cfg.Dev(),
 		OIDC: staff.OIDCOptions{
