@@ -55,4 +55,3 @@ func chat(ctx context.Context, configPath string, args []string, in io.Reader, o
 	}
 	return termchat.Run(ctx, in, out, termchat.Options{Runner: runner, Student: *student, Lang: *lang})
 }
-
