@@ -104,6 +104,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	welcomed map[string]time.Time // conversation id -> last welcome turn
+	holds    map[int64]time.Time  // inbox seq -> not retried before
 }
 
 // welcomeTwinWindow: Teams sends conversationUpdate and installationUpdate
@@ -175,6 +176,7 @@ func New(o Options) (*Server, error) {
 		log:      o.Logger,
 		wake:     make(chan struct{}, 1),
 		welcomed: map[string]time.Time{},
+		holds:    map[int64]time.Time{},
 	}, nil
 }
 

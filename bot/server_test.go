@@ -832,3 +832,24 @@ func TestConcurrentConversationsInOrderOnce(t *testing.T) {
 		t.Errorf("%d replies, want %d", got, posters*per)
 	}
 }
+
+func TestFailedEntryKeepsConversationOrder(t *testing.T) {
+	turns := &echoTurns{fail: 1}
+	e := newEnv(t, envOpts{turns: turns, mutate: func(o *Options) { o.PollInterval = 5 * time.Millisecond }})
+	for i, text := range []string{"first", "second"} {
+		if resp, _ := e.postActivity(e.activity(fmt.Sprintf("ord-%d", i), text)); resp.StatusCode != 200 {
+			t.Fatal("not accepted")
+		}
+	}
+	e.sender.waitMessages(t, 2)
+	var got []string
+	for _, tn := range turns.Turns() {
+		got = append(got, tn.Text)
+	}
+	if strings.Join(got, ",") != "first,first,second" {
+		t.Fatalf("turn order %q, want first (failed), first, second", got)
+	}
+	if texts := e.texts(); strings.Join(texts, ",") != "echo: first,echo: second" {
+		t.Fatalf("replies %q", texts)
+	}
+}

@@ -31,8 +31,9 @@ type job struct {
 
 // Run processes the inbox until ctx ends: unfinished entries first (those
 // left by a previous process), then new ones as they are accepted, and
-// the due timers. Entries of one conversation go to the same worker, in
-// order. When ctx ends Run stops taking work, lets the turns in flight
+// the due timers. A conversation has at most one entry in flight, and its
+// entries run in the order they were accepted (a failed one is retried,
+// with a growing delay, before the next). When ctx ends Run stops taking work, lets the turns in flight
 // finish (they run on a context that ctx does not cancel, bounded by
 // TurnTimeout) and returns nil.
 func (s *Server) Run(ctx context.Context) error {
@@ -156,7 +157,8 @@ func (d *dispatcher) poll(ctx context.Context) {
 		return
 	}
 	s := d.s
-	blocked := map[int]bool{}
+	blocked := map[int]bool{}    // worker queue full
+	waiting := map[string]bool{} // conversation behind a held entry
 
 	epoch := d.items.begin()
 	items, err := s.o.Store.Pending(ctx, pollLimit)
@@ -170,7 +172,19 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range items {
 		it := items[i]
 		w := d.worker(it.ConversationID)
-		if blocked[w] || !d.items.claim(it.Seq, epoch) {
+		if blocked[w] || waiting[it.ConversationID] {
+			continue
+		}
+		if s.held(it.Seq) {
+			// A failed entry waits for its retry; later entries of its
+			// conversation wait with it, so that their order is kept.
+			waiting[it.ConversationID] = true
+			continue
+		}
+		// One entry per conversation at a time: the next one is handed
+		// out once this one is done (a failed one is retried first).
+		waiting[it.ConversationID] = true
+		if !d.items.claim(it.Seq, epoch) {
 			continue
 		}
 		select {
@@ -228,10 +242,35 @@ func (d *dispatcher) do(j job) {
 	if j.item != nil {
 		d.s.processItem(*j.item)
 		d.items.done(j.item.Seq)
+		d.s.signal() // the conversation's next entry may go now
 	} else {
 		d.s.processTimer(*j.timer)
 		d.timers.done(j.timer.ID)
 	}
+}
+
+// holdRetry keeps a failed entry back for a growing delay (PollInterval
+// doubled per attempt) before it is tried again. The delay runs on real
+// time: it paces retries, it decides nothing.
+func (s *Server) holdRetry(it store.InboxItem) {
+	d := s.o.PollInterval << (it.Attempts + 1)
+	s.mu.Lock()
+	s.holds[it.Seq] = time.Now().Add(d)
+	s.mu.Unlock()
+}
+
+func (s *Server) held(seq int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.holds[seq]
+	if !ok {
+		return false
+	}
+	if time.Now().Before(until) {
+		return true
+	}
+	delete(s.holds, seq)
+	return false
 }
 
 // turnContext is the context of one turn: not canceled by shutdown (an
@@ -339,6 +378,7 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "turn handler error"); ferr != nil {
 			log.Error("mark failed", "err", ferr)
 		}
+		s.holdRetry(it)
 		if last {
 			metricTurnFailures.Inc()
 			metricTurns.WithLabelValues(kind, "failed").Inc()
@@ -455,6 +495,7 @@ func (s *Server) processStaffSubmit(ctx context.Context, log *slog.Logger, it st
 		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "staff handler error"); ferr != nil {
 			log.Error("mark failed", "err", ferr)
 		}
+		s.holdRetry(it)
 		if last {
 			metricTurnFailures.Inc()
 			metricTurns.WithLabelValues("staff", "failed").Inc()
