@@ -351,8 +351,9 @@ func (s *Server) at(received time.Time) time.Time {
 	return received
 }
 
-// welcomeTwin records a welcome turn and tells whether one ran for the
-// same conversation within welcomeTwinWindow.
+// welcomeTwin tells whether a welcome turn of the same conversation
+// succeeded within welcomeTwinWindow (entries of one conversation run one
+// at a time, so check and record cannot interleave).
 func (s *Server) welcomeTwin(conversationID string) bool {
 	now := s.o.Now()
 	s.mu.Lock()
@@ -362,11 +363,14 @@ func (s *Server) welcomeTwin(conversationID string) bool {
 			delete(s.welcomed, id)
 		}
 	}
-	if t, ok := s.welcomed[conversationID]; ok && now.Sub(t) <= welcomeTwinWindow {
-		return true
-	}
-	s.welcomed[conversationID] = now
-	return false
+	t, ok := s.welcomed[conversationID]
+	return ok && now.Sub(t) <= welcomeTwinWindow
+}
+
+func (s *Server) welcomeDone(conversationID string) {
+	s.mu.Lock()
+	s.welcomed[conversationID] = s.o.Now()
+	s.mu.Unlock()
 }
 
 func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.InboxItem, act *Activity, t dialogs.Turn, start time.Time) {
@@ -393,6 +397,9 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 	replyTo := ""
 	if act.Type == schema.Message {
 		replyTo = act.ID
+	}
+	if t.Kind == dialogs.TurnWelcome {
+		s.welcomeDone(t.Ref.ConversationID)
 	}
 	s.sendReplies(ctx, log, t.Ref, replyTo, replies)
 	s.markDone(ctx, log, it)
@@ -531,6 +538,7 @@ func (s *Server) processTimer(t store.Timer) {
 		return // tried again at the next poll
 	}
 	s.trust(conv.Ref.ServiceURL)
+	conv.Ref.ConversationID = t.ConversationID
 	turn := dialogs.Turn{
 		Ref:          conv.Ref,
 		Kind:         dialogs.TurnTimer,
