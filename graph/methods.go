@@ -1,5 +1,7 @@
 package graph
 
+import "context"
+
 // HasKind reports whether ms holds a method of kind k.
 func HasKind(ms []Method, k MethodKind) bool {
 	for _, m := range ms {
@@ -62,4 +64,12 @@ func AddedSince(snapshot []string, ms []Method, k MethodKind) []Method {
 		}
 	}
 	return out
+}
+
+// RegistrationReader is implemented by directories that can read the
+// registration report (graph/msgraph, with AuditLog.Read.All). Callers
+// check for it with a type assertion; the report may be stale, so it only
+// adds to the methods list (for example: never act on an isAdmin account).
+type RegistrationReader interface {
+	RegistrationDetails(ctx context.Context, userID string) (RegistrationDetails, error)
 }

@@ -478,3 +478,5 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+var _ graph.RegistrationReader = (*Directory)(nil)
