@@ -853,3 +853,18 @@ func TestFailedEntryKeepsConversationOrder(t *testing.T) {
 		t.Fatalf("replies %q", texts)
 	}
 }
+
+func TestKeysUnreachableIsRetryable(t *testing.T) {
+	e := newEnv(t, envOpts{noRun: true})
+	e.openid.SetFailing(http.StatusInternalServerError)
+	resp, body := e.postActivity(e.activity("down-1", "hallo"))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503 so that the channel delivers it again", resp.StatusCode)
+	}
+	if string(body) != http.StatusText(503)+"\n" {
+		t.Errorf("body %q", body)
+	}
+	if n := e.pendingCount(); n != 0 {
+		t.Fatalf("%d pending", n)
+	}
+}
