@@ -19,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abs "github.com/microsoft/kiota-abstractions-go"
 	kauth "github.com/microsoft/kiota-authentication-azure-go"
@@ -173,7 +174,12 @@ func New(cfg Config) (*Directory, error) {
 // turned off for any authority but the public cloud's: it would ask
 // login.microsoftonline.com, which fails offline and in other clouds.
 func credential(cfg Config, authority *url.URL) (azcore.TokenCredential, error) {
-	co := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authority.String()}}
+	co := azcore.ClientOptions{
+		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authority.String()},
+		// One quick retry: a token endpoint that is down must not eat the
+		// whole turn's deadline (azcore's default backs off for seconds).
+		Retry: policy.RetryOptions{MaxRetries: 1, RetryDelay: 300 * time.Millisecond, MaxRetryDelay: time.Second},
+	}
 	if cfg.Transport != nil {
 		co.Transport = cfg.Transport
 	}
@@ -289,9 +295,6 @@ func classify(ctx context.Context, err error) (sentinel error, outcome, cause st
 	if errors.As(err, &odataErr) {
 		return graph.ErrUnavailable, "unavailable", "odata error" + odataDetail(err)
 	}
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-		return graph.ErrUnavailable, "unavailable", "deadline exceeded"
-	}
 	var authErr *azidentity.AuthenticationFailedError
 	if errors.As(err, &authErr) {
 		code := ""
@@ -299,6 +302,9 @@ func classify(ctx context.Context, err error) (sentinel error, outcome, cause st
 			code = " (token endpoint status " + strconv.Itoa(authErr.RawResponse.StatusCode) + ")"
 		}
 		return graph.ErrUnavailable, "unavailable", "token request failed" + code
+	}
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return graph.ErrUnavailable, "unavailable", "deadline exceeded"
 	}
 	return graph.ErrUnavailable, "unavailable", firstLine(err.Error())
 }

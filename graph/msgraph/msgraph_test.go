@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"mfabot/graph"
+	"mfabot/graph/graphfake"
+	"mfabot/internal/msfake"
 )
 
 const (
@@ -58,27 +61,34 @@ func (s *syncBuffer) String() string {
 }
 
 type env struct {
-	entra *fakeEntra
-	graph *fakeGraph
+	entra *msfake.TokenServer
+	graph *graphfake.Graph
 	dir   *Directory
 	logs  *syncBuffer
 }
 
-// newEnv starts the fake Entra ID and the fake Graph and builds a
-// Directory with real azidentity credentials pointed at them.
+// newEnv starts the fake Entra ID (internal/msfake) and the fake Graph
+// (graph/graphfake) and builds a Directory with real azidentity
+// credentials pointed at them. The fake Graph only accepts tokens the
+// fake Entra ID issued.
 func newEnv(t *testing.T, mod func(*Config)) *env {
 	t.Helper()
-	entra := newFakeEntra(t, testTenant, testClient, testSecret)
-	g := newFakeGraph(t, entra)
+	return newEnvWith(t, msfake.TokenServerOptions{TenantID: testTenant, ClientID: testClient, ClientSecret: testSecret}, mod)
+}
+
+func newEnvWith(t *testing.T, to msfake.TokenServerOptions, mod func(*Config)) *env {
+	t.Helper()
+	entra := msfake.NewTokenServer(t, to)
+	g := graphfake.New(t, graphfake.Options{ValidBearer: entra.ValidBearer})
 	logs := &syncBuffer{}
 	cfg := Config{
-		BaseURL:       g.baseURL(),
+		BaseURL:       g.BaseURL(),
 		Scope:         testScope,
 		TenantID:      testTenant,
 		ClientID:      testClient,
 		ClientSecret:  testSecret,
-		AuthorityHost: entra.srv.URL + "/",
-		Transport:     g.srv.Client(), // trusts the fakes' test CA
+		AuthorityHost: entra.AuthorityHost(),
+		Transport:     msfake.TrustingClient(entra.Server, g.Server),
 		Timeout:       5 * time.Second,
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -90,6 +100,43 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 		t.Fatalf("New: %v", err)
 	}
 	return &env{entra: entra, graph: g, dir: d, logs: logs}
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// methods serves a fixture file as the student's methods list.
+func (e *env) methods(t *testing.T, name string) {
+	t.Helper()
+	if err := e.graph.SetMethodsJSON(studentID, fixture(t, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reply is a scripted answer whose body is a fixture file or literal.
+type reply struct {
+	status     int
+	file       string
+	body       string
+	retryAfter string
+	hang       bool
+}
+
+func (e *env) script(t *testing.T, path string, rs ...reply) {
+	t.Helper()
+	for _, r := range rs {
+		body := r.body
+		if r.file != "" {
+			body = string(fixture(t, r.file))
+		}
+		e.graph.Enqueue(path, graphfake.Reply{Status: r.status, Body: body, RetryAfter: r.retryAfter, Hang: r.hang})
+	}
 }
 
 func (e *env) assertNoPhoneNumbers(t *testing.T, extra ...string) {
@@ -104,7 +151,7 @@ func (e *env) assertNoPhoneNumbers(t *testing.T, extra ...string) {
 
 func TestMethodsEveryFixtureType(t *testing.T) {
 	e := newEnv(t, nil)
-	e.graph.on(methodsPath, reply{file: "methods-list.json"})
+	e.methods(t, "methods-list.json")
 	got, err := e.dir.Methods(context.Background(), studentID)
 	if err != nil {
 		t.Fatalf("Methods: %v", err)
@@ -120,8 +167,15 @@ func TestMethodsEveryFixtureType(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Methods =\n%+v\nwant\n%+v", got, want)
 	}
-	if scopes := e.entra.requestedScopes(); len(scopes) == 0 || !strings.Contains(scopes[0], testScope) {
-		t.Errorf("token requested for scopes %v, want %s", scopes, testScope)
+	if reqs := e.entra.Requests(); len(reqs) != 1 || !strings.Contains(reqs[0].Scope, testScope) || !reqs[0].WithSecret {
+		t.Errorf("token requests %+v, want one with a secret for %s", reqs, testScope)
+	}
+	if n := e.entra.DiscoveryRequests(); n != 0 {
+		t.Errorf("%d instance discovery requests for a non-public authority", n)
+	}
+	// The token is cached: a second call asks no new one.
+	if _, err := e.dir.Methods(context.Background(), studentID); err != nil || e.entra.TokenRequests() != 1 {
+		t.Errorf("second call: %v, %d token requests", err, e.entra.TokenRequests())
 	}
 	js, _ := json.Marshal(got)
 	e.assertNoPhoneNumbers(t, string(js))
@@ -129,7 +183,7 @@ func TestMethodsEveryFixtureType(t *testing.T) {
 
 func TestMethodsUnknownTypesTolerated(t *testing.T) {
 	e := newEnv(t, nil)
-	e.graph.on(methodsPath, reply{file: "methods-unknown.json"})
+	e.methods(t, "methods-unknown.json")
 	got, err := e.dir.Methods(context.Background(), studentID)
 	if err != nil {
 		t.Fatalf("Methods: %v", err)
@@ -154,8 +208,10 @@ func TestMethodsUnknownTypesTolerated(t *testing.T) {
 
 func TestUserAndRegistrationDetails(t *testing.T) {
 	e := newEnv(t, nil)
-	e.graph.on(userPath, reply{file: "user.json"})
-	e.graph.on(regPath, reply{file: "userRegistrationDetails.json"})
+	if err := e.graph.SetUserJSON(studentID, fixture(t, "user.json")); err != nil {
+		t.Fatal(err)
+	}
+	e.graph.SetRegistrationJSON(studentID, fixture(t, "userRegistrationDetails.json"))
 	u, err := e.dir.User(context.Background(), studentID)
 	if err != nil {
 		t.Fatalf("User: %v", err)
@@ -164,9 +220,9 @@ func TestUserAndRegistrationDetails(t *testing.T) {
 	if u != want {
 		t.Errorf("User = %+v, want %+v", u, want)
 	}
-	e.graph.mu.Lock()
-	sel := e.graph.queries[len(e.graph.queries)-1].Get("$select")
-	e.graph.mu.Unlock()
+	reqs := e.graph.Requests()
+	q, _ := url.ParseQuery(reqs[len(reqs)-1].Query)
+	sel := q.Get("$select")
 	for _, f := range []string{"displayName", "userPrincipalName", "preferredLanguage"} {
 		if !strings.Contains(sel, f) {
 			t.Errorf("$select=%q lacks %s", sel, f)
@@ -210,7 +266,11 @@ func TestErrorsMapped(t *testing.T) {
 					c.Timeout = tt.timeout
 				}
 			})
-			e.graph.on(methodsPath, tt.replies...)
+			e.methods(t, "methods-list.json")
+			e.script(t, methodsPath, tt.replies...)
+			for range tt.requests - len(tt.replies) { // the last reply repeats
+				e.script(t, methodsPath, tt.replies[len(tt.replies)-1])
+			}
 			before := testutil.ToFloat64(callsTotal.WithLabelValues("methods", tt.outcome))
 			start := time.Now()
 			ms, err := e.dir.Methods(context.Background(), studentID) // no deadline: the default applies
@@ -221,7 +281,7 @@ func TestErrorsMapped(t *testing.T) {
 			if elapsed > tt.maxTime {
 				t.Errorf("took %s", elapsed)
 			}
-			if n := e.graph.count(methodsPath); n != tt.requests {
+			if n := e.graph.Count(methodsPath); n != tt.requests {
 				t.Errorf("requests = %d, want %d", n, tt.requests)
 			}
 			if got := testutil.ToFloat64(callsTotal.WithLabelValues("methods", tt.outcome)) - before; got != 1 {
@@ -240,23 +300,22 @@ func TestErrorsMapped(t *testing.T) {
 
 func TestThrottledThenSucceeds(t *testing.T) {
 	e := newEnv(t, nil)
-	e.graph.on(methodsPath,
-		reply{status: 429, file: "error-429.json", retryAfter: "0"},
-		reply{file: "methods-list.json"})
+	e.methods(t, "methods-list.json")
+	e.script(t, methodsPath, reply{status: 429, file: "error-429.json", retryAfter: "0"})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
 	ms, err := e.dir.Methods(ctx, studentID)
 	if err != nil || len(ms) != 6 {
 		t.Fatalf("Methods = %d methods, %v", len(ms), err)
 	}
-	if n := e.graph.count(methodsPath); n != 2 {
+	if n := e.graph.Count(methodsPath); n != 2 {
 		t.Errorf("requests = %d, want 2 (one retry)", n)
 	}
 }
 
 func TestCallerDeadlineIsKept(t *testing.T) {
 	e := newEnv(t, nil) // default timeout 5 s
-	e.graph.on(methodsPath, reply{hang: true})
+	e.script(t, methodsPath, reply{hang: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -268,12 +327,12 @@ func TestCallerDeadlineIsKept(t *testing.T) {
 
 func TestWrongSecretIsUnavailableNotPanic(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.ClientSecret = "wrong" })
-	e.graph.on(methodsPath, reply{file: "methods-list.json"})
+	e.methods(t, "methods-list.json")
 	_, err := e.dir.Methods(context.Background(), studentID)
 	if !errors.Is(err, graph.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
 	}
-	if e.graph.count(methodsPath) != 0 {
+	if len(e.graph.Requests()) != 0 {
 		t.Error("Graph was called without a token")
 	}
 	if strings.Contains(e.logs.String(), "wrong") || strings.Contains(err.Error(), "wrong") {
@@ -283,8 +342,8 @@ func TestWrongSecretIsUnavailableNotPanic(t *testing.T) {
 
 func TestFakeRefusesRequestsWithoutToken(t *testing.T) {
 	e := newEnv(t, nil)
-	e.graph.on(methodsPath, reply{file: "methods-list.json"})
-	resp, err := e.graph.srv.Client().Get(e.graph.baseURL() + methodsPath)
+	e.methods(t, "methods-list.json")
+	resp, err := e.graph.Client().Get(e.graph.BaseURL() + methodsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,10 +360,7 @@ func TestNotAnObjectIDIsNeverLookedUp(t *testing.T) {
 			t.Errorf("Methods(%q) err = %v", id, err)
 		}
 	}
-	e.graph.mu.Lock()
-	n := len(e.graph.requests)
-	e.graph.mu.Unlock()
-	if n != 0 {
+	if n := len(e.graph.Requests()); n != 0 {
 		t.Errorf("%d requests made", n)
 	}
 }
@@ -327,11 +383,14 @@ func TestCertificateCredential(t *testing.T) {
 	if err := os.WriteFile(path, pemData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, func(c *Config) { c.ClientSecret = ""; c.CertificatePath = path })
-	e.entra.cert = cert
-	e.graph.on(methodsPath, reply{file: "methods-list.json"})
+	e := newEnvWith(t, msfake.TokenServerOptions{TenantID: testTenant, ClientID: testClient, Certificate: cert},
+		func(c *Config) { c.ClientSecret = ""; c.CertificatePath = path })
+	e.methods(t, "methods-list.json")
 	if ms, err := e.dir.Methods(context.Background(), studentID); err != nil || len(ms) != 6 {
 		t.Fatalf("Methods = %d, %v", len(ms), err)
+	}
+	if reqs := e.entra.Requests(); len(reqs) != 1 || !reqs[0].WithAssertion || reqs[0].WithSecret {
+		t.Errorf("token requests %+v, want one signed client assertion", reqs)
 	}
 }
 
@@ -383,5 +442,63 @@ func TestSDKStaysInGraphMsgraph(t *testing.T) {
 				t.Errorf("%s depends on %s", pkg, bad)
 			}
 		}
+	}
+}
+
+// TestAccountChangesBetweenReads: the verification the dialogs run, over
+// the real client: the new Authenticator is found by id only on the
+// third read (replication lag), then the old one's removal is seen.
+func TestAccountChangesBetweenReads(t *testing.T) {
+	e := newEnv(t, nil)
+	e.graph.SetUser(studentID, "Sam de Vries", "sam@student.example.nl", "nl-NL")
+	e.graph.AddMethod(studentID, graphfake.Password("28c10230-6103-485e-b985-444c60001490"))
+	e.graph.AddMethod(studentID, graphfake.Authenticator("6803c096-c096-6803-96c0-036896c00368", "iPhone 12"))
+	e.graph.AddMethod(studentID, graphfake.Phone("3179e48a-750b-4051-897c-87b9720928f7", "+31 612345678", "mobile"))
+	ctx := context.Background()
+	start, err := e.dir.Methods(ctx, studentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot := graph.IDs(start)
+	old := graph.Authenticators(start)[0]
+	if p := graph.Phones(start); len(p) != 1 || p[0].PhoneMasked != "+31 6 ** ** ** 78" {
+		t.Fatalf("phones = %+v", p)
+	}
+
+	e.graph.AddMethodAfter(studentID, graphfake.Authenticator("0b9f7c1e-4d2a-4f3b-9e8d-7c6b5a4f3e2d", "Pixel 9"), 2)
+	var found []graph.Method
+	reads := 0
+	for reads < 5 && len(found) == 0 {
+		ms, err := e.dir.Methods(ctx, studentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reads++
+		found = graph.AddedSince(snapshot, ms, graph.KindAuthenticator)
+	}
+	if reads != 3 || len(found) != 1 || found[0].DisplayName != "Pixel 9" {
+		t.Fatalf("after %d reads found %+v", reads, found)
+	}
+
+	e.graph.RemoveMethod(studentID, old.ID)
+	ms, err := e.dir.Methods(ctx, studentID)
+	if err != nil || graph.HasID(ms, old.ID) || !graph.HasID(ms, found[0].ID) || !graph.HasKind(ms, graph.KindPhone) {
+		t.Fatalf("after removal: %+v, %v", ms, err)
+	}
+	e.assertNoPhoneNumbers(t)
+}
+
+func TestTokenEndpointDown(t *testing.T) {
+	e := newEnv(t, nil)
+	e.entra.SetFailing(http.StatusServiceUnavailable)
+	e.methods(t, "methods-list.json")
+	if _, err := e.dir.Methods(context.Background(), studentID); !errors.Is(err, graph.ErrUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(e.logs.String(), "token request failed") {
+		t.Errorf("cause not logged: %s", e.logs.String())
+	}
+	if len(e.graph.Requests()) != 0 {
+		t.Error("Graph called without a token")
 	}
 }
