@@ -30,7 +30,7 @@ func Icons(accent string) (colorPNG, outlinePNG []byte, err error) {
 		default:
 			return bg
 		}
-	}, 0.62)
+	}, 0.52)
 
 	out := image.NewNRGBA(image.Rect(0, 0, 32, 32))
 	draw(out, func(u, v float64) color.NRGBA {

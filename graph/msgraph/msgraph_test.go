@@ -435,7 +435,7 @@ func TestSDKStaysInGraphMsgraph(t *testing.T) {
 	if !strings.Contains(deps("mfabot/graph/msgraph"), "github.com/microsoftgraph/msgraph-sdk-go\n") {
 		t.Fatal("go list -deps does not show the SDK even for graph/msgraph")
 	}
-	for _, pkg := range []string{"mfabot/dialogs", "mfabot/bot", "mfabot/handoff", "mfabot/store", "mfabot/llm", "mfabot/graph", "mfabot/manifest"} {
+	for _, pkg := range []string{"mfabot/dialogs", "mfabot/bot", "mfabot/handoff", "mfabot/store", "mfabot/llm", "mfabot/graph", "mfabot/graph/graphfake", "mfabot/manifest"} {
 		out := deps(pkg)
 		for _, bad := range []string{"github.com/microsoftgraph/", "mfabot/graph/msgraph", "github.com/microsoft/kiota"} {
 			if strings.Contains(out, bad) {
