@@ -199,6 +199,8 @@ func TestBuildRejects(t *testing.T) {
 		{"http privacy URL", func(o *Options) { o.PrivacyURL = "http://www.example.nl/privacy" }, "manifest.json", "developer.privacyUrl", "https"},
 		{"placeholder website", func(o *Options) { o.WebsiteURL = "https://example.invalid/" }, "manifest.json", "developer.websiteUrl", "placeholder"},
 		{"domain with scheme", func(o *Options) { o.ValidDomains = []string{"https://mfabot.example.nl/"} }, "manifest.json", "validDomains[0]", "domain"},
+		{"empty name", func(o *Options) { o.Name = "" }, "manifest.json", "name.short", "empty"},
+		{"empty developer", func(o *Options) { o.Developer = " " }, "manifest.json", "developer.name", "empty"},
 		{"too-long developer", func(o *Options) { o.Developer = strings.Repeat("x", 33) }, "manifest.json", "developer.name", "maxLength"},
 		{"too-long Dutch short description", func(o *Options) { o.Description.ShortNL = strings.Repeat("lang ", 20) }, "nl-nl.json", "description.short", "maxLength"},
 	}
@@ -311,4 +313,17 @@ func TestSchemaPitfallsHandled(t *testing.T) {
 	if !hasProblem(v.problems, DutchFile, "name.short", "pattern") {
 		t.Errorf("lookahead pattern did not reject \"null\": %v", v.problems)
 	}
+}
+
+// FuzzValidate: no input makes the validator panic.
+func FuzzValidate(f *testing.F) {
+	good, err := Build(goodOptions())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, pkg []byte) {
+		_ = Validate(pkg)
+	})
 }

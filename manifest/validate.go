@@ -178,6 +178,7 @@ func (v *validator) run(pkg []byte, botAppID string) {
 			} `json:"additionalLanguages"`
 		} `json:"localizationInfo"`
 		Developer struct {
+			Name          string `json:"name"`
 			WebsiteURL    string `json:"websiteUrl"`
 			PrivacyURL    string `json:"privacyUrl"`
 			TermsOfUseURL string `json:"termsOfUseUrl"`
@@ -186,6 +187,9 @@ func (v *validator) run(pkg []byte, botAppID string) {
 			Color   string `json:"color"`
 			Outline string `json:"outline"`
 		} `json:"icons"`
+		Name struct {
+			Short string `json:"short"`
+		} `json:"name"`
 		AccentColor  string   `json:"accentColor"`
 		ValidDomains []string `json:"validDomains"`
 		Bots         []struct {
@@ -207,6 +211,12 @@ func (v *validator) run(pkg []byte, botAppID string) {
 		v.add(ManifestFile, "version", "%q is not a semver version x.y.z (manifest.version)", m.Version)
 	}
 	v.guid("id", m.ID, "manifest.app_id")
+	if strings.TrimSpace(m.Name.Short) == "" {
+		v.addOnce(ManifestFile, "name.short", "is empty (manifest.name)")
+	}
+	if strings.TrimSpace(m.Developer.Name) == "" {
+		v.addOnce(ManifestFile, "developer.name", "is empty (manifest.developer)")
+	}
 	if !hexRE.MatchString(m.AccentColor) {
 		v.addOnce(ManifestFile, "accentColor", "%q is not a #RRGGBB colour", m.AccentColor)
 	}
