@@ -273,16 +273,18 @@ func (t *turn) text() {
 		}
 		return
 	}
-	if fresh {
-		// The welcome comes when the methods are in; keep what they asked.
-		if isSituation(r) {
-			t.s.PendingSituation = string(r)
+	if in.Privacy {
+		t.sayText(t.privacyText())
+		if !fresh {
+			t.view()
 		}
 		return
 	}
-	if in.Privacy {
-		t.sayText(t.privacyText())
-		t.view()
+	if fresh {
+		// The welcome comes when the methods are in; keep what they asked.
+		if isSituation(r) || r == intent.IntentHuman {
+			t.s.PendingSituation = string(r)
+		}
 		return
 	}
 	d := lookupStep(t.s.Step)
@@ -447,7 +449,18 @@ func (t *turn) apply(a Action) {
 		t.restart()
 		return
 	case ActHuman:
-		t.handoff("asked_for_human", "")
+		switch d.Kind {
+		case KindGuide:
+			t.handoff("asked_for_human", d.ID)
+		case KindCheck, KindCard:
+			if d.ID == StepVerifyNewFailed || d.ID == StepVerifyNew {
+				t.handoff("not_confirmed", StepVerifyNew)
+				return
+			}
+			t.handoff("asked_for_human", d.ID)
+		default:
+			t.handoff("asked_for_human", "")
+		}
 		return
 	}
 	switch d.Kind {
@@ -854,6 +867,11 @@ func (t *turn) methods() {
 		}
 		if p := t.s.PendingSituation; p != "" {
 			t.sayText(t.summary())
+			if p == string(intent.IntentHuman) {
+				t.s.PendingSituation = ""
+				t.handoff("asked_for_human", "")
+				return
+			}
 			t.choose(p)
 			return
 		}

@@ -278,8 +278,19 @@ func TestVerificationNotConfirmedHandOff(t *testing.T) {
 	}
 	h.press("human")
 	h.wantStep(StepHandoff)
-	if r := h.esc.requests(); len(r) != 1 || r[0].Reason != handoff.ReasonAskedForHuman {
+	if r := h.esc.requests(); len(r) != 1 || r[0].Reason != handoff.ReasonNotConfirmed || r[0].FailedStep != StepVerifyNew {
 		t.Fatalf("escalations %+v", r)
+	}
+	contains(t, h.last, tr2("handoff.reason.not_confirmed"))
+}
+
+func TestFirstMessageAsksForAPerson(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	rs := h.say("ik wil een medewerker spreken")
+	contains(t, rs, "Je hebt de Authenticator-app op 'iPhone 12'", tr2("handoff.reason.asked_for_human"), "CONTACT nl")
+	h.wantStep(StepHandoff)
+	if r := h.esc.requests(); len(r) != 1 || r[0].StudentUPN != "sam@student.example.nl" || r[0].StudentName != "Sam de Vries" {
+		t.Fatalf("%+v", r)
 	}
 }
 
