@@ -57,15 +57,26 @@ func (t *turn) summary() string {
 	if !t.s.MethodsKnown {
 		return t.tr("summary.unknown", nil)
 	}
-	var items []string
+	and := t.tr("summary.and", nil)
+	var items, devices []string
+	unnamed := false
+	for _, m := range t.s.Snapshot {
+		if m.Kind == graph.KindAuthenticator {
+			if m.DisplayName != "" {
+				devices = append(devices, "'"+m.DisplayName+"'")
+			} else {
+				unnamed = true
+			}
+		}
+	}
+	switch {
+	case len(devices) > 0:
+		items = append(items, t.tr("summary.authenticator", map[string]string{"device": joinAnd(devices, and)}))
+	case unnamed:
+		items = append(items, t.tr("summary.authenticator_unnamed", nil))
+	}
 	for _, m := range t.s.Snapshot {
 		switch m.Kind {
-		case graph.KindAuthenticator:
-			if m.DisplayName != "" {
-				items = append(items, t.tr("summary.authenticator", map[string]string{"device": m.DisplayName}))
-			} else {
-				items = append(items, t.tr("summary.authenticator_unnamed", nil))
-			}
 		case graph.KindPhone:
 			if m.PhoneMasked != "" {
 				items = append(items, t.tr("summary.phone", map[string]string{"phone": m.PhoneMasked}))
@@ -79,7 +90,7 @@ func (t *turn) summary() string {
 	if len(items) == 0 {
 		return t.tr("summary.none", nil)
 	}
-	return t.tr("summary.intro", map[string]string{"list": joinAnd(items, t.tr("summary.and", nil))})
+	return t.tr("summary.intro", map[string]string{"list": joinAnd(items, and)})
 }
 
 func joinAnd(items []string, and string) string {

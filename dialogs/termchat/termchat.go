@@ -371,12 +371,15 @@ func (c *chat) card(raw json.RawMessage) {
 				labels = append(labels, fmt.Sprintf("[%d] %s", len(submits), plain(a.Title)))
 			}
 		case "Action.OpenUrl":
-			links = append(links, fmt.Sprintf("  %s: %s", plain(a.Title), a.URL))
+			links = append(links, fmt.Sprintf("%s: %s", plain(a.Title), a.URL))
 		}
 	}
 	for _, l := range links {
-		fmt.Fprintln(c.out, "|"+l)
+		fmt.Fprintln(c.out, wrap("| ", l, c.o.Width))
 	}
+	// Numbers always press the newest card's buttons; a card without
+	// buttons leaves none to press (typed text is sent as it is).
+	c.buttons = submits
 	if len(labels) > 0 {
 		if row := "| " + strings.Join(labels, "   "); len(row) <= c.o.Width {
 			fmt.Fprintln(c.out, row)
@@ -385,7 +388,6 @@ func (c *chat) card(raw json.RawMessage) {
 				fmt.Fprintln(c.out, wrap("| ", l, c.o.Width))
 			}
 		}
-		c.buttons = submits
 	}
 	fmt.Fprintln(c.out, "+"+strings.Repeat("-", min(c.o.Width, 60)-1))
 }
