@@ -55,13 +55,6 @@ func TestMatcherAccuracy(t *testing.T) {
 	accuracy(t, data, 0.85, true)
 }
 
-// TestMatcherAccuracyHoldout runs the matcher on messages that were not
-// used to tune it: the honest figure. Unrequested approvals must still
-// never be read as a re-setup situation.
-func TestMatcherAccuracyHoldout(t *testing.T) {
-	accuracy(t, loadLabelled(t, "testdata/intents_fresh.tsv"), 0.65, false)
-}
-
 func accuracy(t *testing.T, data []labelled, floor float64, everyIntent bool) {
 	t.Helper()
 	type tally struct{ ok, n int }
@@ -127,6 +120,24 @@ func TestButtonEquivalents(t *testing.T) {
 	for text, want := range cases {
 		if got := Match(text, "nl"); got.Intent != want || got.Confidence < KeywordThreshold {
 			t.Errorf("Match(%q) = %s %.2f, want %s above threshold", text, got.Intent, got.Confidence, want)
+		}
+	}
+}
+
+// Every labelled message about unrequested approvals stays suspicious
+// when words of a re-setup situation are put around it.
+func TestSuspiciousWinsOverSituations(t *testing.T) {
+	wraps := []string{"ik heb een nieuwe telefoon en %s", "%s, mijn oude telefoon is kapot", "new phone same number, %s",
+		"%s. I lost my phone", "authenticator overzetten? %s", "%s en ik kan niet inloggen"}
+	for _, d := range loadLabelled(t, "testdata/intents.tsv") {
+		if d.want != IntentSuspiciousPrompt {
+			continue
+		}
+		for _, w := range wraps {
+			text := fmt.Sprintf(w, d.text)
+			if got := Match(text, "nl"); got.Intent != IntentSuspiciousPrompt {
+				t.Errorf("Match(%q) = %s, want suspicious_prompt", text, got.Intent)
+			}
 		}
 	}
 }

@@ -39,7 +39,7 @@ func fakeLLM(t *testing.T, status int, answer func(user string) string) (*llm.Cl
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
 		body, _ := io.ReadAll(r.Body) // read first, so that a client hang-up cancels r.Context()
-		if status == -1 { // hang until the client gives up
+		if status == -1 {             // hang until the client gives up
 			<-r.Context().Done()
 			return
 		}

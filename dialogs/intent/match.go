@@ -27,14 +27,16 @@ func init() {
 	add(IntentFailed, "lukt niet", "het lukt niet", "lukt me niet", "niet gelukt", "werkt niet", "het werkt niet",
 		"gaat niet", "mislukt", "nee", "neen", "nope", "no", "fail", "failed", "it doesnt work", "doesnt work",
 		"it does not work", "not working", "didnt work", "it didnt work", "error", "fout", "foutmelding",
-		"lukt nog steeds niet", "still not working", "nope didnt work", "nee lukt niet", "no it doesnt work", "👎")
+		"lukt nog steeds niet", "still not working", "nope didnt work", "nee lukt niet", "no it doesnt work", "👎",
+		"it didnt", "didnt", "did not", "nee niet", "no it didnt", "helaas niet", "nee helaas")
 	add(IntentExplain, "uitleg", "meer uitleg", "leg uit", "leg het uit", "uitleggen", "explain", "explanation",
 		"more info", "meer info", "info", "hoe dan", "how", "hoe", "waarom", "why", "wat", "what", "huh", "?", "??",
 		"wat bedoel je", "what do you mean", "i dont understand", "snap het niet", "ik snap het niet",
 		"ik begrijp het niet", "explain please", "uitleg graag", "hoe doe ik dat", "how do i do that", "wat nu")
 	add(IntentHelp, "help", "hulp", "help me", "helpen", "menu", "opties", "options", "wat kun je", "wat kan je",
 		"what can you do", "hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
-		"good morning", "help please", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
+		"good morning", "help please", "goedendag", "goeiedag", "dag", "hallo daar", "hi there", "hey there",
+		"hoi hoi", "yo", "hallo bot", "ik heb een vraag", "een vraag", "i have a question", "vraagje", "question", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
 	add(IntentStop, "stop", "stoppen", "stop maar", "ik stop", "cancel", "annuleren", "annuleer", "quit", "exit",
 		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please")
 	add(IntentRestart, "opnieuw", "opnieuw beginnen", "begin opnieuw", "start over", "restart", "reset",
@@ -62,15 +64,19 @@ var (
 		"android", "samsung", "galaxy", "pixel", "huawei", "xiaomi", "oneplus", "cellphone", "mobile",
 		"06", "simkaart", "smartphone")
 	cNew = cues("nieuw*", "nieuwe", "nieuw", "new", "andere", "ander", "another", "other", "different", "gekocht", "bought",
-		"vervangen", "replaced", "replace*", "upgrade*", "geupgraded", "switched", "overgestapt", "got ~ new",
-		"cadeau", "gekregen")
+		"vervangen", "replaced", "replace*", "gewisseld", "wissel*", "verwissel*", "changing", "=change", "=changed", "upgrade*", "geupgraded", "switched", "overgestapt", "got ~ new",
+		"cadeau", "gekregen", "just ~ got", "=got ~ a", "heb ~ sinds", "inruil*", "trade* ~ in")
 	cMove = cues("overzet*", "overgezet", "zetten ~ over", "zet ~ over", "transfer*", "move", "moving",
 		"migrat*", "verplaats*", "verhuiz*", "overstap*", "meenemen", "over ~ naar", "switch*", "set up ~ on",
 		"instellen ~ op", "op ~ nieuwe", "on ~ new",
 		"in ~ plaats ~ van", "instead ~ of")
-	cOld   = cues("oude", "oud", "old", "vorige", "previous", "scherm", "screen", "toestel")
-	cApp   = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
-	cSame  = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
+	cOld  = cues("oude", "oud", "old", "vorige", "previous", "scherm", "screen", "toestel")
+	cApp  = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
+	cSame = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "gelijk", "gebleven", "identical", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
+	// cSameNumPhrase: the SIM card went into the new phone.
+	cSameNumPhrase = cues("sim* ~ in ~ nieuwe", "sim* ~ in ~ new", "sim* ~ in ~ mijn ~ nieuwe", "sim* ~ overgezet",
+		"moved ~ sim*", "sim* ~ zit ~ in", "oude ~ nummer", "old ~ number", "mijn ~ nummer ~ nog",
+		"still ~ have ~ my ~ number", "nummer ~ nog ~ steeds", "put ~ sim*", "same ~ sim*", "zelfde ~ sim*", "sim* ~ into")
 	cNum   = cues("nummer", "telefoonnummer", "*nummer", "number", "numbers", "06", "sim*", "nr")
 	cLostW = cues("kwijt", "verloren", "verloor", "gestolen", "stolen", "lost", "broken", "broke", "kapot",
 		"stuk", "gevallen", "dropped", "cracked", "gebarsten", "defect", "dead", "waterschade", "water",
@@ -78,39 +84,61 @@ var (
 		"doet ~ niks ~ meer", "gaat ~ niet ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "scherm ~ zwart",
 		"screen ~ black", "niet ~ meer ~ aan", "no longer have", "dont have ~ old", "heb ~ niet meer",
 		"niet meer in bezit", "geen toegang ~ oude", "no access ~ old", "kapot gegaan", "stuk gegaan", "beschadigd",
-		"damaged", "misplaced", "nergens", "nowhere", "repair*", "reparatie", "gerepareerd", "weg", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
+		"damaged", "misplaced", "nergens", "nowhere", "repair*", "reparatie", "gerepareerd",
+		"telefoon ~ is ~ weg", "oude ~ is ~ weg", "toestel ~ is ~ weg", "mobiel ~ is ~ weg", "phone ~ is ~ gone",
+		"phone ~ gone", "old ~ one ~ is ~ gone", "oude ~ werkt ~ niet", "oude ~ doet ~ het ~ niet",
+		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
+		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
 	cPrompt = cues("*melding*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
-		"attempts")
-	cUnrequested = cues("niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
+		"attempts", "bevestig*", "confirm*")
+	// cUnreqStrong: the student says they did not start it.
+	cUnreqStrong = cues(
+		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
 		"niet ~ aan ~ het ~ inloggen", "was ~ niet ~ aan ~ het", "heb ~ niet ~ aangemeld", "niet ~ herken*",
-		"dont ~ recogni*", "do ~ not ~ recogni*", "didnt ~ recogni*", "allemaal", "*nacht*", "niet van mij", "niet ~ gedaan",
-		"niet ~ gestart", "niet ~ aan ~ het ~ aanmelden", "zomaar", "random*", "vreemd*", "onbekend*",
-		"verdacht*", "raar", "rare", "uit ~ het ~ niets", "out ~ of ~ nowhere", "night", "nachts",
-		"didnt ~ request", "didnt ~ ask", "didnt ~ start", "didnt ~ initiate", "didnt ~ trigger",
-		"didnt ~ sign", "didnt ~ log", "did ~ not ~ request", "did ~ not ~ start", "not ~ me", "wasnt me",
-		"werent me", "not mine", "not ~ trying", "wasnt ~ trying", "wasnt ~ logging", "wasnt ~ signing",
-		"unexpected*", "unsolicited", "unknown", "strange", "weird", "suspicious", "someone", "somebody",
-		"iemand", "hack*", "gehackt", "keep ~ getting", "keeps ~ coming", "keeps ~ sending", "keeps ~ asking", "keeps ~ popping",
-		"de ~ hele ~ tijd", "all ~ the ~ time", "steeds", "doe ~ dat ~ niet", "doe ~ niks", "doe ~ niets",
-		"never ~ asked", "nooit", "spammed", "constant*", "continu", "telkens",
-		"spam*", "bombard*", "tientallen", "dozens", "zonder dat ik", "without me", "when ~ not",
+		"dont ~ recogni*", "do ~ not ~ recogni*", "didnt ~ recogni*", "niet van mij", "niet ~ gedaan",
+		"niet ~ gestart", "niet ~ aan ~ het ~ aanmelden", "zomaar", "random*", "vreemd*", "onbekend*", "verdacht*",
+		"raar", "rare", "uit ~ het ~ niets", "out ~ of ~ nowhere", "didnt ~ request", "didnt ~ ask",
+		"didnt ~ start", "didnt ~ initiate", "didnt ~ trigger", "didnt ~ sign", "didnt ~ log",
+		"did ~ not ~ request", "did ~ not ~ start", "not ~ me", "wasnt me", "werent me", "not mine",
+		"not ~ trying", "wasnt ~ trying", "wasnt ~ logging", "wasnt ~ signing", "unexpected*", "unsolicited",
+		"unknown", "strange", "weird", "suspicious", "someone", "somebody", "iemand", "hack*", "gehackt",
+		"doe ~ dat ~ niet", "doe ~ niks", "doe ~ niets", "never ~ asked", "zonder dat ik", "without me",
 		"terwijl ik niet", "heb ik niet", "ik heb niet", "i havent", "not ~ requested", "not ~ asked",
-		"nooit ~ aangevraagd", "never ~ requested", "niet ~ om ~ gevraagd", "steeds ~ meldingen", "steeds ~ verzoeken",
-		"blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel", "loads of",
-		"meerdere", "multiple")
+		"nooit ~ aangevraagd", "never ~ requested", "locatie", "location", "ander ~ land", "another ~ country",
+		"buitenland", "abroad", "vandaan", "where ~ from", "weet ~ niet ~ waar", "vertrouw*", "trust*",
+		"not ~ using", "niet ~ gebruik*", "didnt ~ trigger", "did ~ not ~ expect", "didnt ~ expect",
+		"niet ~ verwacht", "probeer ~ niet", "didnt ~ make", "not ~ mine", "niet ~ om ~ gevraagd")
+	// cUnreqWeak: how often or when requests come; not enough on its own
+	// next to a sentence about notifications that do not arrive.
+	cUnreqWeak = cues(
+		"allemaal", "*nacht*", "night", "nachts", "keep ~ getting", "keeps ~ coming", "keeps ~ sending",
+		"keeps ~ asking", "keeps ~ popping", "de ~ hele ~ tijd", "all ~ the ~ time", "steeds", "nooit", "spammed",
+		"constant*", "continu", "telkens", "spam*", "bombard*", "tientallen", "dozens", "when ~ not",
+		"terwijl ~ ik", "while ~ i", "blijft ~ maar", "keep ~ being", "being ~ asked", "blijft ~ geven",
+		"even ~ though", "hoewel", "opeens", "suddenly", "achter ~ elkaar", "in ~ a ~ row", "spamming",
+		"after ~ each ~ other", "in ~ bed", "slapen", "sleeping", "asleep", "steeds ~ meldingen",
+		"steeds ~ verzoeken", "blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel",
+		"loads of", "meerdere", "multiple")
 	cNoPrompt = cues("geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
 		"zie ~ geen", "no ~ longer ~ get", "stopped ~ getting", "arent ~ coming", "not ~ coming",
 		"niet ~ meer ~ krijg", "krijg ~ niks", "krijg ~ niets", "krijg niet", "krijg ze niet", "krijg die niet",
-		"krijg hem niet", "krijg ~ nooit", "get ~ nothing", "receive ~ nothing", "nothing ~ comes")
+		"krijg hem niet", "krijg ~ nooit", "komt ~ niks", "komt ~ niets", "never ~ comes", "never ~ come", "never ~ shows", "nothing ~ shows", "komt ~ pas", "duurt ~ lang",
+		"takes ~ long", "delay*", "vertraag*", "te ~ laat", "too ~ late", "gebeurt ~ niks", "gebeurt ~ niets",
+		"nothing ~ happens", "staan ~ uit", "=off", "uitgeschakeld", "disabled", "verschijnt ~ niet", "doesnt ~ appear",
+		"not ~ appear*", "doesnt ~ show", "not ~ show*", "get ~ nothing", "receive ~ nothing", "nothing ~ comes")
 	cStrongSusp = cues("gehackt", "hacked", "hacker*", "hack", "phishing", "iemand ~ probeert ~ in",
 		"iemand ~ in ~ mijn ~ account", "someone ~ trying ~ to", "someone ~ is ~ trying", "someone ~ my ~ account",
 		"somebody ~ trying", "iemand anders ~ inloggen", "iemand anders ~ account", "someone else",
 		"account ~ overgenomen", "compromised", "gecompromitteerd", "mfa fatigue", "inbraak", "fraude", "fraud",
-		"oplichter*", "scam*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
+		"oplichter*", "scam*", "iemand ~ inlog*", "iemand ~ aanmeld*", "iemand ~ mijn ~ account", "iemand ~ met ~ mijn",
+		"someone ~ log*", "someone ~ sign*", "somebody ~ log*", "somebody ~ sign*", "was ~ ik ~ niet", "dat ~ was ~ ik ~ niet",
+		"wasnt ~ me", "was ~ not ~ me", "niet ~ van ~ mij", "not ~ from ~ me", "never ~ start*", "never ~ initiat*",
+		"nooit ~ gestart", "nooit ~ aangevraagd", "never ~ requested", "never ~ asked", "accidentally ~ approv*", "per ~ ongeluk ~ goedgekeurd", "per ~ ongeluk ~ geaccepteerd",
+		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
 		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen")
 	cSigninVerb = cues("inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
@@ -124,14 +152,15 @@ var (
 		"blocked", "locked", "buitengesloten", "geen ~ toegang", "no ~ access", "geen ~ melding*",
 		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help",
 		"stopped", "stopt", "gestopt", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond", "vraagt ~ niks",
-		"vraagt ~ niets", "asks ~ nothing")
+		"vraagt ~ niets", "asks ~ nothing", "isnt ~ working", "arent ~ working", "wont ~ work", "=isnt", "=broken")
 	cAccountGone = cues("account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
 		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
 		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
 		"reinstall*", "herinstall*", "backup", "back-up", "herstel*", "restore*", "geherinstalleerd",
 		"verwijderd ~ en ~ opnieuw", "deleted ~ the ~ app", "app ~ verwijderd", "account ~ niet ~ in ~ de ~ app",
 		"zie ~ account ~ niet", "account ~ niet ~ meer", "account ~ not ~ in", "dont ~ see ~ account",
-		"cant ~ see ~ account", "account ~ staat ~ er ~ niet")
+		"cant ~ see ~ account", "account ~ staat ~ er ~ niet", "account ~ vanished", "account ~ deleted",
+		"account ~ removed", "account ~ verwijderd")
 	cMatching = cues("number ~ matching", "nummer ~ matching", "welk ~ nummer", "which ~ number", "welk ~ getal",
 		"which ~ digits", "twee ~ cijfers", "two ~ digit*", "getal ~ invullen", "nummer ~ invullen",
 		"enter ~ a ~ number", "type ~ number", "getal", "cijfers", "for ~ a ~ number", "vraagt ~ om ~ een ~ nummer",
@@ -143,10 +172,11 @@ var (
 		"service ~ desk", "helpdesk", "help ~ desk", "live ~ agent", "contact ~ opnemen", "get ~ in ~ touch",
 		"contact ~ with", "contact ~ met", "doorverbinden", "doorverbonden", "iemand ~ van ~ ict", "ict ~ bellen",
 		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact", "bel ~ me", "call ~ me",
-		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call")
+		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call", "=mensen", "real ~ people", "echte ~ mens*", "aan ~ de ~ lijn", "on ~ the ~ phone ~ with",
+		"iemand ~ aan ~ de ~ telefoon")
 	cRestart = cues("opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
 		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
-		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
+		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "reset ~ alles", "reset ~ everything", "alles ~ resetten", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
 	cRetry = cues("nog ~ eens ~ controle*", "nog ~ eens ~ check*", "check ~ again", "controleer ~ opnieuw",
 		"opnieuw ~ control*", "opnieuw ~ check*", "kijk ~ nog ~ eens", "kijk ~ nog ~ een ~ keer", "try ~ again",
 		"probeer ~ opnieuw", "probeer ~ het ~ nog", "opnieuw ~ proberen", "retry", "check ~ it ~ again",
@@ -160,12 +190,16 @@ var (
 		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
 		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met",
 		"done ~ with", "klaar ~ mee", "no ~ thanks", "nee ~ bedankt", "nee ~ dank", "hoef ~ niet ~ meer", "hoeft ~ niet ~ meer",
-		"hoef ~ geen", "dont ~ want ~ to ~ continue", "wil ~ niet ~ verder")
+		"hoef ~ geen", "dont ~ want ~ to ~ continue", "wil ~ niet ~ verder", "wil ~ niet ~ meer",
+		"dont ~ want ~ to ~ anymore", "stop ~ ermee", "=ermee ~ stoppen", "stop ~ the ~ conversation",
+		"stop ~ het ~ gesprek", "end ~ the ~ chat", "end ~ the ~ conversation", "beeindig*", "stop ~ de ~ chat")
 	cDone = cues("gelukt", "werkt ~ weer", "werkt ~ nu", "works ~ again", "works ~ now", "working ~ now",
 		"working ~ again", "it ~ worked", "het ~ werkte", "it ~ works", "klaar", "done", "finished", "gedaan",
 		"opgelost", "solved", "fixed", "succeeded", "success*", "got ~ it ~ working", "all ~ set", "alles ~ werkt",
 		"is ~ toegevoegd", "was ~ added", "staat ~ erin", "staat ~ er ~ nu", "i ~ see ~ it ~ now", "ik ~ zie ~ hem",
-		"heb ~ ik ~ gedaan", "i ~ did ~ it", "did ~ that", "=worked", "that ~ worked")
+		"heb ~ ik ~ gedaan", "i ~ did ~ it", "did ~ that", "=worked", "that ~ worked", "its ~ working", "is ~ working ~ now", "yes ~ working",
+		"its ~ there", "zie ~ het ~ staan", "i ~ see ~ it", "staat ~ erop", "staat ~ er ~ op", "see ~ the ~ account",
+		"zie ~ het ~ account", "zie ~ mijn ~ account", "zie ~ account ~ staan", "account ~ in ~ the ~ app ~ now")
 	cNeg = cues("=niet", "=nie", "=geen", "=not", "=no", "=dont", "=doesnt", "=didnt", "=cant", "=cannot", "=wont",
 		"=isnt", "=never", "=nooit", "=nope", "=nee", "=havent", "=hasnt", "=wasnt", "=arent", "=niks", "=niets",
 		"=nothing", "=nog")
@@ -179,7 +213,9 @@ var (
 		"niet ~ mogelijk", "lukt ~ me ~ niet", "krijg ~ het ~ niet", "cant ~ get", "wrong", "verkeerd", "nee",
 		"niet ~ open*", "doesnt ~ open", "wont ~ open", "opent ~ niet", "nothing ~ happen*", "blijft ~ laden",
 		"keeps ~ loading", "laadt ~ niet", "wordt ~ niet", "niet ~ gescand", "doesnt ~ scan", "wont ~ scan",
-		"scant ~ niet", "werkt ~ niet ~ mee", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond")
+		"scant ~ niet", "werkt ~ niet ~ mee", "grijs", "grey", "gray", "disabled", "uitgeschakeld",
+		"kan ~ niet ~ klikken", "cant ~ click", "niet ~ aanklikbaar", "verschijnt ~ niet", "doesnt ~ appear", "not ~ appear*", "black ~ screen", "zwart ~ scherm", "verlopen",
+		"expired", "went ~ wrong", "ging ~ mis", "something ~ wrong", "iets ~ mis", "niet ~ voor ~ elkaar", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond")
 	cExplain = cues("uitleg", "leg ~ uit", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "wat ~ betekent",
 		"what ~ does ~ mean", "what ~ does", "waarom", "why", "hoe ~ moet", "how ~ do ~ i", "how ~ should",
 		"wat ~ is", "what ~ is", "snap ~ niet", "begrijp ~ niet", "dont ~ understand", "meer ~ info*",
@@ -192,7 +228,10 @@ var (
 		"hulp ~ nodig", "need ~ help", "help ~ me", "kun ~ je ~ me ~ helpen", "can ~ you ~ help", "kan ~ je ~ me ~ helpen",
 		"wie ~ ben ~ jij", "who ~ are ~ you", "wat ~ doe ~ jij", "what ~ do ~ you ~ do", "waar ~ kun ~ je ~ mee ~ helpen",
 		"what ~ can ~ you ~ help", "help", "bot ~ for", "what ~ is ~ this ~ bot", "wat ~ is ~ dit ~ voor",
-		"waar ~ is ~ deze ~ bot ~ voor", "what ~ are ~ you", "wat ~ ben ~ jij", "what ~ is ~ this ~ for")
+		"waar ~ is ~ deze ~ bot ~ voor", "what ~ are ~ you", "wat ~ ben ~ jij", "what ~ is ~ this ~ for",
+		"wat ~ kan ~ ik ~ hier", "wat ~ kan ~ ik ~ vragen", "what ~ can ~ i ~ ask", "how ~ can ~ you ~ help",
+		"wat ~ doet ~ deze ~ bot", "what ~ does ~ this ~ bot", "deze ~ bot", "this ~ bot", "ik ~ heb ~ een ~ vraag",
+		"i ~ have ~ a ~ question", "=vraagje")
 	cLangEN  = cues("english", "engels", "engelse", "inglish", "englisch")
 	cLangNL  = cues("nederlands", "dutch", "nederlandse", "nederlans")
 	cLangReq = cues("please", "pls", "plz", "graag", "aub", "alsjeblieft", "alstublieft", "in", "speak", "spreek",
@@ -240,12 +279,15 @@ func match(toks []string) (Intent, float64) {
 	// 1. Approval requests the student did not start: a possible attack.
 	// This wins over everything, so such a message never leads into the
 	// re-setup steps.
-	prompt, unreq, noPrompt := cPrompt.in(toks), cUnrequested.in(toks), cNoPrompt.in(toks)
-	if cStrongSusp.in(toks) && !(noPrompt && !unreqStrong(toks)) {
+	prompt, noPrompt := cPrompt.in(toks), cNoPrompt.in(toks)
+	if cStrongSusp.in(toks) {
 		return IntentSuspiciousPrompt, 0.95
 	}
-	if prompt && unreq && (!noPrompt || unreqStrong(toks)) {
+	if prompt && cUnreqStrong.in(toks) {
 		return IntentSuspiciousPrompt, 0.9
+	}
+	if prompt && cUnreqWeak.in(toks) && !noPrompt {
+		return IntentSuspiciousPrompt, 0.85
 	}
 
 	// 2. An explicit language choice in a short message.
@@ -293,7 +335,7 @@ func match(toks []string) (Intent, float64) {
 	newp := cNew.in(toks)
 	old := cOld.in(toks)
 	lostW := cLostW.in(toks)
-	same := cSame.in(toks) && cNum.in(toks)
+	same := cSame.in(toks) && cNum.in(toks) || cSameNumPhrase.in(toks)
 	app := cApp.in(toks)
 	move := cMove.in(toks)
 	switch {
@@ -320,9 +362,13 @@ func match(toks []string) (Intent, float64) {
 		return IntentSigninProblem, 0.7
 	case signin:
 		return IntentSigninProblem, 0.65
-	case lostW && len(toks) <= 4:
+	case cMatchingStrong.in(toks) && !cQuestionStart.in(toks[:1]), prompt && cMatchingStrong.in(toks):
+		return IntentSigninProblem, 0.6
+	case lostW && len(toks) <= 4 && !prompt:
 		return IntentLostPhone, 0.6
-	case newp && (app || cNum.in(toks)) && !cQuestionWord.in(toks):
+	case newp && (app || cNum.in(toks)) && !cQuestionWord.in(toks) && !prompt:
+		// weak evidence; never a re-setup route for a message about
+		// requests or notifications
 		return IntentMovePhone, 0.6
 	}
 
@@ -364,7 +410,7 @@ var cDomain = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telef
 	"belfunctie", "bellen", "call*", "sms", "werk", "school*", "schoolaccount", "wifi", "bot", "jij", "je", "you")
 
 // cDeictic: "this", "that" - a question pointing at what the bot said.
-var cDeictic = cues("=dit", "=dat", "=deze", "=die", "=this", "=that", "=these", "=those", "=it", "=hier", "=here",
+var cDeictic = cues("=dit", "=dat", "=deze", "=die", "=this", "=that", "=these", "=those", "=hier", "=here",
 	"=daar", "=there", "=dan", "=then", "=zo", "=so")
 
 // ownOffTopic: the student's own thing that is not the bot's subject
@@ -385,16 +431,12 @@ var cOwnOnTopic = cues("app", "authenticat*", "*authenticator", "telefoon*", "*t
 	"computer", "pc", "scherm", "screen", "nummer", "number", "06", "wachtwoord*", "password*", "inlog*", "login",
 	"oude", "old", "nieuwe", "new", "browser", "apparaat", "device", "mfa", "melding*", "notific*", "school*")
 
-var cUnreqStrong = cues("niet ~ aangevraagd", "didnt ~ request", "not ~ me", "wasnt me", "niet ~ zelf", "iemand",
-	"someone", "terwijl ik niet", "niet ~ aan ~ het ~ inloggen", "was ~ niet ~ aan ~ het", "wasnt", "didnt ~ start",
-	"niet ~ herken*", "dont ~ recogni*")
-
 var (
 	fillerLead = [][]string{{"ik", "wil"}, {"i", "want", "to"}, {"i", "want"}, {"kan", "ik"}, {"can", "i"},
-		{"mag", "ik"}, {"please"}, {"graag"}, {"ok"}, {"oke"}, {"sorry"}, {"nou"}, {"well"}, {"ja"}, {"yes"}, {"nee"}, {"no"}}
+		{"mag", "ik"}, {"hallo"}, {"hoi"}, {"hi"}, {"hey"}, {"hello"}, {"goedemorgen"}, {"goedemiddag"}, {"even"}, {"eh"}, {"uh"}, {"hmm"}, {"please"}, {"graag"}, {"ok"}, {"oke"}, {"sorry"}, {"nou"}, {"well"}, {"ja"}, {"yes"}, {"nee"}, {"no"}}
 	fillerTrail = wordSet("please", "pls", "plz", "alsjeblieft", "alstublieft", "aub", "graag", "maar", "even",
 		"nu", "now", "thanks", "thx", "dank", "bedankt", "hoor", "dan", "then", "ok", "oke", "svp", "thank", "you", "je",
-		"wel", "toch")
+		"wel", "toch", "ermee", "daar", "there", "hoor")
 )
 
 // stripFiller removes polite and filler words from both ends.
@@ -425,6 +467,11 @@ func equalToks(a, b []string) bool {
 	return true
 }
 
+// cMatchingStrong: confusion about the number to type, on its own.
+var cMatchingStrong = cues("getal ~ invoeren", "nummer ~ invoeren", "getal ~ invullen", "nummer ~ invullen",
+	"zie ~ nergens ~ getal", "which ~ number ~ do ~ i", "number ~ matching", "welk ~ getal", "welk ~ nummer",
+	"number ~ doesnt ~ match", "nummer ~ klopt ~ niet", "getal ~ klopt ~ niet", "komt ~ niet ~ overeen", "doesnt ~ match")
+
 // cDoneWeak: reports of a step's action done ("ik heb de app
 // gedownload"), weaker than "gelukt".
 var cDoneWeak = cues("gedownload", "geinstalleerd", "toegevoegd", "gescand", "added", "installed", "downloaded",
@@ -432,21 +479,16 @@ var cDoneWeak = cues("gedownload", "geinstalleerd", "toegevoegd", "gescand", "ad
 
 // cStepTalk: words about the parts of a step (options, buttons, the QR
 // code), which make "there is no ... account option" a failed step.
-var cStepTalk = cues("optie", "option", "knop", "button", "plusje", "plus", "qr*", "camera", "scan*", "menu", "website")
+var cStepTalk = cues("optie", "option", "knop", "button", "plusje", "plus", "qr*", "camera", "scan*", "menu", "website",
+	"=stap", "=step", "=stap ~ =9", "=step ~ =9")
 
-var cQuestionStart = cues("waarom", "why", "hoe", "how", "wat", "what", "waar", "where", "welke", "which", "huh", "sorry")
+var cQuestionStart = cues("waarom", "why", "hoe", "how", "wat", "what", "=whats", "=wats", "=hows", "=wheres", "waar", "where", "welke", "which", "huh", "sorry")
 
-var cExplainStrong = cues("waarom", "why", "uitleg*", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "leg ~ uit",
+var cExplainStrong = cues("waarom", "why", "=whats ~ number", "what ~ is ~ number", "wat ~ is ~ number", "uitleg*", "explain*", "wat ~ bedoel", "what ~ do ~ you ~ mean", "leg ~ uit",
 	"wat ~ moet ~ ik", "what ~ should ~ i", "what ~ do ~ i ~ do", "waar ~ moet ~ ik", "where ~ do ~ i", "hoe ~ moet ~ ik",
 	"how ~ do ~ i", "wat ~ nu", "what ~ now", "waar ~ klik*", "where ~ click*", "where ~ do ~ i ~ click", "wat ~ doe ~ ik",
 	"meer ~ info*", "more ~ info*", "snap ~ niet", "begrijp ~ niet", "dont ~ understand", "do ~ not ~ understand",
 	"wat ~ betekent", "what ~ does ~ mean", "what ~ does ~ that")
-
-// unreqStrong: an explicit "I did not ask for it" outweighs a sentence
-// that also mentions missing notifications.
-func unreqStrong(toks []string) bool {
-	return cUnreqStrong.in(toks)
-}
 
 // failedOnly: "the app download doesn't work" is a failed step, not a
 // sign-in problem: the trouble is doing something ("lukt niet"), not the
@@ -481,3 +523,6 @@ func fuzzyWhole(joined string) (Intent, bool) {
 	}
 	return best, best != ""
 }
+
+// unrequested reports words saying the requests were not the student's.
+func unrequested(toks []string) bool { return cUnreqStrong.in(toks) || cUnreqWeak.in(toks) }

@@ -93,10 +93,23 @@ func allowedTypos(n int) int {
 	}
 }
 
+// exactWords are function words that differ from each other by one
+// letter and mean different things ("niet"/"niets", "mij"/"mijn",
+// "komen"/"komt"): they never match with a typo.
+var exactWords = map[string]bool{
+	"niet": true, "niets": true, "niks": true, "geen": true, "nooit": true, "nog": true, "not": true, "no": true,
+	"nothing": true, "never": true, "now": true, "mij": true, "mijn": true, "me": true, "my": true, "wel": true,
+	"van": true, "dan": true, "dat": true, "wat": true, "what": true, "that": true, "there": true, "where": true,
+	"here": true, "hier": true, "meer": true, "weer": true, "komen": true, "komt": true, "kom": true,
+}
+
 // wordLike reports whether token t is the word w, allowing typos.
 func wordLike(t, w string) bool {
 	if t == w {
 		return true
+	}
+	if exactWords[w] || exactWords[t] {
+		return false
 	}
 	k := allowedTypos(len([]rune(w)))
 	if k == 0 {

@@ -59,7 +59,7 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 	}
 	// The LLM may not turn a message the keywords saw as possibly about
 	// unrequested approvals into a re-setup route.
-	if situation(in) && (cPrompt.in(normalize(text)) && cUnrequested.in(normalize(text))) {
+	if toks := normalize(text); situation(in) && cPrompt.in(toks) && unrequested(toks) {
 		return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: kw.Confidence, Source: SourceKeywords}
 	}
 	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceLLM}
