@@ -47,7 +47,7 @@ func (c *Client) Answer(ctx context.Context, lang, question, material string) (s
 	if name == "" || strings.TrimSpace(question) == "" || strings.TrimSpace(material) == "" {
 		return "", false, nil
 	}
-	red := redact.Text(question)
+	red := redact.Names(redact.Text(question), redact.NamesFrom(ctx)...)
 	if LooksLikeInjection(question) || LooksLikeInjection(red) {
 		rejected.WithLabelValues("answer", "injection").Inc()
 		return "", false, nil

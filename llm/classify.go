@@ -91,7 +91,8 @@ func langName(lang string) string {
 }
 
 // Classify reads text into one of Intents. The text is redacted before
-// it leaves the process and travels only in the user message, between
+// it leaves the process (redact.Text, and redact.Names with the names in
+// ctx from redact.WithNames) and travels only in the user message, between
 // markers. The answer must be one of the closed set with a confidence
 // between 0 and 1, or ErrBadResponse is returned. A message that tries
 // to instruct the model is "other" without a call. Any error means: use
@@ -100,7 +101,7 @@ func (c *Client) Classify(ctx context.Context, text, lang string) (string, float
 	if c == nil {
 		return intentOther, 0, ErrCircuitOpen
 	}
-	red := redact.Text(text)
+	red := redact.Names(redact.Text(text), redact.NamesFrom(ctx)...)
 	if LooksLikeInjection(text) || LooksLikeInjection(red) {
 		rejected.WithLabelValues("classify", "injection").Inc()
 		return intentOther, 1, nil

@@ -286,15 +286,16 @@ func errorKind(err error) string {
 }
 
 // rejectsFormat reports whether err is a server saying it does not
-// support the response_format we sent (a 400 or 422 that names it, or
-// an unspecific 400 from a small server).
+// support the response_format we sent: a 400 or 422 that names it or
+// says something is not supported. Other 400s (a too long context) are
+// ordinary failures and do not lose structured output for good.
 func rejectsFormat(err error) bool {
 	code := statusCode(err)
 	if code != http.StatusBadRequest && code != http.StatusUnprocessableEntity {
 		return false
 	}
 	msg := strings.ToLower(err.Error())
-	for _, w := range []string{"response_format", "json_schema", "json_object", "structured", "schema", "not supported", "unsupported", "unknown field", "invalid"} {
+	for _, w := range []string{"response_format", "json_schema", "json_object", "structured output", "schema", "not supported", "unsupported"} {
 		if strings.Contains(msg, w) {
 			return true
 		}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"mfabot/redact"
 )
 
 // fakeOpenAI is an OpenAI-compatible chat-completions server. reply
@@ -191,7 +193,8 @@ func TestClassifyRequestShapeAndRedaction(t *testing.T) {
 	})
 	c, _ := newClient(t, f, nil)
 	text := "Mijn telefoon 06-12345678 is in de gracht gevallen, mail me op sam.devries@student.example.nl, code 123 456, id 3f2b8c1e-9d4a-4e7b-8a6f-0c1d2e3f4a5b, wachtwoord Zomer2024!"
-	in, conf, err := c.Classify(context.Background(), text, "nl")
+	ctx := redact.WithNames(context.Background(), "Sam de Vries")
+	in, conf, err := c.Classify(ctx, text+" groet, Sam", "nl")
 	if err != nil || in != "lost_phone" || conf != 0.92 {
 		t.Fatalf("Classify = %q %v %v", in, conf, err)
 	}
@@ -222,12 +225,12 @@ func TestClassifyRequestShapeAndRedaction(t *testing.T) {
 		t.Errorf("user message not delimited: %q", user.Content)
 	}
 	// personal data and secrets never leave the process
-	for _, secret := range []string{"12345678", "sam.devries", "student.example.nl", "123 456", "3f2b8c1e", "Zomer2024"} {
+	for _, secret := range []string{"12345678", "sam.devries", "student.example.nl", "123 456", "3f2b8c1e", "Zomer2024", "Sam"} {
 		if strings.Contains(got.Body, secret) {
 			t.Errorf("request body contains %q", secret)
 		}
 	}
-	for _, ph := range []string{"[phone]", "[email]", "[code]", "[id]"} {
+	for _, ph := range []string{"[phone]", "[email]", "[code]", "[id]", "[name]"} {
 		if !strings.Contains(user.Content, ph) {
 			t.Errorf("user message lacks placeholder %s: %q", ph, user.Content)
 		}

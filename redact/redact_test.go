@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -119,4 +120,17 @@ func FuzzText(f *testing.F) {
 		}
 		_ = Names(in, before, after)
 	})
+}
+
+func TestWithNames(t *testing.T) {
+	ctx := WithNames(context.Background(), "Sam de Vries")
+	ctx = WithNames(ctx, "Noor")
+	ctx = WithNames(ctx)
+	got := Names("sam en noor", NamesFrom(ctx)...)
+	if got != "[name] en [name]" {
+		t.Errorf("got %q", got)
+	}
+	if NamesFrom(context.Background()) != nil {
+		t.Error("names from an empty context")
+	}
 }

@@ -242,11 +242,21 @@ var (
 		"welke", "which", "wie", "who", "kan", "kun", "can", "could", "moet", "should", "is", "mag", "does", "do", "?")
 )
 
-// Match reads text with the keyword and fuzzy matcher. lang is the
-// conversation's language ("nl" or "en"); the matcher knows both and
-// uses it only to break ties. The reading's Source is "keywords".
+// maxTokens bounds the words the matcher reads: what a student means is
+// in the first lines, and the matcher's time stays small for a 28 KB
+// message.
+const maxTokens = 300
+
+// Match reads text with the keyword and fuzzy matcher, Dutch and English
+// at once (lang, the conversation's language, is not needed to read a
+// message and is accepted for symmetry with Understand). The reading's
+// Source is "keywords".
 func Match(text, lang string) Reading {
-	in, conf := match(normalize(text))
+	toks := normalize(text)
+	if len(toks) > maxTokens {
+		toks = toks[:maxTokens]
+	}
+	in, conf := match(toks)
 	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
 }
 

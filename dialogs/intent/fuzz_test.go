@@ -1,0 +1,43 @@
+package intent
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzMatch: any text gives a valid reading and never panics; the secret
+// and language detectors never panic either.
+func FuzzMatch(f *testing.F) {
+	for _, s := range []string{"gelukt", "ik krijg meldingen die ik niet heb aangevraagd", "123 456", "Welkom123!",
+		"", "???", "\x00\xff", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50)} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, text string, expecting bool) {
+		r := Match(text, "nl")
+		if !Valid(string(r.Intent)) || r.Confidence < 0 || r.Confidence > 1 || r.Source != SourceKeywords || r.Text != text {
+			t.Fatalf("Match(%q) = %+v", text, r)
+		}
+		if kind, found := DetectSecret(text, expecting); found != (kind != "") {
+			t.Fatalf("DetectSecret(%q) = %q %v", text, kind, found)
+		}
+		switch DetectLanguage(text) {
+		case "", "nl", "en":
+		default:
+			t.Fatalf("DetectLanguage(%q)", text)
+		}
+	})
+}
+
+// A very long message (Teams allows tens of kilobytes) is read quickly.
+func TestMatchLongMessage(t *testing.T) {
+	text := strings.Repeat("ik heb een nieuwe telefoon maar de melding komt niet binnen en ik weet niet wat ik moet doen ", 300)
+	start := time.Now()
+	r := Match(text, "nl")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Match on %d bytes took %v", len(text), d)
+	}
+	if !Valid(string(r.Intent)) {
+		t.Errorf("reading %+v", r)
+	}
+}
