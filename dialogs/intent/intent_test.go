@@ -268,6 +268,29 @@ func TestUnderstand(t *testing.T) {
 			t.Errorf("classifier %+v: got %+v, want keyword reading", fc, r)
 		}
 	}
+	// the LLM cannot start a hand-off or a security escalation that the
+	// words of the message do not ask for
+	for _, tc := range []struct{ text, llm string }{
+		{"mijn toestel is vorige week in de gracht beland", "human"},
+		{"mijn toestel is vorige week in de gracht beland", "suspicious_prompt"},
+	} {
+		fc := &fakeClassifier{intent: tc.llm, conf: 0.99}
+		if r := Understand(ctx, tc.text, "nl", fc); r.Source != SourceKeywords {
+			t.Errorf("llm %s for %q accepted: %+v", tc.llm, tc.text, r)
+		}
+	}
+	for _, tc := range []struct{ text, llm string }{
+		{"is er ergens een collega beschikbaar?", "human"},
+		{"ik vind het allemaal heel verdacht", "suspicious_prompt"},
+	} {
+		if kw := Match(tc.text, "nl"); kw.Confidence >= KeywordThreshold {
+			t.Fatalf("test text %q is placed by keywords: %+v", tc.text, kw)
+		}
+		fc := &fakeClassifier{intent: tc.llm, conf: 0.9}
+		if r := Understand(ctx, tc.text, "nl", fc); r.Source != SourceLLM || string(r.Intent) != tc.llm {
+			t.Errorf("llm %s for %q refused: %+v", tc.llm, tc.text, r)
+		}
+	}
 	// no classifier
 	if r := Understand(ctx, text, "nl", nil); r.Source != SourceKeywords {
 		t.Errorf("nil classifier: %+v", r)

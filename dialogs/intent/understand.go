@@ -57,10 +57,30 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 	if in == IntentOther {
 		return kw
 	}
+	toks := normalize(text)
 	// The LLM may not turn a message the keywords saw as possibly about
 	// unrequested approvals into a re-setup route.
-	if toks := normalize(text); situation(in) && cPrompt.in(toks) && unrequested(toks) {
+	if situation(in) && cPrompt.in(toks) && unrequested(toks) {
 		return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: kw.Confidence, Source: SourceKeywords}
+	}
+	// Readings that hand the student to the service desk must rest on
+	// words in the message: the LLM cannot start a hand-off (or a
+	// security escalation) the student did not ask for.
+	switch {
+	case in == IntentHuman && !cPersonWord.in(toks),
+		in == IntentSuspiciousPrompt && !cPrompt.in(toks) && !cStrongSusp.in(toks) && !cSecurityWord.in(toks):
+		return kw
 	}
 	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceLLM}
 }
+
+// cPersonWord: a message read as "human" mentions a person or a way to
+// reach one.
+var cPersonWord = cues("iemand", "someone", "somebody", "mens*", "person*", "people", "medewerker*", "*desk",
+	"servicedesk", "helpdesk", "ict", "=it", "bellen", "=bel", "gebeld", "belletje", "call", "=calls", "contact*", "praten", "spreken", "talk*", "speak*",
+	"human", "agent", "staff", "collega", "employee", "support")
+
+// cSecurityWord: words that make a message about unrequested sign-ins
+// plausible even without the words for a request.
+var cSecurityWord = cues("hack*", "gehackt", "inbraak", "verdacht*", "suspicious", "vreemd*", "strange", "unknown",
+	"onbekend*", "phishing", "fraud*", "scam*", "aanval*", "attack*", "inlogpoging*", "attempt*", "locatie", "location")
