@@ -178,6 +178,11 @@ func (t *turn) run() {
 	}
 	switch in.Kind {
 	case InStart:
+		// Teams often sends conversationUpdate and installationUpdate
+		// together: one welcome is enough.
+		if t.s.Step == StepWelcome && !t.s.WelcomedAt.IsZero() && in.At.Sub(t.s.WelcomedAt) < time.Minute {
+			return
+		}
 		if t.s.Step == "" || lookupStep(t.s.Step).Kind == KindEnd {
 			t.begin()
 			return
@@ -876,6 +881,7 @@ func (t *turn) methods() {
 			return
 		}
 		t.effect(Effect{Kind: EffStepEvent, Step: StepWelcome, Event: "shown"})
+		t.s.WelcomedAt = in.At
 		t.view()
 	case PointAfterAdd:
 		if t.s.Step != StepVerifyNew {

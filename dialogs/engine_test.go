@@ -155,3 +155,15 @@ func TestTimerOfOlderSessionIgnored(t *testing.T) {
 	}
 	h.wantStep(StepWelcome)
 }
+
+func TestDoubleWelcomeShownOnce(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	contains(t, h.welcome(), tr2("welcome.question"))
+	if rs := h.welcome(); len(rs) != 0 {
+		t.Fatalf("second welcome said: %s", all(rs))
+	}
+	h.now = h.now.Add(time.Hour)
+	contains(t, h.welcome(), tr2("welcome.question"))
+	h.press("move_phone")
+	contains(t, h.welcome(), "Stap 1 van 12") // mid-flow: where you are
+}

@@ -45,7 +45,8 @@ type State struct {
 	OldGone        bool   `json:"oldGone,omitempty"`
 	SkippedRemoval bool   `json:"skippedRemoval,omitempty"`
 
-	PendingSituation string `json:"pendingSituation,omitempty"` // named before the start read answered
+	PendingSituation string    `json:"pendingSituation,omitempty"` // named before the start read answered
+	WelcomedAt       time.Time `json:"welcomedAt,omitempty"`       // when the welcome card was last shown
 }
 
 // DecodeState reads stored state; empty input is a fresh conversation.
