@@ -81,6 +81,22 @@ type Client struct {
 
 	mu     sync.Mutex
 	format formatMode // the richest response format the server accepted
+	// completionTokens: send max_completion_tokens instead of max_tokens
+	// (reasoning models, and servers that say so)
+	completionTokens bool
+}
+
+// reasoningModel reports whether model is one of OpenAI's reasoning
+// models, which take max_completion_tokens and a reasoning effort and
+// refuse max_tokens.
+func reasoningModel(model string) bool {
+	m := strings.ToLower(model)
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // formatMode is how a structured answer is asked for; a server that
@@ -137,14 +153,15 @@ func New(cfg Config) (*Client, error) {
 		oc.HTTPClient = &http.Client{}
 	}
 	c := &Client{
-		oc:      openai.NewClientWithConfig(oc),
-		model:   cfg.Model,
-		timeout: cfg.Timeout,
-		now:     cfg.Now,
-		log:     cfg.Logger,
-		allowed: cfg.AllowedURLs,
-		maxAns:  cfg.MaxAnswerChars,
-		lang:    cfg.DetectLanguage,
+		completionTokens: reasoningModel(cfg.Model),
+		oc:               openai.NewClientWithConfig(oc),
+		model:            cfg.Model,
+		timeout:          cfg.Timeout,
+		now:              cfg.Now,
+		log:              cfg.Logger,
+		allowed:          cfg.AllowedURLs,
+		maxAns:           cfg.MaxAnswerChars,
+		lang:             cfg.DetectLanguage,
 	}
 	if c.lang == nil {
 		c.lang = detectLanguage
@@ -185,14 +202,26 @@ func (c *Client) do(ctx context.Context, op string, build func(formatMode) opena
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	for {
-		f := c.currentFormat()
+		f, ct := c.currentFormat(), c.useCompletionTokens()
 		req := build(f)
 		req.Model = c.model
+		if ct {
+			// reasoning models count their thinking in the budget
+			req.MaxCompletionTokens = max(req.MaxTokens*4, 1000)
+			req.MaxTokens = 0
+			if reasoningModel(c.model) {
+				req.ReasoningEffort = "low"
+			}
+		}
 		start := time.Now()
 		resp, err := c.oc.CreateChatCompletion(ctx, req)
 		latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
 		calls.WithLabelValues(op).Inc()
 		if err != nil {
+			if !ct && rejectsMaxTokens(err) {
+				c.switchToCompletionTokens()
+				continue
+			}
 			if req.ResponseFormat != nil && f < formatPlain && rejectsFormat(err) {
 				c.downgrade(f)
 				continue
@@ -295,12 +324,37 @@ func rejectsFormat(err error) bool {
 		return false
 	}
 	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "max_tokens") {
+		return false
+	}
 	for _, w := range []string{"response_format", "json_schema", "json_object", "structured output", "schema", "not supported", "unsupported"} {
 		if strings.Contains(msg, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// rejectsMaxTokens reports a server that wants max_completion_tokens.
+func rejectsMaxTokens(err error) bool {
+	code := statusCode(err)
+	return (code == http.StatusBadRequest || code == http.StatusUnprocessableEntity) &&
+		strings.Contains(strings.ToLower(err.Error()), "max_tokens")
+}
+
+func (c *Client) useCompletionTokens() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.completionTokens
+}
+
+func (c *Client) switchToCompletionTokens() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.completionTokens {
+		c.completionTokens = true
+		c.log.Info("llm server wants max_completion_tokens; switching")
+	}
 }
 
 func (c *Client) currentFormat() formatMode {

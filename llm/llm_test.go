@@ -617,3 +617,57 @@ func TestNilClient(t *testing.T) {
 		t.Errorf("nil Answer = %v %v", ok, err)
 	}
 }
+
+type tokenReq struct {
+	MaxTokens           int    `json:"max_tokens"`
+	MaxCompletionTokens int    `json:"max_completion_tokens"`
+	ReasoningEffort     string `json:"reasoning_effort"`
+}
+
+func TestReasoningModelsUseCompletionTokens(t *testing.T) {
+	f := newFake(t)
+	f.setReply(func(n int, req chatReq, w http.ResponseWriter, r *http.Request) {
+		writeContent(w, `{"intent":"done","confidence":0.9}`)
+	})
+	c, _ := newClient(t, f, func(cfg *Config) { cfg.Model = "gpt-5-mini" })
+	if _, _, err := c.Classify(context.Background(), "klaar", "nl"); err != nil {
+		t.Fatalf("go-openai refused the request locally: %v", err)
+	}
+	var tr tokenReq
+	json.Unmarshal([]byte(f.requests()[0].Body), &tr)
+	if tr.MaxTokens != 0 || tr.MaxCompletionTokens == 0 || tr.ReasoningEffort != "low" {
+		t.Errorf("tokens in request: %+v", tr)
+	}
+}
+
+// An Azure deployment of a reasoning model has a name go-openai cannot
+// recognise; the server's 400 about max_tokens switches the field, and
+// does not cost the structured output.
+func TestServerRejectingMaxTokens(t *testing.T) {
+	f := newFake(t)
+	f.setReply(func(n int, req chatReq, w http.ResponseWriter, r *http.Request) {
+		if req.MaxTokens > 0 {
+			writeError(w, 400, "invalid_request_error", "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+			return
+		}
+		writeContent(w, `{"intent":"done","confidence":0.9}`)
+	})
+	c, _ := newClient(t, f, func(cfg *Config) { cfg.Model = "mfabot-prod" })
+	if in, _, err := c.Classify(context.Background(), "klaar", "nl"); err != nil || in != "done" {
+		t.Fatalf("Classify = %q %v", in, err)
+	}
+	reqs := f.requests()
+	if len(reqs) != 2 || reqs[1].Req.ResponseFormat == nil || reqs[1].Req.ResponseFormat.Type != "json_schema" {
+		t.Fatalf("%d requests; second format %+v", len(reqs), reqs[len(reqs)-1].Req.ResponseFormat)
+	}
+	var tr tokenReq
+	json.Unmarshal([]byte(reqs[1].Body), &tr)
+	if tr.MaxTokens != 0 || tr.MaxCompletionTokens == 0 || tr.ReasoningEffort != "" {
+		t.Errorf("tokens in retried request: %+v", tr)
+	}
+	// remembered
+	c.Classify(context.Background(), "klaar", "nl")
+	if len(f.requests()) != 3 {
+		t.Errorf("%d requests, want 3", len(f.requests()))
+	}
+}
