@@ -220,11 +220,16 @@ func newDirectory(cfg *config.Config, log *slog.Logger, hc *http.Client) (graph.
 	if cfg.Directory == "demo" {
 		return graph.NewDemo(), nil
 	}
-	d, err := msgraph.New(msgraph.Config{
+	gc := msgraph.Config{
 		BaseURL: cfg.Graph.BaseURL, Scope: cfg.Graph.Scope, TenantID: cfg.Graph.TenantID,
-		ClientID: cfg.Graph.ClientID, ClientSecret: cfg.Graph.ClientSecret, CertificatePath: cfg.Bot.CertificatePath,
+		ClientID: cfg.Graph.ClientID, ClientSecret: cfg.Graph.ClientSecret,
 		AuthorityHost: cfg.Azure.AuthorityHost, Transport: hc, Logger: log,
-	})
+	}
+	if gc.ClientSecret == "" {
+		// The bot authenticates with a certificate: Graph uses it too.
+		gc.CertificatePath = cfg.Bot.CertificatePath
+	}
+	d, err := msgraph.New(gc)
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"mfabot/config"
+	"mfabot/graph/graphfake"
 	"mfabot/internal/msfake"
 	"mfabot/store"
 )
@@ -35,107 +36,6 @@ const (
 	e2ePhone       = "+31 612345678"
 	e2ePhoneDigits = "612345678"
 )
-
-// fakeGraph serves the Graph endpoints the bot reads, in the exact JSON
-// of shared/reference/graph, and refuses requests without a bearer token
-// issued by the fake Entra ID. Tests change the methods between turns as
-// a real student's account would change.
-type fakeGraph struct {
-	srv    *httptest.Server
-	tokens *msfake.TokenServer
-
-	mu      sync.Mutex
-	users   map[string]map[string]any
-	methods map[string][]map[string]any
-	calls   int
-}
-
-func newFakeGraph(t *testing.T, tokens *msfake.TokenServer) *fakeGraph {
-	g := &fakeGraph{tokens: tokens, users: map[string]map[string]any{}, methods: map[string][]map[string]any{}}
-	g.srv = httptest.NewTLSServer(http.HandlerFunc(g.serve))
-	t.Cleanup(g.srv.Close)
-	return g
-}
-
-func (g *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if !g.tokens.ValidBearer(r.Header.Get("Authorization")) {
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"error":{"code":"InvalidAuthenticationToken","message":"Access token is empty."}}`)
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.calls++
-	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1.0"), "/"), "/")
-	if len(parts) < 2 || parts[0] != "users" {
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"error":{"code":"Request_ResourceNotFound","message":"Resource not found."}}`)
-		return
-	}
-	id := parts[1]
-	u, ok := g.users[id]
-	if !ok {
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, `{"error":{"code":"Request_ResourceNotFound","message":"Resource '%s' does not exist."}}`, id)
-		return
-	}
-	switch {
-	case len(parts) == 2:
-		body := map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(displayName,userPrincipalName,preferredLanguage)/$entity"}
-		for k, v := range u {
-			body[k] = v
-		}
-		json.NewEncoder(w).Encode(body)
-	case len(parts) == 4 && parts[2] == "authentication" && parts[3] == "methods":
-		json.NewEncoder(w).Encode(map[string]any{
-			"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('" + id + "')/authentication/methods",
-			"value":          g.methods[id],
-		})
-	default:
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, `{"error":{"code":"Request_ResourceNotFound","message":"Resource not found."}}`)
-	}
-}
-
-func (g *fakeGraph) setStudent(id, name, upn string, methods ...map[string]any) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.users[id] = map[string]any{"displayName": name, "userPrincipalName": upn, "mail": upn, "preferredLanguage": "nl-NL"}
-	g.methods[id] = methods
-}
-
-func (g *fakeGraph) addMethod(id string, m map[string]any) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.methods[id] = append(g.methods[id], m)
-}
-
-func (g *fakeGraph) removeMethod(id, methodID string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var keep []map[string]any
-	for _, m := range g.methods[id] {
-		if m["id"] != methodID {
-			keep = append(keep, m)
-		}
-	}
-	g.methods[id] = keep
-}
-
-func authenticatorMethod(id, device string) map[string]any {
-	return map[string]any{"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod", "id": id,
-		"displayName": device, "deviceTag": "SoftwareTokenActivated", "phoneAppVersion": "6.8.12", "createdDateTime": nil}
-}
-
-func phoneMethod(id, number string) map[string]any {
-	return map[string]any{"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", "id": id,
-		"phoneNumber": number, "phoneType": "mobile", "smsSignInState": "ready"}
-}
-
-func passwordMethod() map[string]any {
-	return map[string]any{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": "28c10230-6103-485e-b985-444c60001490", "password": nil, "createdDateTime": nil}
-}
 
 // syncBuffer collects the app's log lines.
 type syncBuffer struct {
@@ -161,7 +61,7 @@ type world struct {
 	openid *msfake.OpenID
 	tokens *msfake.TokenServer
 	conn   *msfake.Connector
-	graph  *fakeGraph
+	graph  *graphfake.Graph
 	app    *app
 	http   *httptest.Server
 	logs   *syncBuffer
@@ -175,7 +75,7 @@ func newWorld(t *testing.T) *world {
 	w.tokens = msfake.NewTokenServer(t, msfake.TokenServerOptions{TenantID: e2eTenant, ClientID: e2eAppID, ClientSecret: e2eSecret})
 	w.conn = msfake.NewConnector(t, msfake.ConnectorOptions{TLS: true})
 	w.conn.RequireAuth(w.tokens.ValidBearer)
-	w.graph = newFakeGraph(t, w.tokens)
+	w.graph = graphfake.New(t, graphfake.Options{ValidBearer: w.tokens.ValidBearer})
 
 	t.Setenv("MFABOT_MODE", "production")
 	t.Setenv("MFABOT_BOT_APP_ID", e2eAppID)
@@ -183,7 +83,7 @@ func newWorld(t *testing.T) *world {
 	t.Setenv("MFABOT_BOT_TENANT_ID", e2eTenant)
 	t.Setenv("MFABOT_BOT_OPENID_METADATA_URL", w.openid.MetadataURL())
 	t.Setenv("MFABOT_AZURE_AUTHORITY_HOST", w.tokens.AuthorityHost())
-	t.Setenv("MFABOT_GRAPH_BASE_URL", w.graph.srv.URL+"/v1.0")
+	t.Setenv("MFABOT_GRAPH_BASE_URL", w.graph.BaseURL())
 	t.Setenv("MFABOT_STORE_URL", "sqlite:"+filepath.Join(t.TempDir(), "mfabot.db"))
 	t.Setenv("MFABOT_STAFF_CHANNEL_ID", e2eStaffChan)
 	t.Setenv("MFABOT_STAFF_SERVICE_URL", w.conn.ServiceURL())
@@ -193,7 +93,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatalf("config: %v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hc := msfake.TrustingClient(w.openid.Server, w.tokens.Server, w.conn.Server, w.graph.srv)
+	hc := msfake.TrustingClient(w.openid.Server, w.tokens.Server, w.conn.Server, w.graph.Server)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.app, err = newAppWith(ctx, cfg, log, appOptions{HTTPClient: hc})
 	if err != nil {
@@ -386,8 +286,10 @@ func TestE2EHappyPathVerifiedThroughGraph(t *testing.T) {
 	w := newWorld(t)
 	const oid = "0b7c5f3e-1111-4a2b-9c3d-5e6f7a8b9c0d"
 	const oldID, newID = "6803c096-c096-6803-96c0-036896c00368", "aa11bb22-cc33-dd44-ee55-ff6677889900"
-	w.graph.setStudent(oid, "Sam de Vries", "s1234567@student.example.nl",
-		passwordMethod(), authenticatorMethod(oldID, "iPhone 12"), phoneMethod("3179e48a-750b-4051-897c-87b9720928f7", e2ePhone))
+	w.graph.SetUser(oid, "Sam de Vries", "s1234567@student.example.nl", "nl-NL")
+	w.graph.AddMethod(oid, graphfake.Password("28c10230-6103-485e-b985-444c60001490"))
+	w.graph.AddMethod(oid, graphfake.Authenticator(oldID, "iPhone 12"))
+	w.graph.AddMethod(oid, graphfake.Phone("3179e48a-750b-4051-897c-87b9720928f7", e2ePhone, "mobile"))
 	s := w.student(oid, "Sam de Vries")
 
 	var all []map[string]any
@@ -439,12 +341,12 @@ func TestE2EHappyPathVerifiedThroughGraph(t *testing.T) {
 		switch step {
 		case "step10":
 			if !added {
-				w.graph.addMethod(oid, authenticatorMethod(newID, "Pixel 8"))
+				w.graph.AddMethod(oid, graphfake.Authenticator(newID, "Pixel 8"))
 				added = true
 			}
 		case "step11":
 			if !removed {
-				w.graph.removeMethod(oid, oldID)
+				w.graph.RemoveMethod(oid, oldID)
 				removed = true
 			}
 		}
@@ -504,7 +406,8 @@ func TestE2EHappyPathVerifiedThroughGraph(t *testing.T) {
 func TestE2EHandoffStaffCardClaimAndForgery(t *testing.T) {
 	w := newWorld(t)
 	const oid = "5d4c3b2a-2222-4a2b-9c3d-5e6f7a8b9c0d"
-	w.graph.setStudent(oid, "Eva Jansen", "s7654321@student.example.nl", passwordMethod())
+	w.graph.SetUser(oid, "Eva Jansen", "s7654321@student.example.nl", "nl-NL")
+	w.graph.AddMethod(oid, graphfake.Password("28c10230-6103-485e-b985-444c60001490"))
 	s := w.student(oid, "Eva Jansen")
 	w.conn.SetMember(s.convID, msfake.ConnectorMember{ID: s.userID, Name: "Eva Jansen", AADObjectID: oid, UserPrincipalName: "s7654321@student.example.nl"})
 
