@@ -35,8 +35,8 @@ func wordSet(ws ...string) map[string]bool {
 
 // DetectLanguage guesses the language of a student's own message: "nl",
 // "en", or "" when the message is too short or too mixed to tell (a
-// bare "help", "ok" or "stop" must not switch the conversation's
-// language).
+// bare "help", "ok", "done" or "thanks" must not switch the
+// conversation's language).
 func DetectLanguage(text string) string {
 	var nl, en int
 	for _, t := range normalize(text) {
@@ -47,10 +47,12 @@ func DetectLanguage(text string) string {
 			en++
 		}
 	}
+	// Two words at least: a single "done", "thanks" or "sorry" in a Dutch
+	// conversation (or "ja" in an English one) must not switch it.
 	switch {
-	case nl > en && (nl >= 2 || en == 0 && nl >= 1):
+	case nl > en && nl >= 2:
 		return "nl"
-	case en > nl && (en >= 2 || nl == 0 && en >= 1):
+	case en > nl && en >= 2:
 		return "en"
 	}
 	return ""
