@@ -318,6 +318,20 @@ func (t *turn) text() {
 		t.choose(SitSuspicious)
 		return
 	}
+	if d.Kind == KindQuestion {
+		// "I lost it" answers "do you still have your old phone?"
+		switch {
+		case d.ID == StepAskOldPhone && r == intent.IntentLostPhone:
+			t.apply(ActNo)
+			return
+		case d.ID == StepAskOldPhone && r == intent.IntentMovePhone:
+			t.apply(ActYes)
+			return
+		case d.ID == StepAskSameNumber && r == intent.IntentNewPhoneSameNumber:
+			t.apply(ActYes)
+			return
+		}
+	}
 	if isSituation(r) {
 		switch {
 		case d.Kind == KindChoice:
@@ -421,6 +435,17 @@ func isQuestion(text string) bool {
 
 func yesNo(text string) Action {
 	w := strings.Trim(strings.ToLower(strings.TrimSpace(text)), ".!? ")
+	if a := yesNoWord(w); a != "" {
+		return a
+	}
+	// "ja, ik heb nog hetzelfde nummer" / "no I don't"
+	if f := strings.Fields(w); len(f) > 1 && len(f) <= 10 {
+		return yesNoWord(strings.Trim(f[0], ",.!?"))
+	}
+	return ""
+}
+
+func yesNoWord(w string) Action {
 	switch w {
 	case "ja", "jazeker", "jawel", "jep", "ja hoor", "yes", "yep", "yeah", "yes i do", "klopt", "zeker", "sure", "y", "j":
 		return ActYes

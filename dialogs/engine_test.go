@@ -167,3 +167,23 @@ func TestDoubleWelcomeShownOnce(t *testing.T) {
 	h.press("move_phone")
 	contains(t, h.welcome(), "Stap 1 van 12") // mid-flow: where you are
 }
+
+func TestQuestionsAnsweredInWords(t *testing.T) {
+	dir := &lagDirectory{Demo: graph.NewDemo(), fail: graph.ErrForbidden}
+	h := newHarness(t, "sam", dir)
+	h.welcome()
+	h.press("lost_phone")
+	h.wantStep(StepAskSameNumber)
+	contains(t, h.say("ja, ik heb nog hetzelfde nummer"), "Stap 1 van 12")
+	if h.state().Route != RouteCall {
+		t.Fatal("not the call route")
+	}
+	h.say("opnieuw")
+	h.press("new_phone_same_number")
+	h.wantStep(StepAskOldPhone)
+	h.say("ik ben mijn telefoon kwijt")
+	h.wantStep("step01")
+	if h.state().Route != RouteCall {
+		t.Fatal("not the call route")
+	}
+}
