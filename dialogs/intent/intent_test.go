@@ -55,6 +55,14 @@ func TestMatcherAccuracy(t *testing.T) {
 	accuracy(t, data, 0.85, true)
 }
 
+// TestMatcherAccuracyHoldout reports the matcher on the standing held-out
+// set, which is never used for tuning: the honest figure for unseen
+// text. The floor is low on purpose; the rule that unrequested approvals
+// are never read as a re-setup situation holds here too.
+func TestMatcherAccuracyHoldout(t *testing.T) {
+	accuracy(t, loadLabelled(t, "testdata/intents_holdout.tsv"), 0.6, false)
+}
+
 func accuracy(t *testing.T, data []labelled, floor float64, everyIntent bool) {
 	t.Helper()
 	type tally struct{ ok, n int }
