@@ -16,6 +16,7 @@ import (
 	"mfabot/bot/connector"
 	"mfabot/config"
 	"mfabot/dialogs"
+	"mfabot/dialogs/intent"
 	"mfabot/graph"
 	"mfabot/graph/msgraph"
 	"mfabot/handoff"
@@ -74,7 +75,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 	classifier, err := llm.New(llm.Config{
 		Provider: cfg.LLM.Provider, BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey,
 		Model: cfg.LLM.Model, APIVersion: cfg.LLM.APIVersion, HTTPClient: o.HTTPClient,
-		Now: now, Logger: log, AllowedURLs: allowedURLs(cfg),
+		Now: now, Logger: log, AllowedURLs: allowedURLs(cfg), DetectLanguage: intent.DetectLanguage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("llm: %w", err)
