@@ -50,9 +50,14 @@ func TestHandOffThroughTheRealService(t *testing.T) {
 	if !strings.Contains(joined, "+31 6 ** ** ** 78") || strings.Contains(joined, "612345678") {
 		t.Errorf("methods %q", joined)
 	}
+	var student []string
 	for _, l := range e.Transcript {
-		if strings.Contains(l.Text, "42") && l.Role == "student" {
-			t.Errorf("secret in escalation transcript: %q", l.Text)
+		if l.Role == "student" {
+			student = append(student, l.Text)
 		}
+	}
+	got := strings.Join(student, " | ")
+	if strings.Contains(got, "42") || !strings.Contains(got, "[withheld: number]") || !strings.Contains(got, "[failed @ step09]") {
+		t.Errorf("student lines in the escalation: %q", got)
 	}
 }

@@ -121,7 +121,7 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 		if conv.Ref.ConversationID == "" {
 			conv.Ref = t.Ref
 		}
-		res := r.run(ctx, conv, t, typing)
+		res := r.run(ctx, conv, t, typing, attempt == 0)
 		raw, err := json.Marshal(res.state)
 		if err != nil {
 			return nil, fmt.Errorf("dialogs: encode state: %w", err)
@@ -202,16 +202,23 @@ type result struct {
 	secretKind string
 }
 
-// run loads nothing and writes nothing: it runs the engine and the
-// read-only effects (directory reads, the answerer), feeding their
-// results back.
-func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typing func()) result {
+// run runs the engine and the effects whose results feed back into it
+// (directory reads, the answerer, the escalation); the other effects are
+// collected for after the save.
+func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typing func(), first bool) result {
 	state := DecodeState(conv.State)
 	res := result{before: state, after: map[int][]Out{}}
 	in, ok := r.input(ctx, state, t, typing, &res)
 	if !ok {
 		res.state = state
 		return res
+	}
+	if first && res.student != "" {
+		// Written before the effects, so that an escalation made in this
+		// turn carries the student's last message (redacted).
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: conv.ID, Role: "student", Text: res.student, At: t.At}); err != nil {
+			r.log.Warn("transcript", "err", err)
+		}
 	}
 	if state.FlowVersion != 0 && (state.FlowVersion != FlowVersion || lookupStep(state.Step) == nil) {
 		metricStateResets.Inc()
@@ -232,6 +239,11 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typin
 				queue = append(queue, r.readMethods(ctx, conv.Ref, e.Point, t.At))
 			case EffAnswer:
 				queue = append(queue, r.answer(ctx, state, e, t, typing))
+			case EffEscalate:
+				// Before the save: the escalation must exist even if the
+				// process dies now; a rerun after a conflict finds the
+				// same open escalation (handoff deduplicates).
+				queue = append(queue, r.escalate(ctx, conv, state, e, t))
 			case EffSimulateDone:
 				if sim, ok := r.o.Directory.(graph.Simulator); ok && conv.Ref.UserAADObjectID != "" {
 					sim.SimulateStepDone(conv.Ref.UserAADObjectID, e.Step)
@@ -459,7 +471,7 @@ func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn,
 			r.log.Warn("touch session", "err", err)
 		}
 	}
-	r.transcript(ctx, conv.ID, t.At, res.student, replies)
+	r.transcript(ctx, conv.ID, t.At, "", replies)
 	return replies
 }
 
@@ -500,15 +512,13 @@ func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s S
 		warn("add timer", err)
 	case EffCancelTimers:
 		warn("cancel timers", st.DeleteTimers(ctx, conv.ID))
-	case EffEscalate:
-		return r.escalate(ctx, conv, t, s, e)
 	case EffShowContact:
 		return []Reply{{Card: r.o.Escalator.ContactCard(t.At, LanguageOf(s), e.LostPhone, e.Security)}}
 	}
 	return nil
 }
 
-func (r *Runner) escalate(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) []Reply {
+func (r *Runner) escalate(ctx context.Context, conv store.Conversation, s State, e Effect, t Turn) Input {
 	metricHandoffs.WithLabelValues(e.Reason).Inc()
 	name := s.UserName
 	if name == "" {
@@ -524,16 +534,7 @@ func (r *Runner) escalate(ctx context.Context, conv store.Conversation, t Turn, 
 	if err != nil {
 		r.log.Error("escalation not created; the student gets the contact details", "conversation", shortID(conv.ID), "reason", e.Reason, "err", err)
 	}
-	// The engine words the confirmation and asks for the contact card.
-	_, outs, effs := r.engine.Step(s, Input{Kind: InEscalated, At: t.At, Escalated: err == nil})
-	var replies []Reply
-	for _, o := range outs {
-		replies = append(replies, outReply(o))
-	}
-	for _, fe := range effs {
-		replies = append(replies, r.write(ctx, conv, t, s, fe)...)
-	}
-	return replies
+	return Input{Kind: InEscalated, At: t.At, Escalated: err == nil}
 }
 
 // transcript stores the student's line (redacted, or a placeholder for a
