@@ -192,14 +192,11 @@ func (r *Runner) State(ctx context.Context, conversationID string) (State, error
 // result of the engine part of a turn, before anything is written.
 type result struct {
 	state  State
-	before State
 	outs   []Out
 	writes []Effect // executed after the state is saved, in order
 	// after[i] are the outs that came after writes[i] was asked for.
-	after      map[int][]Out
-	student    string // the transcript line for the student's message
-	lang       string
-	secretKind string
+	after   map[int][]Out
+	student string // the transcript line for the student's message
 }
 
 // run runs the engine and the effects whose results feed back into it
@@ -207,7 +204,7 @@ type result struct {
 // collected for after the save.
 func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typing func(), first bool) result {
 	state := DecodeState(conv.State)
-	res := result{before: state, after: map[int][]Out{}}
+	res := result{after: map[int][]Out{}}
 	in, ok := r.input(ctx, state, t, typing, &res)
 	if !ok {
 		res.state = state
@@ -254,7 +251,6 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typin
 		}
 	}
 	res.state = state
-	res.lang = LanguageOf(state)
 	return res
 }
 
@@ -295,7 +291,6 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	if kind, found := intent.DetectSecret(in.Text, s.Step == guideID(9)); found {
 		in.Secret = true
 		in.Text = ""
-		res.secretKind = kind
 		res.student = "[withheld: " + kind + "]"
 		metricSecrets.WithLabelValues(kind).Inc()
 		return in, true
