@@ -202,7 +202,7 @@ func (t *turn) run() {
 		} else {
 			t.say("handoff.failed", nil)
 		}
-		t.effect(Effect{Kind: EffShowContact, LostPhone: t.s.Situation == SitLostPhone, Security: t.s.Situation == SitSuspicious})
+		t.effect(Effect{Kind: EffShowContact, LostPhone: t.s.Situation == SitLostPhone, Security: t.s.Situation == SitSuspicious, NotQueued: !in.Escalated})
 	case InAnswer:
 		if in.Answered && strings.TrimSpace(in.Answer) != "" {
 			t.sayText(in.Answer)

@@ -42,6 +42,10 @@ func (f *fakeEscalator) ContactCard(now time.Time, lang string, lostPhone, secur
 	return json.RawMessage(fmt.Sprintf(`{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"CONTACT %s lost=%v security=%v"}]}`, lang, lostPhone, security))
 }
 
+func (f *fakeEscalator) ContactCardWith(now time.Time, lang string, o handoff.ContactCardOptions) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"CONTACT %s lost=%v security=%v notqueued=%v"}]}`, lang, o.LostPhone, o.Security, o.NotQueued))
+}
+
 func (f *fakeEscalator) requests() []handoff.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()

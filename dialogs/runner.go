@@ -305,7 +305,7 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	in.Reading = kw
 	if kw.Confidence < intent.KeywordThreshold && r.o.Classifier != nil && in.Text != "" {
 		typing()
-		cctx, cancel := context.WithTimeout(ctx, r.o.LLMTimeout)
+		cctx, cancel := context.WithTimeout(redact.WithNames(ctx, s.UserName, t.Ref.UserName), r.o.LLMTimeout)
 		in.Reading = intent.Understand(cctx, in.Text, lang, r.o.Classifier)
 		cancel()
 	}
@@ -411,7 +411,7 @@ func (r *Runner) answer(ctx context.Context, s State, e Effect, t Turn, typing f
 	}
 	typing()
 	lang := LanguageOf(s)
-	actx, cancel := context.WithTimeout(ctx, r.o.LLMTimeout)
+	actx, cancel := context.WithTimeout(redact.WithNames(ctx, s.UserName, t.Ref.UserName), r.o.LLMTimeout)
 	defer cancel()
 	ans, ok, err := r.o.Answerer.Answer(actx, lang, e.Question, r.Material(s, t.At))
 	if err != nil {
@@ -508,9 +508,20 @@ func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s S
 	case EffCancelTimers:
 		warn("cancel timers", st.DeleteTimers(ctx, conv.ID))
 	case EffShowContact:
+		// When the escalation could not be made, the card must not say
+		// the request is already with the service desk.
+		if nq, ok := r.o.Escalator.(notQueuedCarder); ok && e.NotQueued {
+			return []Reply{{Card: nq.ContactCardWith(t.At, LanguageOf(s), handoff.ContactCardOptions{LostPhone: e.LostPhone, Security: e.Security, NotQueued: true})}}
+		}
 		return []Reply{{Card: r.o.Escalator.ContactCard(t.At, LanguageOf(s), e.LostPhone, e.Security)}}
 	}
 	return nil
+}
+
+// notQueuedCarder is the handoff service's contact card for a hand-off
+// whose escalation failed.
+type notQueuedCarder interface {
+	ContactCardWith(now time.Time, lang string, o handoff.ContactCardOptions) json.RawMessage
 }
 
 func (r *Runner) escalate(ctx context.Context, conv store.Conversation, s State, e Effect, t Turn) Input {

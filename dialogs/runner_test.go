@@ -519,7 +519,8 @@ func TestEscalationFailureStillShowsContact(t *testing.T) {
 	h.esc.fail = errors.New("db down")
 	h.welcome()
 	rs := h.say("medewerker")
-	contains(t, rs, tr2("handoff.failed"), "CONTACT nl")
+	// The card must not claim the request is queued when it is not.
+	contains(t, rs, tr2("handoff.failed"), "CONTACT nl lost=false security=false notqueued=true")
 	lacks(t, rs, "db down")
 }
 

@@ -148,6 +148,7 @@ type Effect struct {
 	Reason     string
 	Security   bool
 	LostPhone  bool
+	NotQueued  bool // EffShowContact: the escalation could not be made
 	Step       string
 	Event      string
 	Question   string
