@@ -141,7 +141,7 @@ func (s *sqlStore) Pending(ctx context.Context, limit int) ([]InboxItem, error) 
 }
 
 func (s *sqlStore) MarkDone(ctx context.Context, seq int64) error {
-	res, err := s.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ? WHERE seq = ?`,
+	res, err := s.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE seq = ?`,
 		ns(s.now()), seq)
 	if err != nil {
 		return fmt.Errorf("store: mark done: %w", err)
@@ -157,7 +157,8 @@ func (s *sqlStore) MarkDone(ctx context.Context, seq int64) error {
 func (s *sqlStore) MarkFailed(ctx context.Context, seq int64, reason string) error {
 	res, err := s.exec(ctx, `UPDATE inbox SET attempts = attempts + 1, last_error = ?,
 		status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE status END,
-		finished_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE finished_at END
+		finished_at = CASE WHEN attempts + 1 >= ? THEN ? ELSE finished_at END,
+		claimed_by = '', claimed_until = 0
 		WHERE seq = ? AND status = 'pending'`,
 		truncate(reason, 1000), MaxInboxAttempts, MaxInboxAttempts, ns(s.now()), seq)
 	if err != nil {
@@ -212,6 +213,15 @@ func (s *sqlStore) GetConversation(ctx context.Context, id string) (Conversation
 	return c, nil
 }
 
+// serviceURLOf is the service_url column for an encoded reference (empty
+// when there is none).
+func serviceURLOf(encoded string, ref ConversationRef) string {
+	if encoded == "" {
+		return ""
+	}
+	return ref.ServiceURL
+}
+
 func encodeRef(ref ConversationRef) (string, error) {
 	if ref == (ConversationRef{}) {
 		return "", nil
@@ -232,14 +242,16 @@ func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64,
 	var res sql.Result
 	if c.Version == 0 {
 		// A row SaveRef made alone has version 0 and may be taken over.
-		res, err = s.exec(ctx, `INSERT INTO conversations (id, ref, state, version, updated_at) VALUES (?, ?, ?, 1, ?)
+		res, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
+				service_url = CASE WHEN conversations.ref = '' THEN excluded.service_url ELSE conversations.service_url END,
 				ref = CASE WHEN conversations.ref = '' THEN excluded.ref ELSE conversations.ref END
-			WHERE conversations.version = 0`, c.ID, ref, nonNilBytes(c.State), now)
+			WHERE conversations.version = 0`, c.ID, ref, serviceURLOf(ref, c.Ref), nonNilBytes(c.State), now)
 	} else {
 		res, err = s.exec(ctx, `UPDATE conversations SET state = ?, version = version + 1, updated_at = ?,
+				service_url = CASE WHEN ref = '' THEN ? ELSE service_url END,
 				ref = CASE WHEN ref = '' THEN ? ELSE ref END
-			WHERE id = ? AND version = ?`, nonNilBytes(c.State), now, ref, c.ID, c.Version)
+			WHERE id = ? AND version = ?`, nonNilBytes(c.State), now, serviceURLOf(ref, c.Ref), ref, c.ID, c.Version)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: save conversation: %w", err)
@@ -262,8 +274,9 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO conversations (id, ref, state, version, updated_at) VALUES (?, ?, NULL, 0, ?)
-		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, updated_at = excluded.updated_at`, r.ConversationID, ref, ns(s.now()))
+	_, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
+		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`,
+		r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}

@@ -20,8 +20,8 @@ var (
 	ErrDuplicate = errors.New("store: already exists")
 )
 
-// MaxInboxAttempts is how often an inbox item is handed out by Pending
-// before MarkFailed gives up on it.
+// MaxInboxAttempts is how often an inbox item is handed out by
+// ClaimPending before MarkFailed gives up on it.
 const MaxInboxAttempts = 3
 
 // ConversationRef is what the bot needs to message a conversation
@@ -193,14 +193,28 @@ type Store interface {
 	// Inbox. Enqueue returns false (and no error) when the activity id
 	// was seen before: a Teams retry.
 	Enqueue(ctx context.Context, item InboxItem) (bool, error)
-	// Pending returns unfinished items, oldest first.
+	// Pending returns unfinished items, oldest first, whoever holds them.
 	Pending(ctx context.Context, limit int) ([]InboxItem, error)
+	// ClaimPending leases up to limit unfinished items to owner until
+	// now+lease, oldest first, atomically: two owners never hold the same
+	// item. Only the oldest unfinished item of a conversation is handed
+	// out (its later items wait until it is done or given up), and none of
+	// a conversation whose due timer another owner holds. Items whose
+	// lease ran out (their owner died) are taken over; items owner holds
+	// already are returned again with their lease renewed.
+	ClaimPending(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]InboxItem, error)
 	// MarkDone finishes an item and drops its body; its activity id is
-	// remembered (Enqueue keeps returning false) until Purge.
+	// remembered (Enqueue keeps returning false) until Purge. It releases
+	// the item's lease.
 	MarkDone(ctx context.Context, seq int64) error
 	// MarkFailed counts a failed attempt: the item stays pending until it
-	// has failed MaxInboxAttempts times, then it is given up.
+	// has failed MaxInboxAttempts times, then it is given up. It releases
+	// the item's lease.
 	MarkFailed(ctx context.Context, seq int64, reason string) error
+	// ReleaseClaims gives back every inbox item and timer owner holds (an
+	// instance stopping cleanly), so that others need not wait for the
+	// leases to run out.
+	ReleaseClaims(ctx context.Context, owner string) error
 
 	// Conversations. SaveConversation inserts when c.Version is 0,
 	// else updates only if the stored version equals c.Version; it
@@ -216,7 +230,20 @@ type Store interface {
 
 	// Timers.
 	AddTimer(ctx context.Context, t Timer) (int64, error)
+	// DueTimers returns due timers of all conversations, soonest first,
+	// whoever holds them.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// DueTimersOf returns the due timers of one conversation, soonest
+	// first (the terminal chat runs its own).
+	DueTimersOf(ctx context.Context, conversationID string, now time.Time) ([]Timer, error)
+	// ClaimDueTimers leases up to limit due timers to owner until
+	// now+lease, like ClaimPending: never the same timer to two owners,
+	// expired leases taken over, owner's own returned again. It only hands
+	// out timers of conversations the bot can message (a stored reference
+	// with a service URL, or no conversation left at all): those of the
+	// terminal chat are never claimed. A conversation whose inbox item
+	// another owner holds is skipped. DeleteTimer ends a claimed timer.
+	ClaimDueTimers(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]Timer, error)
 	DeleteTimer(ctx context.Context, id int64) error
 	DeleteTimers(ctx context.Context, conversationID string) error
 

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Claims let several instances share one database: an inbox item or a
+// timer is leased to one owner (claimed_by) until claimed_until. A lease
+// that ran out is free again, so the work of an instance that died is
+// taken over. PostgreSQL picks the rows with FOR UPDATE SKIP LOCKED, so
+// that concurrent claims never wait for or hand out the same row; SQLite
+// runs the claim in its immediate (single-writer) transaction.
+
+func checkClaim(what, owner string, lease time.Duration) error {
+	if owner == "" {
+		return fmt.Errorf("store: %s: empty owner", what)
+	}
+	if lease <= 0 {
+		return fmt.Errorf("store: %s: lease must be positive", what)
+	}
+	return nil
+}
+
+// claim leases the rows of table (primary key key) that sel selects (sel
+// returns that key and ends with ORDER BY ... LIMIT ?) and returns cols of
+// them. The lease columns are set to owner and until.
+func (s *sqlStore) claim(ctx context.Context, what, table, key, sel string, selArgs []any, cols string,
+	owner string, until time.Time, scan func(*sql.Rows) error) error {
+	var q string
+	var args []any
+	if s.d == dialectPostgres {
+		q = `WITH picked AS MATERIALIZED (` + sel + ` FOR UPDATE OF t SKIP LOCKED)
+			UPDATE ` + table + ` SET claimed_by = ?, claimed_until = ? FROM picked
+			WHERE ` + table + `.` + key + ` = picked.` + key + `
+			RETURNING ` + prefixed(table, cols)
+		args = append(append(args, selArgs...), owner, ns(until))
+	} else {
+		q = `UPDATE ` + table + ` SET claimed_by = ?, claimed_until = ?
+			WHERE ` + key + ` IN (` + sel + `)
+			RETURNING ` + cols
+		args = append(append(args, owner, ns(until)), selArgs...)
+	}
+	tx, err := s.w.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE, the write lock
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// prefixed qualifies a comma-separated column list with a table name.
+func prefixed(table, cols string) string {
+	out := ""
+	start := 0
+	for i := 0; i <= len(cols); i++ {
+		if i == len(cols) || cols[i] == ',' {
+			c := cols[start:i]
+			for len(c) > 0 && c[0] == ' ' {
+				c = c[1:]
+			}
+			if out != "" {
+				out += ", "
+			}
+			out += table + "." + c
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func (s *sqlStore) ClaimPending(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]InboxItem, error) {
+	if err := checkClaim("claim pending", owner, lease); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	n := ns(now)
+	// Only the oldest unfinished item of a conversation, and none of a
+	// conversation whose timer another owner is running.
+	sel := `SELECT t.seq FROM inbox t
+		WHERE t.status = 'pending' AND (t.claimed_until <= ? OR t.claimed_by = ?)
+		AND NOT EXISTS (SELECT 1 FROM inbox p WHERE p.conversation_id = t.conversation_id
+			AND p.status = 'pending' AND p.seq < t.seq)
+		AND NOT EXISTS (SELECT 1 FROM timers o WHERE o.conversation_id = t.conversation_id
+			AND o.claimed_by <> '' AND o.claimed_by <> ? AND o.claimed_until > ?)
+		ORDER BY t.seq LIMIT ?`
+	var out []InboxItem
+	err := s.claim(ctx, "claim pending", "inbox", "seq", sel, []any{n, owner, owner, n, limit},
+		"seq, activity_id, conversation_id, body, received_at, attempts", owner, now.Add(lease),
+		func(rows *sql.Rows) error {
+			var it InboxItem
+			var at int64
+			if err := rows.Scan(&it.Seq, &it.ActivityID, &it.ConversationID, &it.Body, &at, &it.Attempts); err != nil {
+				return err
+			}
+			it.ReceivedAt = fromNS(at)
+			out = append(out, it)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, nil
+}
+
+func (s *sqlStore) ClaimDueTimers(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]Timer, error) {
+	if err := checkClaim("claim due timers", owner, lease); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	n := ns(now)
+	// Timers of a conversation without a service URL belong to the
+	// terminal chat: never claimed. A timer whose conversation is gone is
+	// handed out (its owner drops it).
+	sel := `SELECT t.id FROM timers t LEFT JOIN conversations cv ON cv.id = t.conversation_id
+		WHERE t.due <= ? AND (t.claimed_until <= ? OR t.claimed_by = ?)
+		AND (cv.id IS NULL OR cv.service_url <> '')
+		AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.conversation_id = t.conversation_id
+			AND i.status = 'pending' AND i.claimed_by <> '' AND i.claimed_by <> ? AND i.claimed_until > ?)
+		ORDER BY t.due, t.id LIMIT ?`
+	var out []Timer
+	err := s.claim(ctx, "claim due timers", "timers", "id", sel, []any{n, n, owner, owner, n, limit},
+		"id, conversation_id, due, payload", owner, now.Add(lease),
+		func(rows *sql.Rows) error {
+			var t Timer
+			var due int64
+			if err := rows.Scan(&t.ID, &t.ConversationID, &due, &t.Payload); err != nil {
+				return err
+			}
+			t.Due = fromNS(due)
+			out = append(out, t)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Due.Equal(out[j].Due) {
+			return out[i].Due.Before(out[j].Due)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+func (s *sqlStore) ReleaseClaims(ctx context.Context, owner string) error {
+	if owner == "" {
+		return errors.New("store: release claims: empty owner")
+	}
+	if _, err := s.exec(ctx, `UPDATE inbox SET claimed_by = '', claimed_until = 0 WHERE claimed_by = ? AND status = 'pending'`, owner); err != nil {
+		return fmt.Errorf("store: release claims: %w", err)
+	}
+	if _, err := s.exec(ctx, `UPDATE timers SET claimed_by = '', claimed_until = 0 WHERE claimed_by = ?`, owner); err != nil {
+		return fmt.Errorf("store: release claims: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) DueTimersOf(ctx context.Context, conversationID string, now time.Time) ([]Timer, error) {
+	rows, err := s.query(ctx, `SELECT id, conversation_id, due, payload FROM timers
+		WHERE conversation_id = ? AND due <= ? ORDER BY due, id`, conversationID, ns(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: due timers of: %w", err)
+	}
+	defer rows.Close()
+	var out []Timer
+	for rows.Next() {
+		var t Timer
+		var due int64
+		if err := rows.Scan(&t.ID, &t.ConversationID, &due, &t.Payload); err != nil {
+			return nil, fmt.Errorf("store: due timers of: %w", err)
+		}
+		t.Due = fromNS(due)
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due timers of: %w", err)
+	}
+	return out, nil
+}
