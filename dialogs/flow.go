@@ -459,3 +459,29 @@ func FlowGraph(format string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// StepLabels names every step for staff (the funnel and the queue):
+// "Stap 3: Aanmeldingsmethode toevoegen" for the guide's steps, the
+// step's title otherwise. Titles with placeholders fall back to the id.
+func StepLabels(lang string) map[string]string {
+	labels := make(map[string]string, len(flow))
+	for _, d := range flow {
+		title := ""
+		if hasText(lang, d.ID+".title") {
+			title = tr(lang, d.ID+".title", nil)
+		}
+		if title == "" || strings.Contains(title, "{") {
+			title = d.ID
+		}
+		var n int
+		if _, err := fmt.Sscanf(d.ID, stepPrefix+"%02d", &n); err == nil && n >= 1 && n <= 12 {
+			word := "Stap"
+			if lang == "en" {
+				word = "Step"
+			}
+			title = fmt.Sprintf("%s %d: %s", word, n, title)
+		}
+		labels[d.ID] = title
+	}
+	return labels
+}

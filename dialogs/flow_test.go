@@ -87,3 +87,17 @@ func indexOf(xs []string, x string) int {
 	}
 	return -1
 }
+
+func TestStepLabelsNameEveryStep(t *testing.T) {
+	for _, lang := range []string{"nl", "en"} {
+		labels := StepLabels(lang)
+		for _, id := range StepOrder() {
+			if labels[id] == "" {
+				t.Errorf("%s: no label for %s", lang, id)
+			}
+		}
+	}
+	if got := StepLabels("nl")["step03"]; got != "Stap 3: Aanmeldingsmethode toevoegen" {
+		t.Errorf("step03 label = %q", got)
+	}
+}

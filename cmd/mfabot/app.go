@@ -149,7 +149,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 			Issuer: cfg.Staff.OIDC.Issuer, ClientID: cfg.Staff.OIDC.ClientID, ClientSecret: cfg.Staff.OIDC.ClientSecret,
 			Group: cfg.Staff.OIDC.Group, RedirectURL: cfg.Staff.OIDC.RedirectURL, HTTPClient: o.HTTPClient,
 		},
-		StepOrder: dialogs.StepOrder(), Now: now, Logger: log,
+		StepOrder: dialogs.StepOrder(), StepLabels: dialogs.StepLabels("nl"), Now: now, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staff dashboard: %w", err)

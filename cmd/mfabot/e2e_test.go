@@ -526,3 +526,72 @@ func TestE2EForgedTokenAndForeignTenantChangeNothing(t *testing.T) {
 		t.Errorf("the bot sent %d requests after refused input", n)
 	}
 }
+
+// stepOf returns the step id carried by the buttons of the last card.
+func stepOf(acts []map[string]any) string {
+	for _, b := range buttons(acts) {
+		if s, ok := b["step"].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func clickSituation(t *testing.T, s *student, acts []map[string]any, situation string) []map[string]any {
+	t.Helper()
+	for _, b := range buttons(acts) {
+		for _, v := range b {
+			if v == situation {
+				return s.click(b, "welcome-card")
+			}
+		}
+	}
+	t.Fatalf("no %s button in %v", situation, buttons(acts))
+	return nil
+}
+
+func TestE2EGraphFailureAtStartAsksTheStudent(t *testing.T) {
+	for _, status := range []int{http.StatusForbidden, http.StatusInternalServerError, http.StatusTooManyRequests} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			w := newWorld(t)
+			const oid = "1a2b3c4d-4444-4a2b-9c3d-5e6f7a8b9c0d"
+			w.graph.SetUser(oid, "Noor Bakker", "s1111111@student.example.nl", "nl-NL")
+			w.graph.AddMethod(oid, graphfake.Phone("3179e48a-750b-4051-897c-87b9720928f7", e2ePhone, "mobile"))
+			rep := graphfake.Reply{Status: status, Body: graphfake.ErrorBody("Authorization_RequestDenied", "Insufficient privileges to complete the operation.")}
+			if status == http.StatusTooManyRequests {
+				rep.RetryAfter = "120" // beyond the turn's deadline: not waited for
+			}
+			path := "/users/" + oid + "/authentication/methods"
+			w.graph.Enqueue(path, rep, rep, rep, rep)
+			s := w.student(oid, "Noor Bakker")
+			acts := s.welcome()
+			acts = clickSituation(t, s, acts, "lost_phone")
+			all := texts(acts)
+			if step := stepOf(acts); step != "ask_same_number" {
+				t.Errorf("with Graph answering %d the bot should ask the student (ask_same_number), got step %q:\n%s", status, step, all)
+			}
+			for _, leak := range []string{"graph:", "Authorization_RequestDenied", "privileges", fmt.Sprint(status)} {
+				if strings.Contains(all, leak) {
+					t.Errorf("the student sees an internal detail %q:\n%s", leak, all)
+				}
+			}
+		})
+	}
+}
+
+func TestE2ELostPhoneWithoutPhoneMethodHandsOff(t *testing.T) {
+	w := newWorld(t)
+	const oid = "2b3c4d5e-5555-4a2b-9c3d-5e6f7a8b9c0d"
+	w.graph.SetUser(oid, "Eva Jansen", "s2222222@student.example.nl", "nl-NL")
+	w.graph.AddMethod(oid, graphfake.Password("28c10230-6103-485e-b985-444c60001490"))
+	s := w.student(oid, "Eva Jansen")
+	acts := clickSituation(t, s, s.welcome(), "lost_phone")
+	all := texts(acts)
+	if !strings.Contains(all, "088") || !strings.Contains(strings.ToLower(all), "identiteitsbewijs") {
+		t.Errorf("a lost phone without a phone method must hand off with the desk's number and what to bring:\n%s", all)
+	}
+	escs, _ := w.app.store.ListEscalations(context.Background(), store.EscalationFilter{})
+	if len(escs) != 1 || escs[0].Reason != "no_usable_method" || escs[0].Situation != "lost_phone" {
+		t.Fatalf("escalations: %+v", escs)
+	}
+}
