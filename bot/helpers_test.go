@@ -197,9 +197,12 @@ type env struct {
 type envOpts struct {
 	dev    bool
 	dbPath string
-	noRun  bool
-	turns  *echoTurns
-	mutate func(*Options)
+	// storeURL, when set, names the store instead of dbPath (a
+	// PostgreSQL schema several instances share).
+	storeURL string
+	noRun    bool
+	turns    *echoTurns
+	mutate   func(*Options)
 	// reuse takes the Microsoft fakes (and clock) of an earlier env: a
 	// restarted process talks to the same cloud.
 	reuse *env
@@ -218,7 +221,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if e.dbPath == "" {
 		e.dbPath = filepath.Join(t.TempDir(), "x.db")
 	}
-	e.store = openStore(t, e.dbPath)
+	if o.storeURL != "" {
+		st, err := store.Open(context.Background(), o.storeURL)
+		if err != nil {
+			t.Fatalf("store.Open: %v", err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		e.store = st
+	} else {
+		e.store = openStore(t, e.dbPath)
+	}
 	urls := NewServiceURLs()
 	var conn *connector.Client
 	if r := o.reuse; r != nil {

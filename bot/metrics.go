@@ -25,7 +25,7 @@ var (
 	}, []string{"kind"})
 	metricInboxDepth = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "mfabot_bot_inbox_depth",
-		Help: "Unfinished inbox entries seen at the last poll (capped by the poll size).",
+		Help: "Inbox entries this instance held at the last poll (capped by the poll size).",
 	})
 	metricTurnFailures = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "mfabot_bot_turn_failures_total",

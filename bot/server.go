@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +94,15 @@ type Options struct {
 	TurnTimeout time.Duration
 	// StaffTimeout bounds a synchronous staff action; default 10 s.
 	StaffTimeout time.Duration
+	// InstanceID names this instance in the store's leases; default the
+	// host name and a random suffix. Instances sharing a database (several
+	// replicas on PostgreSQL) must have different ids.
+	InstanceID string
+	// ClaimLease is how long an inbox entry or timer taken from the store
+	// stays this instance's without being renewed (every poll renews it);
+	// after that another instance takes it over. Default 2 min, and never
+	// less than twice TurnTimeout.
+	ClaimLease time.Duration
 }
 
 // Server is the Bot Framework endpoint and its inbox workers.
@@ -170,6 +180,17 @@ func New(o Options) (*Server, error) {
 	}
 	if o.StaffTimeout <= 0 {
 		o.StaffTimeout = 10 * time.Second
+	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = 2 * time.Minute
+	}
+	o.ClaimLease = max(o.ClaimLease, 2*o.TurnTimeout)
+	if o.InstanceID == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "mfabot"
+		}
+		o.InstanceID = host + "-" + newID()
 	}
 	return &Server{
 		o:        o,

@@ -768,21 +768,26 @@ func (f validatorFunc) Validate(ctx context.Context, authorization, serviceURL, 
 
 func TestTrackerSkipsStaleSnapshots(t *testing.T) {
 	var tr tracker
+	l1 := time.Unix(100, 0)
 	e1 := tr.begin()
-	if !tr.claim(5, e1) {
+	if !tr.claim(5, e1, l1) {
 		t.Fatal("first claim refused")
 	}
-	if tr.claim(5, e1) {
+	l2 := l1.Add(time.Minute)
+	if tr.claim(5, e1, l2) {
 		t.Fatal("claimed twice while in flight")
+	}
+	if got := tr.leaseEnd(5); !got.Equal(l2) {
+		t.Fatalf("lease end %v after a renewal; want %v", got, l2)
 	}
 	e2 := tr.begin() // a snapshot is being read...
 	tr.done(5)       // ...while the worker finishes
-	if tr.claim(5, e2) {
+	if tr.claim(5, e2, l2) {
 		t.Fatal("a snapshot older than the finish handed the entry out again")
 	}
 	tr.end(e2)
 	e3 := tr.begin()
-	if !tr.claim(5, e3) {
+	if !tr.claim(5, e3, l2) {
 		t.Fatal("an entry still pending in a fresh snapshot (a retry) was not handed out")
 	}
 }

@@ -33,9 +33,18 @@ type job struct {
 // left by a previous process), then new ones as they are accepted, and
 // the due timers. A conversation has at most one entry in flight, and its
 // entries run in the order they were accepted (a failed one is retried,
-// with a growing delay, before the next). When ctx ends Run stops taking work, lets the turns in flight
-// finish (they run on a context that ctx does not cancel, bounded by
-// TurnTimeout) and returns nil.
+// with a growing delay, before the next). When ctx ends Run stops taking
+// work, lets the turns in flight finish (they run on a context that ctx
+// does not cancel, bounded by TurnTimeout), gives back what it still
+// held, and returns nil.
+//
+// Work is leased from the store (store.ClaimPending, ClaimDueTimers)
+// under Options.InstanceID, so several instances can share one database:
+// each entry and timer is run by one of them, a conversation's entries
+// stay in order across them, and the work of an instance that died is
+// taken over once its leases run out (Options.ClaimLease). Every poll
+// renews the leases of the work this instance holds; a job whose lease
+// has less than TurnTimeout left is not started (it is claimed again).
 func (s *Server) Run(ctx context.Context) error {
 	d := &dispatcher{
 		s:      s,
@@ -66,6 +75,11 @@ func (s *Server) Run(ctx context.Context) error {
 				close(q)
 			}
 			wg.Wait()
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.o.Store.ReleaseClaims(rctx, s.o.InstanceID); err != nil {
+				s.log.Warn("leases not released; other instances take them over when they run out", "err", err)
+			}
+			cancel()
 			return nil
 		case <-s.wake:
 		case <-ticker.C:
@@ -88,9 +102,9 @@ type dispatcher struct {
 // snapshot still shows it; running it again would answer twice).
 type tracker struct {
 	mu       sync.Mutex
-	epoch    uint64           // incremented before every snapshot
-	inflight map[int64]bool   // queued or running
-	finished map[int64]uint64 // id -> epoch in which it finished
+	epoch    uint64              // incremented before every snapshot
+	inflight map[int64]time.Time // queued or running -> its lease's end
+	finished map[int64]uint64    // id -> epoch in which it finished
 }
 
 // begin starts a snapshot and returns its epoch.
@@ -98,25 +112,34 @@ func (t *tracker) begin() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.inflight == nil {
-		t.inflight, t.finished = map[int64]bool{}, map[int64]uint64{}
+		t.inflight, t.finished = map[int64]time.Time{}, map[int64]uint64{}
 	}
 	t.epoch++
 	return t.epoch
 }
 
-// claim marks id in flight unless it is already, or the snapshot of
+// claim marks id in flight, its store lease ending at until, unless it is
+// in flight already (then only its lease is renewed), or the snapshot of
 // epoch e may predate its end.
-func (t *tracker) claim(id int64, e uint64) bool {
+func (t *tracker) claim(id int64, e uint64, until time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.inflight[id] {
+	if _, ok := t.inflight[id]; ok {
+		t.inflight[id] = until
 		return false
 	}
 	if f, ok := t.finished[id]; ok && f >= e {
 		return false
 	}
-	t.inflight[id] = true
+	t.inflight[id] = until
 	return true
+}
+
+// leaseEnd is when the store lease of an id in flight ends.
+func (t *tracker) leaseEnd(id int64) time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inflight[id]
 }
 
 // unclaim gives id back (it was not handed out).
@@ -160,8 +183,12 @@ func (d *dispatcher) poll(ctx context.Context) {
 	blocked := map[int]bool{}    // worker queue full
 	waiting := map[string]bool{} // conversation behind a held entry
 
+	now := s.o.Now()
+	until := now.Add(s.o.ClaimLease)
 	epoch := d.items.begin()
-	items, err := s.o.Store.Pending(ctx, pollLimit)
+	// The store hands out (at most) the oldest unfinished entry of each
+	// conversation, and the ones this instance holds again, renewed.
+	items, err := s.o.Store.ClaimPending(ctx, s.o.InstanceID, pollLimit, s.o.ClaimLease, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("inbox poll failed", "err", err)
@@ -184,7 +211,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 		// One entry per conversation at a time: the next one is handed
 		// out once this one is done (a failed one is retried first).
 		waiting[it.ConversationID] = true
-		if !d.items.claim(it.Seq, epoch) {
+		if !d.items.claim(it.Seq, epoch, until) {
 			continue
 		}
 		select {
@@ -199,7 +226,9 @@ func (d *dispatcher) poll(ctx context.Context) {
 	d.items.end(epoch)
 
 	epoch = d.timers.begin()
-	timers, err := s.o.Store.DueTimers(ctx, s.o.Now(), pollLimit)
+	// Timers of conversations the bot cannot message (the terminal
+	// chat's) are never handed out: that process runs them itself.
+	timers, err := s.o.Store.ClaimDueTimers(ctx, s.o.InstanceID, pollLimit, s.o.ClaimLease, now)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("timer poll failed", "err", err)
@@ -209,7 +238,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range timers {
 		t := timers[i]
 		w := d.worker(t.ConversationID)
-		if blocked[w] || !d.timers.claim(t.ID, epoch) {
+		if blocked[w] || !d.timers.claim(t.ID, epoch, until) {
 			continue
 		}
 		select {
@@ -239,14 +268,32 @@ func (d *dispatcher) do(j job) {
 			}
 		}
 	}()
+	// A job that waited in its queue so long that its lease could run out
+	// during the turn is left for the next poll, which renews the lease
+	// if it is still this instance's (else another instance has it).
 	if j.item != nil {
+		if !d.leaseLeft(d.items.leaseEnd(j.item.Seq)) {
+			d.items.unclaim(j.item.Seq)
+			d.s.signal()
+			return
+		}
 		d.s.processItem(*j.item)
 		d.items.done(j.item.Seq)
 		d.s.signal() // the conversation's next entry may go now
 	} else {
+		if !d.leaseLeft(d.timers.leaseEnd(j.timer.ID)) {
+			d.timers.unclaim(j.timer.ID)
+			d.s.signal()
+			return
+		}
 		d.s.processTimer(*j.timer)
 		d.timers.done(j.timer.ID)
 	}
+}
+
+// leaseLeft: a turn started now ends (TurnTimeout) before the lease does.
+func (d *dispatcher) leaseLeft(end time.Time) bool {
+	return d.s.o.Now().Add(d.s.o.TurnTimeout).Before(end)
 }
 
 // holdRetry keeps a failed entry back for a growing delay (PollInterval
@@ -528,7 +575,7 @@ func (s *Server) processTimer(t store.Timer) {
 	log := s.log.With("timer", t.ID, "conversation", shortID(t.ConversationID))
 	start := time.Now()
 	conv, err := s.o.Store.GetConversation(ctx, t.ConversationID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && conv.Ref.ServiceURL == "") {
+	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("timer for an unknown conversation dropped")
 		s.deleteTimer(ctx, log, t.ID)
 		return
@@ -536,6 +583,13 @@ func (s *Server) processTimer(t store.Timer) {
 	if err != nil {
 		log.Error("timer: load conversation", "err", err)
 		return // tried again at the next poll
+	}
+	if conv.Ref.ServiceURL == "" {
+		// Not a Teams conversation (the terminal chat, sharing the
+		// database, runs its own timers); the store does not hand these
+		// out, so this is only a reference replaced meanwhile. Left alone.
+		log.Warn("timer of a conversation without a service URL left to its own process")
+		return
 	}
 	s.trust(conv.Ref.ServiceURL)
 	conv.Ref.ConversationID = t.ConversationID
