@@ -273,3 +273,80 @@ func TestExpiredLeaseTakenOver(t *testing.T) {
 	}
 	waitPending(t, second, 0)
 }
+
+// TestShortLeaseNotStarted: a job whose lease could run out during the
+// turn is not started (another instance may take it over meanwhile); with
+// a renewed lease it runs.
+func TestShortLeaseNotStarted(t *testing.T) {
+	e := newEnv(t, envOpts{noRun: true})
+	if resp, _ := e.postActivity(e.activity("lease-1", "hallo")); resp.StatusCode != 200 {
+		t.Fatal("not accepted")
+	}
+	items, err := e.store.ClaimPending(context.Background(), e.srv.o.InstanceID, 10, e.srv.o.ClaimLease, time.Now())
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim: %d, %v", len(items), err)
+	}
+	d := &dispatcher{s: e.srv}
+	ep := d.items.begin()
+	if !d.items.claim(items[0].Seq, ep, time.Now().Add(e.srv.o.TurnTimeout/2)) {
+		t.Fatal("tracker refused")
+	}
+	d.do(job{item: &items[0]})
+	if n := len(e.turns.Turns()); n != 0 {
+		t.Fatalf("%d turns ran on a lease shorter than the turn timeout", n)
+	}
+	if !d.items.claim(items[0].Seq, d.items.begin(), time.Now().Add(e.srv.o.ClaimLease)) {
+		t.Fatal("the skipped job is still marked in flight")
+	}
+	d.do(job{item: &items[0]})
+	if got := e.texts(); len(got) != 1 || got[0] != "echo: hallo" {
+		t.Fatalf("texts %q after the lease was renewed", got)
+	}
+	if n := e.pendingCount(); n != 0 {
+		t.Fatalf("%d pending", n)
+	}
+}
+
+// TestStopReleasesLeases: work an instance took but had not started when
+// it stopped is free for the others at once, not after the lease.
+func TestStopReleasesLeases(t *testing.T) {
+	turns := &echoTurns{block: make(chan struct{}), entered: make(chan struct{}, 4)}
+	e := newEnv(t, envOpts{turns: turns, mutate: func(o *Options) { o.Workers = 1 }})
+	if resp, _ := e.postActivity(e.activity("rel-1", "first")); resp.StatusCode != 200 {
+		t.Fatal("not accepted")
+	}
+	<-turns.entered // rel-1 runs (and blocks) on the only worker
+	second := e.activity("rel-2", "second")
+	second["conversation"] = map[string]any{"id": "a:conv-2", "conversationType": "personal", "tenantId": testTenant}
+	if resp, _ := e.postActivity(second); resp.StatusCode != 200 {
+		t.Fatal("not accepted")
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		// rel-2 is queued behind rel-1 once the server holds it.
+		got, err := e.store.ClaimPending(ctx, "probe", 10, time.Minute, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 {
+			break
+		}
+		if err := e.store.ReleaseClaims(ctx, "probe"); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never took rel-2")
+		}
+		e.srv.signal()
+		time.Sleep(5 * time.Millisecond) // waiting for the server's poll, not timing anything
+	}
+	stopped := make(chan struct{})
+	go func() { e.stop(); close(stopped) }()
+	close(turns.block)
+	<-stopped
+	got, err := e.store.ClaimPending(ctx, "other-instance", 10, time.Minute, time.Now())
+	if err != nil || len(got) != 1 || got[0].ActivityID != "a:conv-2|rel-2" {
+		t.Fatalf("after the stop another instance claims %+v, %v; want rel-2 at once", got, err)
+	}
+}

@@ -135,6 +135,16 @@ func (t *tracker) claim(id int64, e uint64, until time.Time) bool {
 	return true
 }
 
+// renew records the renewed lease of an id in flight (the poll's claim
+// renewed it in the store).
+func (t *tracker) renew(id int64, until time.Time) {
+	t.mu.Lock()
+	if _, ok := t.inflight[id]; ok {
+		t.inflight[id] = until
+	}
+	t.mu.Unlock()
+}
+
 // leaseEnd is when the store lease of an id in flight ends.
 func (t *tracker) leaseEnd(id int64) time.Time {
 	t.mu.Lock()
@@ -198,6 +208,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 	metricInboxDepth.Set(float64(len(items)))
 	for i := range items {
 		it := items[i]
+		d.items.renew(it.Seq, until)
 		w := d.worker(it.ConversationID)
 		if blocked[w] || waiting[it.ConversationID] {
 			continue
@@ -237,6 +248,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 	}
 	for i := range timers {
 		t := timers[i]
+		d.timers.renew(t.ID, until)
 		w := d.worker(t.ConversationID)
 		if blocked[w] || !d.timers.claim(t.ID, epoch, until) {
 			continue
@@ -288,6 +300,7 @@ func (d *dispatcher) do(j job) {
 		}
 		d.s.processTimer(*j.timer)
 		d.timers.done(j.timer.ID)
+		d.s.signal() // entries of its conversation held back by the timer may go
 	}
 }
 
