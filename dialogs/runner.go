@@ -163,17 +163,7 @@ func (r *Runner) HandleTimer(ctx context.Context, tm store.Timer, typing func())
 // DueTimers returns the due timers of one conversation (the terminal
 // chat runs its own; the bot's worker polls the store for all).
 func (r *Runner) DueTimers(ctx context.Context, conversationID string, now time.Time) ([]store.Timer, error) {
-	all, err := r.o.Store.DueTimers(ctx, now, 100)
-	if err != nil {
-		return nil, err
-	}
-	var out []store.Timer
-	for _, tm := range all {
-		if tm.ConversationID == conversationID {
-			out = append(out, tm)
-		}
-	}
-	return out, nil
+	return r.o.Store.DueTimersOf(ctx, conversationID, now)
 }
 
 // State returns a conversation's dialog state (a fresh one when the
