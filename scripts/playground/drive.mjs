@@ -13,6 +13,11 @@
 //                    (default: normal Node resolution from this file)
 //   PG_CHROMIUM      Chromium binary (default MFABOT_TEST_CHROMIUM or /usr/bin/chromium)
 //   PG_STEP_MS       how long to wait for the bot at each step (default 30000)
+//   PG_LANG          nl (default: the bot's own choice, Dutch for the demo
+//                    student) or en: type "English please" after the welcome
+//   PG_BOT_URL       the bot's base URL, e.g. http://127.0.0.1:3978; if set,
+//                    the staff dashboard (dev sign-in) is opened at the end
+//                    to see the hand-off arrive there
 //
 // Exit code 0 only if the welcome card appeared, a button click on it was
 // answered and the playground logged no HTTP error from the bot.
@@ -44,6 +49,7 @@ const result = {
   moveAnswered: false,
   doneClicks: 0,
   staleClickAnswered: false,
+  staffSeesEscalation: null,
   handoffAnswered: false,
   steps: [],
   httpErrors: [],
@@ -170,6 +176,31 @@ async function step(name, shotName, action) {
   return s.botMessages > 0;
 }
 
+// staffDashboard signs in to the dev-mode staff dashboard and looks for
+// the hand-off the student just asked for.
+async function staffDashboard(base) {
+  const staff = await context.newPage();
+  try {
+    await staff.goto(`${base}/staff/`, { waitUntil: 'load', timeout: stepMs });
+    const name = staff.locator('#dev-name');
+    if (await name.count()) {
+      await name.fill('Playground');
+      await Promise.all([staff.waitForLoadState('load'), name.press('Enter')]);
+      await staff.waitForTimeout(500);
+    }
+    const text = await staff.innerText('body');
+    result.staffSeesEscalation = /Sam/.test(text);
+    const file = path.join(shots, '08-staff.png');
+    await staff.screenshot({ path: file, fullPage: true });
+    result.steps.push({ name: 'staff dashboard', screenshot: file, reply: text.slice(0, 1500) });
+    log(`staff dashboard shows the hand-off: ${result.staffSeesEscalation} -> ${file}`);
+  } catch (e) {
+    result.pageErrors.push(`staff dashboard: ${e.message.split('\n')[0]}`);
+  } finally {
+    await staff.close();
+  }
+}
+
 let exit = 1;
 try {
   await page.goto(url, { waitUntil: 'load', timeout: stepMs });
@@ -196,6 +227,9 @@ try {
   result.steps.push({ name: 'welcome', screenshot: await shot('02-welcome.png') });
   log(`welcome card: ${result.welcome}${result.welcomeAfterHallo ? ' (after "hallo")' : ''}`);
 
+  if (result.welcome && process.env.PG_LANG === 'en') {
+    result.englishAnswered = await step('type "English please"', '02-english.png', async () => { await say('English please'); });
+  }
   if (result.welcome) {
     result.moveAnswered = await step('click move_phone', '03-move-phone.png', async () => {
       await (await lastButton(MOVE)).click();
@@ -216,12 +250,17 @@ try {
     if (await first.count() > 1) {
       result.staleClickAnswered = await step('click an old done', '05-old-card.png', async () => { await first.first().click(); });
     }
-    result.handoffAnswered = await step('type "medewerker"', '06-handoff.png', async () => { await say('medewerker'); });
+    result.handoffAnswered = await step('ask for a person', '06-handoff.png', async () => {
+      await say(process.env.PG_LANG === 'en' ? 'talk to a person' : 'medewerker');
+    });
     result.steps.push({ name: 'full page', screenshot: await (async () => {
       const file = path.join(shots, '07-full.png');
       await page.screenshot({ path: file, fullPage: true });
       return file;
     })() });
+    if (process.env.PG_BOT_URL) {
+      await staffDashboard(process.env.PG_BOT_URL.replace(/\/$/, ''));
+    }
   }
 } catch (e) {
   result.pageErrors.push(`driver: ${e.message.split('\n')[0]}`);

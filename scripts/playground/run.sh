@@ -11,6 +11,8 @@
 #
 # Environment (all optional):
 #   PG_WORK          directory for the run (default: a new /tmp/mfabot-playground.XXXXXX)
+#   PG_SHOTS         screenshots and results (default $PG_WORK/shots)
+#   PG_LANG          en: switch the bot to English first (default: Dutch)
 #   PG_NODE_MODULES  node_modules with @microsoft/m365agentsplayground and
 #                    playwright-core (default /tmp/playground/node_modules;
 #                    installed into $PG_WORK/npm if missing, which needs the npm registry)
@@ -31,6 +33,7 @@ bot_addr=${PG_BOT_ADDR:-127.0.0.1:3978}
 metrics_addr=${PG_METRICS_ADDR:-127.0.0.1:9090}
 pg_port=${PG_PORT:-56150}
 timeout_s=${PG_TIMEOUT:-300}
+shots=${PG_SHOTS:-$work/shots}
 chromium=${PG_CHROMIUM:-${MFABOT_TEST_CHROMIUM:-/usr/bin/chromium}}
 pg_version=0.2.28
 pw_version=1.65.1
@@ -84,7 +87,7 @@ if [ -z "${MFABOT_BIN:-}" ]; then
 	MFABOT_BIN=$work/mfabot
 fi
 
-mkdir -p "$work/run" "$work/shots"
+mkdir -p "$work/run" "$shots"
 [ -z "$(ls -A "$work/run")" ] || die "$work/run is not empty: the bot must start with a fresh SQLite file"
 
 # A clean environment: no MFABOT_* from the caller, so it is dev mode with
@@ -118,7 +121,7 @@ grep -q "Listening on $pg_port\$" "$work/playground.log" ||
 
 say "driving it with Chromium (at most ${timeout_s}s)"
 drive_rc=0
-PG_URL="http://127.0.0.1:$pg_port" PG_SHOTS="$work/shots" PG_NODE_MODULES="$nm" PG_CHROMIUM="$chromium" \
+PG_URL="http://127.0.0.1:$pg_port" PG_BOT_URL="http://$bot_addr" PG_SHOTS="$shots" PG_NODE_MODULES="$nm" PG_CHROMIUM="$chromium" \
 	timeout "$timeout_s" node "$repo/scripts/playground/drive.mjs" || drive_rc=$?
 
 # Give the bot's last turn a moment to be logged.
@@ -132,7 +135,7 @@ grep '"level":"WARN"' "$work/run/bot.log" | head -20 | sed 's/^/[run] bot warnin
 
 say "bot log:        $work/run/bot.log"
 say "playground log: $work/playground.log"
-say "screenshots:    $work/shots/ (result.json, transcript.txt, playground-log.txt)"
+say "screenshots:    $shots/ (result.json, transcript.txt, playground-log.txt)"
 if [ "$drive_rc" -ne 0 ]; then
 	[ "$drive_rc" -eq 124 ] && say "the browser session took longer than ${timeout_s}s"
 	die "the playground run failed (driver exit $drive_rc)"
