@@ -60,7 +60,7 @@ func TestHappyPathByNumbers(t *testing.T) {
 	out := chatOnce(t, r, Options{Student: "sam"}, input)
 	for _, want := range []string{
 		"Hoi Sam!", "Je hebt de Authenticator-app op 'iPhone 12' en telefoonnummer +31 6 ** ** ** 78.",
-		"[1] Problemen met inloggen via Authenticator", "[2] Authenticator overzetten",
+		"[1] Problemen met inloggen via Authenticator", "[2] Overzetten naar een andere telefoon",
 		"| Stap 1 van 12", "Ga naar https://aka.ms/mfasetup.", "[1] Gelukt   [2] Lukt niet   [3] Uitleg",
 		"Klik op + Aanmeldingsmethode toevoegen.", "| Stap 12 van 12",
 		"Gelukt: ik zie de Authenticator-app op 'Nieuwe telefoon'", "Top: je oude telefoon staat niet meer",
