@@ -83,7 +83,7 @@ func safeNext(next string) string {
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // devAllowed: the developer sign-in only works in dev mode, from a
-// loopback address, without any proxy header (a reverse proxy in front
+// loopback address to a loopback Host, without any proxy header (a reverse proxy in front
 // would make every request look local).
 func (s *server) devAllowed(r *http.Request) bool {
 	if !s.opt.Dev {
@@ -97,6 +97,25 @@ func (s *server) devAllowed(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback() && loopbackHost(r.Host)
+}
+
+// loopbackHost: a Host header naming localhost or a loopback IP (with or
+// without a port), the rule bot/server.go applies to /api/messages in dev
+// mode.
+func loopbackHost(hostport string) bool {
+	if hostport == "" {
+		return false
+	}
+	u, err := url.Parse("http://" + hostport + "/")
+	if err != nil || u.User != nil || u.Host != hostport {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()

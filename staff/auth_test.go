@@ -3,6 +3,7 @@ package staff
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -208,23 +209,30 @@ func TestDevSignInOnlyFromLoopbackWithoutProxy(t *testing.T) {
 	cases := []struct {
 		name   string
 		remote string
+		host   string
 		header map[string]string
 		want   int
 	}{
-		{"loopback v4", "127.0.0.1:50000", nil, http.StatusSeeOther},
-		{"loopback v6", "[::1]:50000", nil, http.StatusSeeOther},
-		{"LAN address", "192.168.1.20:50000", nil, http.StatusForbidden},
-		{"public address", "203.0.113.9:50000", nil, http.StatusForbidden},
-		{"X-Forwarded-For", "127.0.0.1:50000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusForbidden},
-		{"Forwarded", "127.0.0.1:50000", map[string]string{"Forwarded": "for=203.0.113.9"}, http.StatusForbidden},
-		{"X-Real-IP", "127.0.0.1:50000", map[string]string{"X-Real-IP": "203.0.113.9"}, http.StatusForbidden},
-		{"cross-origin form", "127.0.0.1:50000", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"loopback v4", "127.0.0.1:50000", "", nil, http.StatusSeeOther},
+		{"loopback v6", "[::1]:50000", "", nil, http.StatusSeeOther},
+		{"LAN address", "192.168.1.20:50000", "", nil, http.StatusForbidden},
+		{"public address", "203.0.113.9:50000", "", nil, http.StatusForbidden},
+		{"X-Forwarded-For", "127.0.0.1:50000", "", map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusForbidden},
+		{"Forwarded", "127.0.0.1:50000", "", map[string]string{"Forwarded": "for=203.0.113.9"}, http.StatusForbidden},
+		{"X-Real-IP", "127.0.0.1:50000", "", map[string]string{"X-Real-IP": "203.0.113.9"}, http.StatusForbidden},
+		{"loopback host name", "127.0.0.1:50000", "localhost:8080", nil, http.StatusSeeOther},
+		{"foreign host (DNS rebinding)", "127.0.0.1:50000", "rebind.attacker.example:8080", nil, http.StatusForbidden},
+		{"cross-origin form", "127.0.0.1:50000", "", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/staff/login/dev", strings.NewReader("name=Dev+Eloper&next=%2Fstaff%2F"))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.RemoteAddr = tc.remote
+			req.Host = "127.0.0.1:8080"
+			if tc.host != "" {
+				req.Host = tc.host
+			}
 			for k, v := range tc.header {
 				req.Header.Set(k, v)
 			}
@@ -284,8 +292,12 @@ func TestNoDevSignInOutsideDevMode(t *testing.T) {
 	req = httptest.NewRequest(http.MethodPost, "/staff/login/dev", strings.NewReader("name=Dev"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.RemoteAddr = "127.0.0.1:50000"
+	req.Host = "127.0.0.1:8080"
 	rec = httptest.NewRecorder()
 	dev.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("dev sign-in on the dev instance: status %d", rec.Code)
+	}
 	req = httptest.NewRequest(http.MethodGet, "/staff/", nil)
 	for _, ck := range rec.Result().Cookies() {
 		req.AddCookie(ck)
@@ -308,4 +320,78 @@ func containsStr(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// A web page the developer visits can reach a loopback port through DNS
+// rebinding: its own host name then resolves to 127.0.0.1 and the browser
+// sees the dashboard as same-origin. In dev mode every /staff/ request
+// must name a loopback host.
+func TestDevModeRefusesForeignHost(t *testing.T) {
+	e := newDevEnv(t, nil, nil)
+	addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries", StudentUPN: "sanne@student.example"})
+	_, port, _ := strings.Cut(strings.TrimPrefix(e.srv.URL, "http://"), ":")
+	do := func(method, path, host string, body url.Values, cookies []*http.Cookie) *http.Response {
+		t.Helper()
+		var rd *strings.Reader
+		if body != nil {
+			rd = strings.NewReader(body.Encode())
+		} else {
+			rd = strings.NewReader("")
+		}
+		req, err := http.NewRequest(method, e.srv.URL+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		if body != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", "http://"+host)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+		}
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	login := url.Values{"name": {"mallory"}, "next": {"/staff/"}}
+	for _, host := range []string{"rebind.attacker.example:" + port, "rebind.attacker.example", "127.0.0.1.nip.io:" + port, "localhost.attacker.example:" + port, "0.0.0.0:" + port} {
+		res := do(http.MethodPost, "/staff/login/dev", host, login, nil)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("dev sign-in with Host %q: status %d, want 403", host, res.StatusCode)
+		}
+		for _, ck := range res.Cookies() {
+			if ck.Name == sessionCookie && ck.Value != "" {
+				t.Errorf("dev sign-in with Host %q set a session cookie", host)
+			}
+		}
+	}
+	var session []*http.Cookie
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST:" + port, "127.0.0.2:" + port, "[::1]:" + port, "localhost"} {
+		res := do(http.MethodPost, "/staff/login/dev", host, login, nil)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Errorf("dev sign-in with Host %q: status %d, want 303", host, res.StatusCode)
+		}
+		session = res.Cookies()
+	}
+	if len(session) == 0 {
+		t.Fatal("no session cookie from the loopback sign-in")
+	}
+	// A session cookie alone is not enough: the rebinding page would send
+	// it too once the developer signed in on the same port.
+	for _, path := range []string{"/staff/", "/staff/queue/fragment", "/staff/escalations/1", "/staff/export.csv?status=all", "/staff/login"} {
+		res := do(http.MethodGet, path, "rebind.attacker.example:"+port, nil, session)
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, res.Body)
+		if res.StatusCode != http.StatusForbidden || strings.Contains(b.String(), "Sanne") {
+			t.Errorf("GET %s with a foreign Host: status %d, want 403 without data", path, res.StatusCode)
+		}
+	}
+	if res := do(http.MethodGet, "/staff/", "127.0.0.1:"+port, nil, session); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /staff/ on loopback with a session: status %d, want 200", res.StatusCode)
+	}
 }

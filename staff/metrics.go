@@ -12,6 +12,6 @@ var (
 	}, []string{"method", "result"})
 	metricRefused = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfabot_staff_refused_requests_total",
-		Help: "Dashboard requests refused, by reason (csrf, cross_origin, no_session).",
+		Help: "Dashboard requests refused, by reason (csrf, cross_origin, no_session, dev_host_not_loopback).",
 	}, []string{"reason"})
 )

@@ -183,6 +183,16 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
+	// In dev mode the dashboard listens on loopback without a real
+	// sign-in. A web page the developer visits can still reach it by DNS
+	// rebinding (its own name resolving to 127.0.0.1, so the browser
+	// treats it as same-origin); only a loopback Host is the developer.
+	if s.opt.Dev && !loopbackHost(r.Host) {
+		s.log.Warn("dev mode request with a foreign Host refused", "path", r.URL.Path)
+		metricRefused.WithLabelValues("dev_host_not_loopback").Inc()
+		s.errorPage(w, r, http.StatusForbidden, "Verzoek geweigerd", "In de ontwikkelmodus werkt het dashboard alleen via localhost of 127.0.0.1.")
+		return
+	}
 	s.handler.ServeHTTP(w, r)
 }
 
