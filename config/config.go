@@ -80,6 +80,9 @@ type LLM struct {
 type Staff struct {
 	ChannelID  string `mapstructure:"channel_id"`
 	ServiceURL string `mapstructure:"service_url"`
+	// SessionKey signs dashboard session cookies; every instance needs the
+	// same one (at least 32 characters). Empty in dev: a random key.
+	SessionKey string `mapstructure:"session_key" secret:"true"`
 	OIDC       OIDC   `mapstructure:"oidc"`
 }
 
@@ -88,8 +91,8 @@ type OIDC struct {
 	ClientID     string `mapstructure:"client_id"`
 	ClientSecret string `mapstructure:"client_secret" secret:"true"`
 	Group        string `mapstructure:"group"`
-	// RedirectURL is the public URL of /staff/callback; empty means derived
-	// from the request in dev mode.
+	// RedirectURL is the public URL of /staff/auth/callback; empty means
+	// derived from the request.
 	RedirectURL string `mapstructure:"redirect_url"`
 }
 
@@ -177,6 +180,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("llm.api_version", "2024-10-21")
 	v.SetDefault("staff.channel_id", "")
 	v.SetDefault("staff.service_url", "")
+	v.SetDefault("staff.session_key", "")
 	v.SetDefault("staff.oidc.issuer", "")
 	v.SetDefault("staff.oidc.client_id", "")
 	v.SetDefault("staff.oidc.client_secret", "")
@@ -211,6 +215,31 @@ func setDefaults(v *viper.Viper) {
 // Load reads the defaults, the YAML file at path (if not empty; else
 // MFABOT_CONFIG) and the MFABOT_* environment, then validates.
 func Load(path string) (*Config, error) {
+	c, err := decode(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadForPackaging reads the configuration like Load but checks only what
+// building the Teams app package needs: an administrator can build it
+// without the bot's secret (bot.app_id is not a secret).
+func LoadForPackaging(path string) (*Config, error) {
+	c, err := decode(path)
+	if err != nil {
+		return nil, err
+	}
+	if c.Bot.AppID == "" {
+		return nil, errors.New("bot.app_id: required to build the Teams app package (the manifest's botId)")
+	}
+	return c, nil
+}
+
+func decode(path string) (*Config, error) {
 	v := viper.New()
 	setDefaults(v)
 	v.SetEnvPrefix("MFABOT")
@@ -236,13 +265,12 @@ func Load(path string) (*Config, error) {
 		mapstructure.StringToTimeDurationHookFunc(),
 		stringToListHook,
 	))
-	if err := v.Unmarshal(&c, dec); err != nil {
+	// Exact: a misspelt key in the file (voice_call for voice_calls) is an
+	// error, not silently ignored.
+	if err := v.UnmarshalExact(&c, dec); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	c.normalise()
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
 	return &c, nil
 }
 
@@ -347,6 +375,14 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.Store.URL, "sqlite:") && !strings.HasPrefix(c.Store.URL, "postgres://") && !strings.HasPrefix(c.Store.URL, "postgresql://") {
 		bad("store.url", "must start with sqlite: or postgres://")
 	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	if c.Mode == "production" && c.Directory == "demo" {
+		bad("directory", "demo is a simulation for dev mode; production reads Microsoft Graph (directory: graph)")
+	}
 	switch c.LLM.Provider {
 	case "none":
 	case "openai", "azure":
@@ -359,6 +395,15 @@ func (c *Config) Validate() error {
 	default:
 		bad("llm.provider", "must be none, openai or azure, got %q", c.LLM.Provider)
 	}
+	if c.LLM.Provider != "none" && c.LLM.BaseURL != "" {
+		// The API key travels with every request: https, or a server on
+		// this machine (a local Ollama or vLLM).
+		if u, err := url.Parse(c.LLM.BaseURL); err != nil || u.Host == "" {
+			bad("llm.base_url", "must be an absolute URL")
+		} else if c.Mode == "production" && u.Scheme != "https" && !loopbackHost(u.Hostname()) {
+			bad("llm.base_url", "must use https in production mode (http only for a server on this machine)")
+		}
+	}
 	if c.Staff.ChannelID != "" && c.Mode == "production" && c.Staff.ServiceURL == "" {
 		bad("staff.service_url", "required when staff.channel_id is set")
 	}
@@ -369,17 +414,36 @@ func (c *Config) Validate() error {
 			bad("staff.service_url", "must use https in production mode")
 		}
 	}
-	if c.Mode == "production" && c.Staff.OIDC.Issuer != "" && c.Staff.OIDC.ClientID == "" {
-		bad("staff.oidc.client_id", "required when staff.oidc.issuer is set")
+	if o := c.Staff.OIDC; o.Issuer != "" {
+		if u, err := url.Parse(o.Issuer); err != nil || u.Host == "" {
+			bad("staff.oidc.issuer", "must be an absolute URL")
+		} else if c.Mode == "production" && u.Scheme != "https" {
+			bad("staff.oidc.issuer", "must use https in production mode")
+		}
+		if o.ClientID == "" {
+			bad("staff.oidc.client_id", "required when staff.oidc.issuer is set")
+		}
+		if o.Group == "" {
+			bad("staff.oidc.group", "required when staff.oidc.issuer is set: only members of this group may use the dashboard")
+		}
+		if c.Mode == "production" && o.ClientSecret == "" {
+			bad("staff.oidc.client_secret", "required when staff.oidc.issuer is set")
+		}
+		if c.Mode == "production" && len(c.Staff.SessionKey) < 32 {
+			bad("staff.session_key", "at least 32 characters, the same on every instance (it signs the dashboard's session cookies)")
+		}
+	}
+	if c.Staff.SessionKey != "" && len(c.Staff.SessionKey) < 32 {
+		bad("staff.session_key", "at least 32 characters")
 	}
 	if c.Conversation.AbandonAfter <= 0 {
 		bad("conversation.abandon_after", "must be a positive duration such as 24h")
 	}
-	if c.Retention.TranscriptDays <= 0 {
-		bad("retention.transcript_days", "must be positive")
+	if c.Retention.TranscriptDays <= 0 || c.Retention.TranscriptDays > MaxRetentionDays {
+		bad("retention.transcript_days", "must be between 1 and %d", MaxRetentionDays)
 	}
-	if c.Retention.EscalationDays <= 0 {
-		bad("retention.escalation_days", "must be positive")
+	if c.Retention.EscalationDays <= 0 || c.Retention.EscalationDays > MaxRetentionDays {
+		bad("retention.escalation_days", "must be between 1 and %d", MaxRetentionDays)
 	}
 	if _, err := time.LoadLocation(c.Institution.Timezone); err != nil {
 		bad("institution.timezone", "unknown time zone %q", c.Institution.Timezone)
@@ -436,11 +500,18 @@ func (c *Config) ProductionWarnings() []string {
 	return w
 }
 
+// MaxRetentionDays bounds the retention keys (ten years).
+const MaxRetentionDays = 3650
+
 func loopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
 	}
+	return loopbackHost(host)
+}
+
+func loopbackHost(host string) bool {
 	if host == "localhost" {
 		return true
 	}

@@ -182,3 +182,88 @@ func TestExampleFileLoads(t *testing.T) {
 		t.Errorf("desks from example: %+v", c.Institution.Desks)
 	}
 }
+
+func TestMaskURLPassword(t *testing.T) {
+	cases := map[string]string{
+		"postgres://mfabot:db-password@db.internal/mfabot":        "postgres://mfabot:" + Masked + "@db.internal/mfabot",
+		"postgres://u:p@ss#w@db/mf":                               "postgres://u:" + Masked + "@db/mf",
+		"postgres://u@db/mf?sslmode=require&password=QuerySecret": "postgres://u@db/mf?sslmode=require&password=" + Masked,
+		"sqlite:./mfabot-data/mfabot.db":                          "sqlite:./mfabot-data/mfabot.db",
+		"postgres://u:%zz@db/mf":                                  "postgres://u:" + Masked + "@db/mf",
+	}
+	for in, want := range cases {
+		if got := maskURLPassword(in); got != want {
+			t.Errorf("maskURLPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidationOfReviewedGaps(t *testing.T) {
+	prod := map[string]string{"MFABOT_MODE": "production", "MFABOT_BOT_APP_ID": "a", "MFABOT_BOT_APP_PASSWORD": "p", "MFABOT_BOT_TENANT_ID": "t"}
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"retention overflow", map[string]string{"MFABOT_RETENTION_TRANSCRIPT_DAYS": "999999"}, "retention.transcript_days"},
+		{"bad log level", map[string]string{"MFABOT_LOG_LEVEL": "verbose"}, "log.level"},
+		{"oidc without group", map[string]string{"MFABOT_STAFF_OIDC_ISSUER": "https://login.example/t/v2.0", "MFABOT_STAFF_OIDC_CLIENT_ID": "c"}, "staff.oidc.group"},
+		{"production oidc without secret", merge(prod, map[string]string{"MFABOT_STAFF_OIDC_ISSUER": "https://login.example/t/v2.0", "MFABOT_STAFF_OIDC_CLIENT_ID": "c", "MFABOT_STAFF_OIDC_GROUP": "g"}), "staff.oidc.client_secret"},
+		{"production oidc without session key", merge(prod, map[string]string{"MFABOT_STAFF_OIDC_ISSUER": "https://login.example/t/v2.0", "MFABOT_STAFF_OIDC_CLIENT_ID": "c", "MFABOT_STAFF_OIDC_GROUP": "g", "MFABOT_STAFF_OIDC_CLIENT_SECRET": "s"}), "staff.session_key"},
+		{"production http issuer", merge(prod, map[string]string{"MFABOT_STAFF_OIDC_ISSUER": "http://login.example/t/v2.0"}), "staff.oidc.issuer"},
+		{"production http llm", merge(prod, map[string]string{"MFABOT_LLM_PROVIDER": "openai", "MFABOT_LLM_MODEL": "m", "MFABOT_LLM_BASE_URL": "http://llm.example/v1"}), "llm.base_url"},
+		{"production demo directory", merge(prod, map[string]string{"MFABOT_DIRECTORY": "demo"}), "directory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, err := Load("")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+	// A local model server over http is fine in production.
+	clearEnv(t)
+	for k, v := range merge(prod, map[string]string{"MFABOT_LLM_PROVIDER": "openai", "MFABOT_LLM_MODEL": "m", "MFABOT_LLM_BASE_URL": "http://127.0.0.1:11434/v1"}) {
+		t.Setenv(k, v)
+	}
+	if _, err := Load(""); err != nil {
+		t.Errorf("local http LLM in production: %v", err)
+	}
+}
+
+func TestMisspeltKeyInFileIsAnError(t *testing.T) {
+	clearEnv(t)
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("institution:\n  voice_call: false\n"), 0o600)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "voice_call") {
+		t.Fatalf("a misspelt key was accepted: %v", err)
+	}
+}
+
+func TestLoadForPackagingNeedsNoSecret(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("MFABOT_BOT_APP_ID", "11111111-2222-3333-4444-555555555555")
+	if _, err := Load(""); err == nil {
+		t.Fatal("dev mode with an app id should be refused by Load")
+	}
+	c, err := LoadForPackaging("")
+	if err != nil || c.Bot.AppID == "" {
+		t.Fatalf("LoadForPackaging: %v", err)
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}

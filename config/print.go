@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"reflect"
 	"sort"
 	"strings"
@@ -86,16 +85,30 @@ func formatValue(v reflect.Value) string {
 	}
 }
 
-// maskURLPassword hides the password of a URL such as
-// postgres://user:secret@host/db.
+// maskURLPassword hides the credentials of a connection URL such as
+// postgres://user:secret@host/db?password=secret: the part between "://"
+// and the last "@" (a password may itself hold "@" or "#") and any
+// password parameter. It works on the string, so an unparsable URL is
+// masked too.
 func maskURLPassword(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user, _, hasPass := strings.Cut(rest[:at], ":")
+			if hasPass {
+				rest = user + ":" + Masked + rest[at:]
+			}
+		}
+		s = scheme + "://" + rest
+	}
+	base, query, ok := strings.Cut(s, "?")
+	if !ok {
 		return s
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		return strings.Replace(u.String(), "xxxxx", Masked, 1)
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		if k, _, _ := strings.Cut(p, "="); strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
+			params[i] = k + "=" + Masked
+		}
 	}
-	return s
+	return base + "?" + strings.Join(params, "&")
 }

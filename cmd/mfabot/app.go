@@ -129,7 +129,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 		Dev: cfg.Dev(), AppID: cfg.Bot.AppID, AllowedTenants: cfg.Bot.AllowedTenants,
 		StaffChannelID: cfg.Staff.ChannelID, StaffServiceURL: cfg.Staff.ServiceURL, StaffTenantID: cfg.Bot.TenantID,
 		Store: a.store, Validator: validator, Connector: conn, Turns: a.runner, Staff: a.handoff,
-		Logger: log, Now: now, ServiceURLs: trusted,
+		Logger: log, Now: now, ServiceURLs: trusted, TurnTimeout: turnTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -149,7 +149,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 			Issuer: cfg.Staff.OIDC.Issuer, ClientID: cfg.Staff.OIDC.ClientID, ClientSecret: cfg.Staff.OIDC.ClientSecret,
 			Group: cfg.Staff.OIDC.Group, RedirectURL: cfg.Staff.OIDC.RedirectURL, HTTPClient: o.HTTPClient,
 		},
-		StepOrder: dialogs.StepOrder(), StepLabels: dialogs.StepLabels("nl"), Now: now, Logger: log,
+		SessionKey: sessionKey(cfg), StepOrder: dialogs.StepOrder(), StepLabels: dialogs.StepLabels("nl"), Now: now, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("staff dashboard: %w", err)
@@ -209,8 +209,9 @@ func (a *app) sweep(ctx context.Context) {
 	} else if n > 0 {
 		a.log.Info("pending staff cards posted", "count", n)
 	}
-	day := 24 * time.Hour
-	if err := a.store.Purge(ctx, now.Add(-time.Duration(a.cfg.Retention.TranscriptDays)*day), now.Add(-time.Duration(a.cfg.Retention.EscalationDays)*day)); err != nil && ctx.Err() == nil {
+	transcriptsBefore := now.AddDate(0, 0, -a.cfg.Retention.TranscriptDays)
+	escalationsBefore := now.AddDate(0, 0, -a.cfg.Retention.EscalationDays)
+	if err := a.store.Purge(ctx, transcriptsBefore, escalationsBefore); err != nil && ctx.Err() == nil {
 		a.log.Error("retention purge failed", "err", err)
 	}
 }
@@ -277,4 +278,17 @@ func dashboardURL(cfg *config.Config) string {
 		return "http://" + cfg.HTTP.Addr + "/staff/"
 	}
 	return ""
+}
+
+// turnTimeout bounds one turn (Graph and LLM calls, replies); shutdown
+// waits a little longer so that in-flight turns can finish.
+const turnTimeout = 30 * time.Second
+
+// sessionKey is the configured dashboard cookie key; nil lets staff make
+// a random one (dev mode).
+func sessionKey(cfg *config.Config) []byte {
+	if cfg.Staff.SessionKey == "" {
+		return nil
+	}
+	return []byte(cfg.Staff.SessionKey)
 }

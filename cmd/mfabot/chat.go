@@ -36,6 +36,11 @@ func chat(ctx context.Context, configPath string, args []string, in io.Reader, o
 	if err != nil {
 		return err
 	}
+	if !cfg.Dev() {
+		// Demo students must never land in a production queue (and from
+		// there in the real staff channel).
+		return fmt.Errorf("chat runs against the demo directory and refuses a production configuration (mode: %s); use it with dev settings", cfg.Mode)
+	}
 	log := newLogger(stderr, "error")
 	st, err := store.Open(ctx, cfg.Store.URL)
 	if err != nil {

@@ -96,7 +96,7 @@ func buildManifest(configPath string, args []string, out io.Writer) error {
 	if *dest == "" {
 		return usageError{"manifest: --out FILE.zip is required"}
 	}
-	cfg, err := config.Load(configPath)
+	cfg, err := config.LoadForPackaging(configPath)
 	if err != nil {
 		return err
 	}

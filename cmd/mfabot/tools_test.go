@@ -108,10 +108,8 @@ func TestManifestCommand(t *testing.T) {
 		t.Fatal("a refused package was still written")
 	}
 
-	t.Setenv("MFABOT_MODE", "production")
+	// Building the package needs the app id, not the bot's secret.
 	t.Setenv("MFABOT_BOT_APP_ID", "11111111-2222-3333-4444-555555555555")
-	t.Setenv("MFABOT_BOT_APP_PASSWORD", "x")
-	t.Setenv("MFABOT_BOT_TENANT_ID", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
 	t.Setenv("MFABOT_MANIFEST_APP_ID", "0f3c2b1a-9e8d-4c7b-a6f5-e4d3c2b1a098")
 	t.Setenv("MFABOT_MANIFEST_WEBSITE_URL", "https://www.example.nl/ict")
 	t.Setenv("MFABOT_MANIFEST_PRIVACY_URL", "https://www.example.nl/privacy")
@@ -126,5 +124,17 @@ func TestManifestCommand(t *testing.T) {
 	}
 	if err := manifest.ValidateFor(zip, "11111111-2222-3333-4444-555555555555"); err != nil {
 		t.Errorf("the written package does not validate: %v", err)
+	}
+}
+
+func TestChatRefusesAProductionConfiguration(t *testing.T) {
+	clearMFABOTEnv(t)
+	t.Setenv("MFABOT_MODE", "production")
+	t.Setenv("MFABOT_BOT_APP_ID", "a")
+	t.Setenv("MFABOT_BOT_APP_PASSWORD", "p")
+	t.Setenv("MFABOT_BOT_TENANT_ID", "t")
+	t.Setenv("MFABOT_STORE_URL", "sqlite:"+filepath.Join(t.TempDir(), "prod.db"))
+	if _, err := runCmd(t, "medewerker\n", "chat"); err == nil || !strings.Contains(err.Error(), "production") {
+		t.Fatalf("chat against production: %v", err)
 	}
 }
