@@ -339,6 +339,19 @@ func (s *Server) turnContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.o.TurnTimeout)
 }
 
+// bookkeepingTimeout bounds the writes after a turn: marking its inbox
+// entry done or failed, the apology, deleting a timer.
+const bookkeepingTimeout = 5 * time.Second
+
+// bookkeeping is the context of the writes that finish a turn. It keeps
+// ctx's values but not its deadline: a turn that used up its time (a
+// slow handler, replies queued behind Retry-After or the rate limiter)
+// must still be marked done, or it is delivered and applied again; a
+// failed one must still count its attempt, or it is retried forever.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+}
+
 // processItem runs one inbox entry to its end: done, or one failed
 // attempt counted (the store gives up after store.MaxInboxAttempts).
 func (s *Server) processItem(it store.InboxItem) {
@@ -439,10 +452,7 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 	if err != nil {
 		last := it.Attempts+1 >= store.MaxInboxAttempts
 		log.Error("turn failed", "attempt", it.Attempts+1, "final", last, "err", err)
-		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "turn handler error"); ferr != nil {
-			log.Error("mark failed", "err", ferr)
-		}
-		s.holdRetry(it)
+		s.markFailed(ctx, log, it, "turn handler error")
 		if last {
 			metricTurnFailures.Inc()
 			metricTurns.WithLabelValues(kind, "failed").Inc()
@@ -450,7 +460,9 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 			if act.Type == schema.Message {
 				replyTo = act.ID
 			}
-			s.sendText(ctx, log, t.Ref, replyTo, apologyText(t.Ref.Locale))
+			bctx, cancel := bookkeeping(ctx)
+			s.sendText(bctx, log, t.Ref, replyTo, apologyText(t.Ref.Locale))
+			cancel()
 		}
 		return
 	}
@@ -529,13 +541,28 @@ func (s *Server) sendText(ctx context.Context, log *slog.Logger, ref store.Conve
 }
 
 func (s *Server) markDone(ctx context.Context, log *slog.Logger, it store.InboxItem) {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
 	if err := s.o.Store.MarkDone(ctx, it.Seq); err != nil {
 		log.Error("mark done failed", "err", err)
 	}
 }
 
+// markFailed counts one failed attempt of an entry and holds it back
+// before its retry.
+func (s *Server) markFailed(ctx context.Context, log *slog.Logger, it store.InboxItem, reason string) {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := s.o.Store.MarkFailed(ctx, it.Seq, reason); err != nil {
+		log.Error("mark failed", "err", err)
+	}
+	s.holdRetry(it)
+}
+
 // giveUp fails an entry for good (all remaining attempts).
 func (s *Server) giveUp(ctx context.Context, log *slog.Logger, it store.InboxItem, reason string) {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
 	for a := it.Attempts; a < store.MaxInboxAttempts; a++ {
 		if err := s.o.Store.MarkFailed(ctx, it.Seq, reason); err != nil {
 			log.Error("mark failed", "err", err)
@@ -559,14 +586,13 @@ func (s *Server) processStaffSubmit(ctx context.Context, log *slog.Logger, it st
 	if err != nil {
 		last := it.Attempts+1 >= store.MaxInboxAttempts
 		log.Error("staff action failed", "verb", sa.Verb, "escalation", sa.EscalationID, "final", last, "err", err)
-		if ferr := s.o.Store.MarkFailed(ctx, it.Seq, "staff handler error"); ferr != nil {
-			log.Error("mark failed", "err", ferr)
-		}
-		s.holdRetry(it)
+		s.markFailed(ctx, log, it, "staff handler error")
 		if last {
 			metricTurnFailures.Inc()
 			metricTurns.WithLabelValues("staff", "failed").Inc()
-			s.sendText(ctx, log, act.ref(), act.ID, "Actie mislukt / Action failed")
+			bctx, cancel := bookkeeping(ctx)
+			s.sendText(bctx, log, act.ref(), act.ID, "Actie mislukt / Action failed")
+			cancel()
 		}
 		return
 	}
@@ -617,7 +643,9 @@ func (s *Server) processTimer(t store.Timer) {
 		log.Error("timer turn failed", "err", err)
 		metricTurnFailures.Inc()
 		metricTurns.WithLabelValues(string(dialogs.TurnTimer), "failed").Inc()
-		s.sendText(ctx, log, conv.Ref, "", apologyText(conv.Ref.Locale))
+		bctx, cancel := bookkeeping(ctx)
+		s.sendText(bctx, log, conv.Ref, "", apologyText(conv.Ref.Locale))
+		cancel()
 		s.deleteTimer(ctx, log, t.ID)
 		return
 	}
@@ -628,6 +656,8 @@ func (s *Server) processTimer(t store.Timer) {
 }
 
 func (s *Server) deleteTimer(ctx context.Context, log *slog.Logger, id int64) {
+	ctx, cancel := bookkeeping(ctx)
+	defer cancel()
 	if err := s.o.Store.DeleteTimer(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		log.Error("delete timer", "err", err)
 	}

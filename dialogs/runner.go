@@ -98,7 +98,9 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 
 // Handle runs one turn and returns the replies to send, in order. typing
 // (may be nil) is called before a directory or LLM call. An error means
-// nothing was saved; the caller may retry the turn.
+// nothing was saved; the caller may retry the turn. A turn whose
+// ActivityID was applied before (one of the conversation's last
+// activities) is not applied again: no replies, no error.
 func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, error) {
 	if typing == nil {
 		typing = func() {}
@@ -121,7 +123,16 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 		if conv.Ref.ConversationID == "" {
 			conv.Ref = t.Ref
 		}
+		prev := DecodeState(conv.State)
+		if prev.seen(t.ActivityID) {
+			// Applied and saved before; the inbox entry was delivered
+			// again. Nothing to do, nothing to say.
+			r.log.Info("activity applied before; not applied again", "conversation", shortID(id), "activity_id", t.ActivityID)
+			return nil, nil
+		}
 		res := r.run(ctx, conv, t, typing, attempt == 0)
+		// From the loaded state: the engine may have reset its own.
+		res.state.Seen = remember(prev.Seen, t.ActivityID)
 		raw, err := json.Marshal(res.state)
 		if err != nil {
 			return nil, fmt.Errorf("dialogs: encode state: %w", err)

@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"mfabot/dialogs/intent"
@@ -47,6 +48,32 @@ type State struct {
 
 	PendingSituation string    `json:"pendingSituation,omitempty"` // named before the start read answered
 	WelcomedAt       time.Time `json:"welcomedAt,omitempty"`       // when the welcome card was last shown
+
+	// Seen holds the ids of the last activities applied (oldest first,
+	// at most seenActivities), saved with the state in the same write:
+	// an activity delivered again (the process died between the save
+	// and marking the inbox entry done) is recognised and not applied twice.
+	Seen []string `json:"seen,omitempty"`
+}
+
+// seenActivities is how many activity ids State.Seen keeps.
+const seenActivities = 20
+
+// seen tells whether activity id was applied to this state already.
+func (s State) seen(id string) bool {
+	return id != "" && slices.Contains(s.Seen, id)
+}
+
+// remember returns seen with id appended, keeping the last seenActivities.
+func remember(seen []string, id string) []string {
+	if id == "" {
+		return seen
+	}
+	out := append(slices.Clone(seen), id)
+	if n := len(out) - seenActivities; n > 0 {
+		out = out[n:]
+	}
+	return out
 }
 
 // DecodeState reads stored state; empty input is a fresh conversation.

@@ -2,9 +2,16 @@ package connector
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
+
+// ErrRateLimitBeyondDeadline: the next free slot of a rate limit lies
+// beyond the call's deadline, so the call fails at once (it also matches
+// context.DeadlineExceeded).
+var ErrRateLimitBeyondDeadline = errors.New("connector: next rate-limit slot lies beyond the deadline")
 
 // Window is one sliding-window limit: at most N requests in any period of
 // length Per.
@@ -118,7 +125,9 @@ func (l *limiter) size() int {
 }
 
 // wait reserves a slot for the conversation and the tenant and waits for
-// it, bounded by ctx. It returns how long it waited.
+// it, bounded by ctx. It returns how long it waited. A slot beyond ctx's
+// deadline is not waited for: wait fails at once with
+// ErrRateLimitBeyondDeadline.
 func (c *Client) wait(ctx context.Context, conversationID, tenantID string) (time.Duration, error) {
 	now := c.now()
 	keys := []limitKey{{"conversation", conversationID}, {"tenant", tenantID}}
@@ -126,6 +135,12 @@ func (c *Client) wait(ctx context.Context, conversationID, tenantID string) (tim
 	d := slot.Sub(now)
 	if d <= 0 {
 		return 0, nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		// The slot lies beyond the caller's deadline: fail now instead of
+		// waiting out the deadline, and leave the slot to someone else.
+		c.limits.release(slot, keys...)
+		return 0, fmt.Errorf("%w (in %v): %w", ErrRateLimitBeyondDeadline, d.Round(time.Millisecond), context.DeadlineExceeded)
 	}
 	rateLimitWaits.Observe(d.Seconds())
 	if err := c.sleep(ctx, d); err != nil {
