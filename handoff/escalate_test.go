@@ -272,10 +272,15 @@ func TestNotifierFailureKeepsEscalation(t *testing.T) {
 	if d := testutil.ToFloat64(metricCreated.WithLabelValues(ReasonTwoFailures, "false")) - created; d != 1 {
 		t.Errorf("created metric moved by %v, want 1", d)
 	}
-	// Later the card is posted after all.
+	// Later the card is posted after all (PostPending leaves a new
+	// escalation to the instance that created it for a moment).
 	f.n.mu.Lock()
 	f.n.postErr = nil
 	f.n.mu.Unlock()
+	if n, err := f.svc.PostPending(ctx); err != nil || n != 0 {
+		t.Fatalf("PostPending right away = %d, %v; want 0", n, err)
+	}
+	f.clock.Set(f.clock.Now().Add(time.Minute))
 	n, err := f.svc.PostPending(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("PostPending = %d, %v", n, err)

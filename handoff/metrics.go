@@ -24,6 +24,10 @@ var (
 		Name: "mfabot_handoff_staff_actions_total",
 		Help: "Staff actions on escalations, by verb and result (ok, invalid, not_found, refused, error).",
 	}, []string{"verb", "result"})
+	metricCardPosts = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_handoff_staff_card_posts_total",
+		Help: "Staff card posts, by result (posted, failed, maybe_delivered: not repeated, ids_not_saved, claimed_elsewhere, claim_failed).",
+	}, []string{"result"})
 	metricNotifierFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfabot_handoff_notifier_failures_total",
 		Help: "Failed Notifier calls, by operation.",

@@ -2,10 +2,13 @@ package handoff
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +29,25 @@ var (
 	ErrUnknownVerb = errors.New("handoff: unknown staff action")
 	// ErrNoActor: a staff action without anyone to attribute it to.
 	ErrNoActor = errors.New("handoff: staff action without an actor")
+	// ErrMaybeDelivered: a Notifier wraps this (or returns an error with a
+	// MaybeDelivered() bool method reporting true) when a post was sent
+	// but failed in a way that it may have reached Teams (a timeout, a
+	// lost connection). Handoff then does not post that card again.
+	ErrMaybeDelivered = errors.New("handoff: may have been delivered")
+	// errNoChange: a mutation found nothing to change.
+	errNoChange = errors.New("handoff: nothing to change")
 )
+
+// maybeDelivered tells whether a failed post may still have reached
+// Teams: the Notifier says so, or the call ran out of time (the request
+// may have been sent and answered too late).
+func maybeDelivered(err error) bool {
+	if errors.Is(err, ErrMaybeDelivered) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var md interface{ MaybeDelivered() bool }
+	return errors.As(err, &md) && md.MaybeDelivered()
+}
 
 const (
 	// repeatWindow: a student with an escalation this recent is a repeat contact.
@@ -39,9 +60,14 @@ const (
 	// escalation or a staff action is stored, the card and the student
 	// are told even if the request that caused it has given up.
 	notifyTimeout = 10 * time.Second
-	maxNoteLen    = 2000
-	maxFieldLen   = 300
-	systemActor   = "mfabot"
+	// pendingGrace: PostPending leaves a new escalation this long to the
+	// instance that created it (which looks the student's UPN up first).
+	pendingGrace = 30 * time.Second
+	// pendingBatch bounds the cards one PostPending run posts.
+	pendingBatch = 50
+	maxNoteLen   = 2000
+	maxFieldLen  = 300
+	systemActor  = "mfabot"
 )
 
 // Options configure a Service. Store is required; the rest has defaults.
@@ -58,8 +84,12 @@ type Options struct {
 	// DashboardURL is the dashboard's base URL (https://host/staff/); when
 	// set, the staff card links to the escalation's detail page.
 	DashboardURL string
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// InstanceID names this instance in the store's record of who posted
+	// a staff card (several instances may share one database); empty:
+	// the host name and a random suffix.
+	InstanceID string
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Service implements the hand-off: contact details, escalations and the
@@ -73,6 +103,7 @@ type Service struct {
 	phone        *window
 	staffChannel string
 	dashboardURL string
+	owner        string
 	now          func() time.Time
 	log          *slog.Logger
 	convLocks    keyedMutex
@@ -89,6 +120,7 @@ func NewService(o Options) (*Service, error) {
 		inst:         o.Institution,
 		staffChannel: strings.TrimSpace(o.StaffChannelID),
 		dashboardURL: strings.TrimSpace(o.DashboardURL),
+		owner:        strings.TrimSpace(o.InstanceID),
 		now:          o.Now,
 		log:          o.Logger,
 	}
@@ -97,6 +129,15 @@ func NewService(o Options) (*Service, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.owner == "" {
+		host, _ := os.Hostname()
+		if host == "" {
+			host = "mfabot"
+		}
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		s.owner = host + "-" + hex.EncodeToString(b[:])
 	}
 	if strings.TrimSpace(s.inst.Name) == "" {
 		s.inst.Name = "ICT Servicedesk"
@@ -206,7 +247,7 @@ func (s *Service) Escalate(ctx context.Context, r Request) (Result, error) {
 	s.log.Info("handoff: escalation created", "escalation", e.ID, "conversation", e.ConversationID,
 		"reason", e.Reason, "security", e.Security, "repeat_contact", e.RepeatContact)
 
-	e = s.publish(ctx, e, r.StudentUserID)
+	e = s.publish(ctx, e, r.StudentUserID, false)
 	return Result{Escalation: e, Created: true}, nil
 }
 
@@ -219,12 +260,18 @@ func (s *Service) existing(ctx context.Context, e store.Escalation, r Request, s
 	}
 	reason := clip(r.Reason, maxFieldLen)
 	up, err := s.update(ctx, e.ID, func(cur *store.Escalation) error {
+		if cur.Security {
+			return errNoChange // another instance upgraded it: it posts the new card
+		}
 		cur.Security = true
 		if reason != "" {
 			cur.Reason = reason
 		}
 		return nil
 	})
+	if errors.Is(err, errNoChange) {
+		return Result{Escalation: up, Created: false}, nil
+	}
 	if err != nil {
 		s.log.Error("handoff: upgrade to security failed", "escalation", e.ID, "err", err)
 		return Result{Escalation: e, Created: false}, nil
@@ -235,18 +282,22 @@ func (s *Service) existing(ctx context.Context, e store.Escalation, r Request, s
 	s.log.Warn("handoff: escalation upgraded to security", "escalation", up.ID, "conversation", up.ConversationID)
 	// The old card gets the banner; a new thread makes sure the channel
 	// notices (an edited card does not notify anyone).
+	// The upgrade above happens once (the version check), so this card
+	// is posted once; without a first card, publish posts the card as
+	// for a new escalation.
 	s.refreshCard(ctx, up)
-	fresh := up
-	fresh.StaffActivityID = ""
-	if posted := s.publish(ctx, fresh, r.StudentUserID); posted.StaffActivityID != "" {
+	if posted := s.publish(ctx, up, r.StudentUserID, up.StaffActivityID != ""); posted.StaffActivityID != "" {
 		up = posted
 	}
 	return Result{Escalation: up, Created: false}, nil
 }
 
 // publish looks up a missing UPN and posts the staff card, then stores
-// what it learned. Failures are logged and counted, never returned.
-func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID string) store.Escalation {
+// what it learned. Failures are logged and counted, never returned. A
+// first card is posted only after the store recorded this instance's
+// attempt (so several instances never both post it); repost posts a new
+// card for an escalation that has one (it became a security case).
+func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID string, repost bool) store.Escalation {
 	if s.n == nil {
 		return e
 	}
@@ -265,16 +316,8 @@ func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID
 		}
 	}
 	var thread, activity string
-	if s.staffChannel != "" && e.StaffActivityID == "" {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
-		var err error
-		thread, activity, err = s.n.PostStaffCard(cctx, s.StaffCard(e, s.now()))
-		cancel()
-		if err != nil {
-			thread, activity = "", ""
-			metricNotifierFailures.WithLabelValues("post_staff_card").Inc()
-			s.log.Error("handoff: staff card not posted", "escalation", e.ID, "err", err)
-		}
+	if s.staffChannel != "" && (repost || e.StaffActivityID == "") {
+		thread, activity = s.postCard(ctx, e, !repost)
 	}
 	if upn == "" && activity == "" {
 		return e
@@ -289,30 +332,89 @@ func (s *Service) publish(ctx context.Context, e store.Escalation, studentUserID
 		return nil
 	})
 	if err != nil {
+		// The post stays recorded as attempted: the card is not posted again.
 		s.log.Error("handoff: could not store staff card ids", "escalation", e.ID, "err", err)
+		if activity != "" {
+			metricCardPosts.WithLabelValues("ids_not_saved").Inc()
+		}
 		return e
 	}
 	return up
 }
 
-// PostPending posts the staff card of every open or claimed escalation
-// whose card is not in the staff channel yet (the Notifier failed when
-// it was created). The lead may run it periodically; it returns how
-// many cards were posted.
+// postCard posts e's staff card. With claim, the store first records
+// this instance's attempt and nothing is posted when another attempt is
+// recorded; an attempt that surely failed is cleared for a later
+// PostPending, one that may have reached Teams is kept (staff still see
+// the escalation on the dashboard).
+func (s *Service) postCard(ctx context.Context, e store.Escalation, claim bool) (thread, activity string) {
+	if claim {
+		ok, err := s.st.ClaimEscalationPost(ctx, e.ID, s.owner, s.now())
+		if err != nil {
+			metricCardPosts.WithLabelValues("claim_failed").Inc()
+			s.log.Error("handoff: staff card not posted: cannot record the attempt", "escalation", e.ID, "err", err)
+			return "", ""
+		}
+		if !ok {
+			metricCardPosts.WithLabelValues("claimed_elsewhere").Inc()
+			s.log.Info("handoff: staff card already being posted or attempted", "escalation", e.ID)
+			return "", ""
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	thread, activity, err := s.n.PostStaffCard(cctx, s.StaffCard(e, s.now()))
+	cancel()
+	if err == nil && activity != "" {
+		metricCardPosts.WithLabelValues("posted").Inc()
+		return thread, activity
+	}
+	if err == nil {
+		err = errors.New("no activity id in the answer")
+	}
+	metricNotifierFailures.WithLabelValues("post_staff_card").Inc()
+	if maybeDelivered(err) {
+		metricCardPosts.WithLabelValues("maybe_delivered").Inc()
+		s.log.Error("handoff: staff card may have been posted; it is not posted again (the dashboard shows the escalation)",
+			"escalation", e.ID, "err", err)
+		return "", ""
+	}
+	metricCardPosts.WithLabelValues("failed").Inc()
+	s.log.Error("handoff: staff card not posted", "escalation", e.ID, "err", err)
+	if claim {
+		if rerr := s.st.ReleaseEscalationPost(ctx, e.ID, s.owner); rerr != nil {
+			s.log.Error("handoff: failed post not cleared; the card is not retried", "escalation", e.ID, "err", rerr)
+		}
+	}
+	return "", ""
+}
+
+// PostPending posts the staff card of open or claimed escalations whose
+// card is not in the staff channel yet because an earlier post surely
+// failed (a post that may have reached Teams is not repeated). Run
+// periodically on every instance: the store hands each card to one.
+// It returns how many cards were posted.
 func (s *Service) PostPending(ctx context.Context) (int, error) {
 	if s.n == nil || s.staffChannel == "" {
 		return 0, nil
 	}
-	list, err := s.st.ListEscalations(ctx, store.EscalationFilter{Statuses: []string{store.StatusOpen, store.StatusClaimed}})
+	ids, err := s.st.PendingEscalationPosts(ctx, s.now().Add(-pendingGrace), pendingBatch)
 	if err != nil {
 		return 0, fmt.Errorf("handoff: post pending cards: %w", err)
 	}
 	posted := 0
-	for _, e := range list {
-		if e.StaffActivityID != "" {
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return posted, ctx.Err()
+		}
+		e, err := s.st.GetEscalation(ctx, id)
+		if err != nil {
+			s.log.Warn("handoff: pending card: escalation not read", "escalation", id, "err", err)
 			continue
 		}
-		if s.publish(ctx, e, "").StaffActivityID != "" {
+		if e.StaffActivityID != "" || e.Status == store.StatusResolved {
+			continue
+		}
+		if s.publish(ctx, e, "", false).StaffActivityID != "" {
 			posted++
 		}
 	}

@@ -204,3 +204,59 @@ func (s *sqlStore) DueTimersOf(ctx context.Context, conversationID string, now t
 	}
 	return out, nil
 }
+
+func (s *sqlStore) PendingEscalationPosts(ctx context.Context, createdBefore time.Time, limit int) ([]int64, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.query(ctx, `SELECT id FROM escalations
+		WHERE staff_activity_id = '' AND post_attempted_at = 0 AND status <> 'resolved' AND created_at < ?
+		ORDER BY id LIMIT ?`, ns(createdBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending escalation posts: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: pending escalation posts: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending escalation posts: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) ClaimEscalationPost(ctx context.Context, id int64, owner string, now time.Time) (bool, error) {
+	if owner == "" {
+		return false, errors.New("store: claim escalation post: empty owner")
+	}
+	at := ns(now)
+	if at == 0 {
+		at = 1 // 0 means "no attempt"
+	}
+	res, err := s.exec(ctx, `UPDATE escalations SET post_attempted_by = ?, post_attempted_at = ?
+		WHERE id = ? AND staff_activity_id = '' AND post_attempted_at = 0 AND status <> 'resolved'`, owner, at, id)
+	if err != nil {
+		return false, fmt.Errorf("store: claim escalation post: %w", err)
+	}
+	n, err := affected(res)
+	if err != nil {
+		return false, fmt.Errorf("store: claim escalation post: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (s *sqlStore) ReleaseEscalationPost(ctx context.Context, id int64, owner string) error {
+	if owner == "" {
+		return errors.New("store: release escalation post: empty owner")
+	}
+	if _, err := s.exec(ctx, `UPDATE escalations SET post_attempted_by = '', post_attempted_at = 0
+		WHERE id = ? AND post_attempted_by = ? AND staff_activity_id = ''`, id, owner); err != nil {
+		return fmt.Errorf("store: release escalation post: %w", err)
+	}
+	return nil
+}

@@ -23,6 +23,8 @@ func TestClaims(t *testing.T) {
 		{"FailedAndReleased", testClaimFailedAndReleased},
 		{"Timers", testClaimTimers},
 		{"InboxAndTimersOfOneConversation", testClaimInboxAndTimers},
+		{"EscalationPost", testClaimEscalationPost},
+		{"EscalationPostRace", testClaimEscalationPostRace},
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
@@ -409,5 +411,132 @@ func TestClaimsMigrationKeepsTimers(t *testing.T) {
 				t.Fatalf("after the upgrade the server claims %v; want only the Teams conversation's timer", timerIDs(got))
 			}
 		})
+	}
+}
+
+func pendingPosts(t *testing.T, s Store, before time.Time) string {
+	t.Helper()
+	ids, err := s.PendingEscalationPosts(context.Background(), before, 10)
+	if err != nil {
+		t.Fatalf("PendingEscalationPosts: %v", err)
+	}
+	return fmt.Sprint(ids)
+}
+
+func claimPost(t *testing.T, s Store, id int64, owner string) bool {
+	t.Helper()
+	ok, err := s.ClaimEscalationPost(context.Background(), id, owner, t0)
+	if err != nil {
+		t.Fatalf("ClaimEscalationPost(%d, %s): %v", id, owner, err)
+	}
+	return ok
+}
+
+// The staff card of an escalation is posted by one instance, once, unless
+// the attempt surely failed.
+func testClaimEscalationPost(t *testing.T, s Store) {
+	ctx := context.Background()
+	id1, err := s.CreateEscalation(ctx, Escalation{ConversationID: "c1", CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := s.CreateEscalation(ctx, Escalation{ConversationID: "c2", CreatedAt: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([]int64{id1, id2})
+	if got := pendingPosts(t, s, t0.Add(2*time.Minute)); got != want {
+		t.Fatalf("pending posts %s, want %s", got, want)
+	}
+	if got := pendingPosts(t, s, t0.Add(time.Minute)); got != fmt.Sprint([]int64{id1}) {
+		t.Fatalf("pending posts created before t0+1m: %s, want [%d]", got, id1)
+	}
+	if !claimPost(t, s, id1, "A") {
+		t.Fatal("A could not claim the post of a new escalation")
+	}
+	if claimPost(t, s, id1, "B") || claimPost(t, s, id1, "A") {
+		t.Fatal("the post was claimed twice")
+	}
+	if got := pendingPosts(t, s, t0.Add(time.Hour)); got != fmt.Sprint([]int64{id2}) {
+		t.Fatalf("pending posts after A's claim: %s, want [%d]", got, id2)
+	}
+	// The claim is no change of the escalation: staff actions never conflict with it.
+	e, err := s.GetEscalation(ctx, id1)
+	if err != nil || e.Version != 1 {
+		t.Fatalf("escalation after the claim: version %d, %v", e.Version, err)
+	}
+	// Only the owner clears its attempt (it surely failed): then it may be posted again.
+	if err := s.ReleaseEscalationPost(ctx, id1, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if claimPost(t, s, id1, "B") {
+		t.Fatal("B's release cleared A's attempt")
+	}
+	if err := s.ReleaseEscalationPost(ctx, id1, "A"); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingPosts(t, s, t0.Add(time.Hour)); got != want {
+		t.Fatalf("pending posts after the release: %s, want %s", got, want)
+	}
+	if !claimPost(t, s, id1, "B") {
+		t.Fatal("B could not claim after A released")
+	}
+	// Posted: the card ids are stored; nothing is pending or claimable, a
+	// late release changes nothing.
+	e, _ = s.GetEscalation(ctx, id1)
+	e.StaffThreadID, e.StaffActivityID = "19:t", "1:a"
+	if _, err := s.UpdateEscalation(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseEscalationPost(ctx, id1, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if claimPost(t, s, id1, "C") {
+		t.Fatal("an escalation with a card was claimed for posting")
+	}
+	// Resolved escalations are not posted.
+	e2, _ := s.GetEscalation(ctx, id2)
+	e2.Status = StatusResolved
+	if _, err := s.UpdateEscalation(ctx, e2); err != nil {
+		t.Fatal(err)
+	}
+	if got := pendingPosts(t, s, t0.Add(time.Hour)); got != "[]" {
+		t.Fatalf("pending posts: %s, want none", got)
+	}
+	if claimPost(t, s, id2, "A") {
+		t.Fatal("a resolved escalation was claimed for posting")
+	}
+	if _, err := s.ClaimEscalationPost(ctx, id2, "", t0); err == nil {
+		t.Error("claim without an owner accepted")
+	}
+}
+
+func testClaimEscalationPostRace(t *testing.T, s Store) {
+	ctx := context.Background()
+	id, err := s.CreateEscalation(ctx, Escalation{ConversationID: "race", CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ok, err := s.ClaimEscalationPost(ctx, id, fmt.Sprintf("owner-%d", i), t0)
+			if err != nil {
+				t.Errorf("claim: %v", err)
+			}
+			if ok {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d owners claimed the post, want exactly 1", won)
 	}
 }

@@ -271,6 +271,20 @@ type Store interface {
 	ListEscalations(ctx context.Context, f EscalationFilter) ([]Escalation, error)
 	// UpdateEscalation writes e if the stored version equals e.Version.
 	UpdateEscalation(ctx context.Context, e Escalation) (int64, error)
+
+	// Staff card posting, once across instances. PendingEscalationPosts
+	// lists (oldest first, at most limit) the open or claimed escalations
+	// created before createdBefore that have no staff card and no recorded
+	// post attempt. ClaimEscalationPost records owner's attempt to post
+	// the card of escalation id, atomically: true only if it is not
+	// resolved, has no card and no attempt is recorded, so that two
+	// owners never both post. The attempt stays recorded (the card is not
+	// posted again automatically) unless ReleaseEscalationPost clears it:
+	// call that only when the post surely did not reach Teams. None of
+	// these touch the escalation's version.
+	PendingEscalationPosts(ctx context.Context, createdBefore time.Time, limit int) ([]int64, error)
+	ClaimEscalationPost(ctx context.Context, id int64, owner string, now time.Time) (bool, error)
+	ReleaseEscalationPost(ctx context.Context, id int64, owner string) error
 	AppendAudit(ctx context.Context, a AuditEntry) error
 	// Audit lists the entries of one escalation, oldest first; 0 = all.
 	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
