@@ -123,6 +123,33 @@ func (a *Activity) Platform() string {
 	return ""
 }
 
+// Personal tells whether the activity comes from a 1:1 chat with the bot
+// (not a team channel or a group chat, where everyone reads the answers).
+func (a *Activity) Personal() bool {
+	return a.Conversation.ConversationType == "personal"
+}
+
+// MentionsBot tells whether a mention entity names the bot (the
+// recipient). In channels and group chats Teams only delivers messages
+// that @mention the bot, but an app with broader permissions gets all.
+func (a *Activity) MentionsBot() bool {
+	if a.Recipient.ID == "" {
+		return false
+	}
+	for _, raw := range a.Entities {
+		var e struct {
+			Type      string `json:"type"`
+			Mentioned struct {
+				ID string `json:"id"`
+			} `json:"mentioned"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Type == "mention" && e.Mentioned.ID == a.Recipient.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // BotAdded tells whether a conversationUpdate adds the bot itself.
 func (a *Activity) BotAdded() bool {
 	if a.Recipient.ID == "" {

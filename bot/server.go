@@ -397,6 +397,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 			respondJSON(w, invokeMessage(neutralText(act.Locale)))
 			return
 		}
+	case routeNotPersonal:
+		log.Info("bot addressed outside a personal chat", "conversation_type", act.Conversation.ConversationType)
+		if act.Type == schema.Invoke {
+			metricTurns.WithLabelValues("not_personal", "ok").Inc()
+			respondJSON(w, invokeMessage(personalOnlyText(act.Locale)))
+			return
+		}
 	}
 	if act.Conversation.ID == "" {
 		s.refuse(w, log, http.StatusBadRequest, "no_conversation")
@@ -428,12 +435,20 @@ const (
 	routeStaff              // staff card Action.Submit from the staff channel
 	routeStaffInvoke        // staff card Action.Execute from the staff channel
 	routeRefusedStaff       // staff card payload from anywhere else
+	routeNotPersonal        // the bot @mentioned in a channel or group chat
 )
 
 // classify routes a validated activity. The HTTP handler and the worker
 // use the same function, so an inbox entry is routed as it was accepted.
+//
+// Only a personal (1:1) chat reaches the dialog and the welcome: the
+// dialog shows the student's sign-in methods, which a team channel or a
+// group chat must not see. There a message that mentions the bot gets
+// one fixed text pointing to the 1:1 chat; staff card actions in the
+// staff channel are the only other work.
 func (s *Server) classify(a *Activity) route {
 	inStaff := s.inStaffChannel(a)
+	personal := a.Personal()
 	switch a.Type {
 	case schema.Message:
 		if _, looks := a.staffActionOf(); looks {
@@ -442,7 +457,10 @@ func (s *Server) classify(a *Activity) route {
 			}
 			return routeRefusedStaff
 		}
-		if inStaff {
+		if !personal {
+			if a.MentionsBot() {
+				return routeNotPersonal
+			}
 			return routeIgnore
 		}
 		return routeTurn
@@ -456,16 +474,16 @@ func (s *Server) classify(a *Activity) route {
 			}
 			return routeRefusedStaff
 		}
-		if inStaff {
-			return routeIgnore
+		if !personal {
+			return routeNotPersonal
 		}
 		return routeTurn
 	case schema.ConversationUpdate:
-		if a.BotAdded() && !inStaff {
+		if a.BotAdded() && personal && !inStaff {
 			return routeWelcome
 		}
 	case schema.InstallationUpdate:
-		if strings.EqualFold(a.Action, "add") && !inStaff {
+		if strings.EqualFold(a.Action, "add") && personal && !inStaff {
 			return routeWelcome
 		}
 	}
@@ -491,7 +509,9 @@ func (s *Server) inStaffChannel(a *Activity) bool {
 // store; fresh is false for a retried activity id.
 func (s *Server) accept(ctx context.Context, a *Activity, body []byte) (fresh bool, err error) {
 	s.trust(a.ServiceURL)
-	if r := s.classify(a); r == routeTurn || r == routeWelcome || r == routeRefusedStaff {
+	// Only personal chats are remembered (their reference is what the
+	// dialog and the timers answer on).
+	if r := s.classify(a); r == routeTurn || r == routeWelcome || (r == routeRefusedStaff && a.Personal()) {
 		if err := s.o.Store.SaveRef(ctx, a.ref()); err != nil {
 			return false, fmt.Errorf("save conversation reference: %w", err)
 		}
@@ -604,6 +624,15 @@ func neutralText(locale string) string {
 		return "That button does not work here. Type \"help\" to see what I can do."
 	}
 	return "Die knop werkt hier niet. Typ \"help\" om te zien wat ik kan doen."
+}
+
+// personalOnlyText answers the bot's name in a channel or group chat:
+// the help itself only happens in the 1:1 chat.
+func personalOnlyText(locale string) string {
+	if english(locale) {
+		return "I'm happy to help you in a 1:1 chat: open the chat with me."
+	}
+	return "Ik help je graag in een 1-op-1-chat: open de chat met mij."
 }
 
 // apologyText is what a student sees when a turn failed for good.

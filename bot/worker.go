@@ -382,6 +382,14 @@ func (s *Server) processItem(it store.InboxItem) {
 		metricTurns.WithLabelValues("refused", "ok").Inc()
 		s.markDone(ctx, log, it)
 		return
+	case routeNotPersonal:
+		// No dialog, no state, no directory read: one fixed text.
+		if act.Type == schema.Message {
+			s.sendText(ctx, log, ref, act.ID, personalOnlyText(act.Locale))
+		}
+		metricTurns.WithLabelValues("not_personal", "ok").Inc()
+		s.markDone(ctx, log, it)
+		return
 	case routeStaff, routeStaffInvoke:
 		s.processStaffSubmit(ctx, log, it, act)
 		return
