@@ -205,3 +205,13 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// wait lets the background card updates and student messages finish.
+func (f *fixture) wait(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.svc.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -107,6 +107,7 @@ type Service struct {
 	now          func() time.Time
 	log          *slog.Logger
 	convLocks    keyedMutex
+	bg           background
 }
 
 // NewService checks the institution's hours and builds a Service.
@@ -438,7 +439,9 @@ func (s *Service) Reopen(ctx context.Context, id int64, actor string) (store.Esc
 }
 
 // HandleStaffAction applies a click on the staff card and returns the
-// updated card (for the invoke response). Actions from anywhere but the
+// updated card (for the invoke response) without waiting for the
+// Connector: the card update for everyone and the student's message are
+// sent in the background. Actions from anywhere but the
 // staff channel are refused with ErrNotStaffChannel and change nothing.
 // On ErrInvalidTransition the returned card shows the escalation's
 // current state; show it instead of the stale one.
@@ -468,8 +471,9 @@ func (s *Service) HandleStaffAction(ctx context.Context, a StaffAction) (json.Ra
 	return s.StaffCard(e, s.now()), nil
 }
 
-// act applies one staff verb with the optimistic version check, then
-// writes the audit entry, updates the staff card and tells the student.
+// act applies one staff verb with the optimistic version check, writes
+// the audit entry, and leaves updating the staff card and telling the
+// student to the background (see Wait).
 // On an invalid transition it returns the current escalation with the error.
 func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, detail string) (store.Escalation, error) {
 	actor = clip(strings.TrimSpace(actor), maxFieldLen)
@@ -538,9 +542,37 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 	}
 	s.audit(ctx, store.AuditEntry{At: now, Actor: actor, Action: verb, EscalationID: id, Detail: auditDetail})
 	s.log.Info("handoff: staff action", "verb", verb, "escalation", id, "actor", actor)
-	s.refreshCard(ctx, e)
-	s.tellStudent(ctx, verb, e, actor)
+	// The action is applied: the staff member gets the new card at once.
+	// Updating the card for everyone and telling the student can take a
+	// slow Connector seconds each; they run in the background, in order
+	// per escalation, and Wait lets a stopping instance finish them.
+	applied := e
+	s.bg.run(id, func(bctx context.Context) {
+		card := applied
+		if cur, err := s.st.GetEscalation(bctx, id); err == nil {
+			card = cur // another action may have followed: show the newest state
+		}
+		s.refreshCard(bctx, card)
+		s.tellStudent(bctx, verb, applied, actor)
+	})
 	return e, nil
+}
+
+// Wait blocks until the staff card updates and student messages of
+// earlier staff actions have been sent (or failed), or ctx ends. Call it
+// when the instance stops, after the servers stopped taking requests.
+func (s *Service) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.bg.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("handoff: staff notifications still pending: %w", ctx.Err())
+	}
 }
 
 // update applies mutate to the stored escalation and writes it with the
@@ -641,6 +673,56 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// maxBackground bounds how many background notification tasks call the
+// Notifier at once (each call has its own notifyTimeout).
+const maxBackground = 8
+
+// background runs notification tasks detached from the request that
+// caused them: the tasks of one key (an escalation) one after another in
+// the order given, at most maxBackground keys at a time.
+type background struct {
+	mu    sync.Mutex
+	queue map[int64][]func(context.Context) // present while a worker runs the key
+	sem   chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+}
+
+func (b *background) run(key int64, task func(context.Context)) {
+	b.once.Do(func() { b.sem = make(chan struct{}, maxBackground) })
+	b.mu.Lock()
+	if b.queue == nil {
+		b.queue = map[int64][]func(context.Context){}
+	}
+	metricBackgroundPending.Inc()
+	if q, busy := b.queue[key]; busy {
+		b.queue[key] = append(q, task)
+		b.mu.Unlock()
+		return
+	}
+	b.queue[key] = nil
+	b.wg.Add(1)
+	b.mu.Unlock()
+	go func() {
+		defer b.wg.Done()
+		for {
+			b.sem <- struct{}{}
+			task(context.Background())
+			<-b.sem
+			metricBackgroundPending.Dec()
+			b.mu.Lock()
+			q := b.queue[key]
+			if len(q) == 0 {
+				delete(b.queue, key)
+				b.mu.Unlock()
+				return
+			}
+			task, b.queue[key] = q[0], q[1:]
+			b.mu.Unlock()
+		}
+	}()
 }
 
 // keyedMutex serialises work per key (one conversation's escalations)

@@ -56,6 +56,7 @@ func TestStaffCardClaimResolveReopen(t *testing.T) {
 		!got.FirstResponseAt.Equal(ams(2026, 11, 25, 10, 42)) || !got.ClaimedAt.Equal(ams(2026, 11, 25, 10, 42)) {
 		t.Errorf("after claim: %+v", got)
 	}
+	f.wait(t)
 	_, updates, msgs := f.n.snapshot()
 	if len(updates) != 1 || updates[0].ActivityID != got.StaffActivityID || updates[0].ThreadID != got.StaffThreadID ||
 		string(updates[0].Card) != string(card) {
@@ -89,6 +90,7 @@ func TestStaffCardClaimResolveReopen(t *testing.T) {
 	if strings.Contains(string(card), `"id":"note"`) {
 		t.Error("resolved card still has the note input")
 	}
+	f.wait(t)
 	_, updates, msgs = f.n.snapshot()
 	if len(updates) != 2 || len(msgs) != 2 ||
 		msgs[1].Text != `De ICT Servicedesk heeft je vraag als opgelost gemarkeerd. Werkt het toch nog niet? Typ dan "medewerker".` {
@@ -163,6 +165,7 @@ func TestForgedStaffActionRefused(t *testing.T) {
 	if after.Version != before.Version || after.Status != store.StatusOpen || after.ClaimedBy != "" {
 		t.Errorf("escalation changed: %+v", after)
 	}
+	f.wait(t)
 	_, updates, msgs := f.n.snapshot()
 	if len(updates) != 0 || len(msgs) != 0 {
 		t.Errorf("forged action sent something: %+v %+v", updates, msgs)
@@ -243,6 +246,7 @@ func TestStudentMessagesInTheirLanguage(t *testing.T) {
 	if _, err := f.svc.Resolve(ctx, res.Escalation.ID, "Anna", ""); err != nil {
 		t.Fatal(err)
 	}
+	f.wait(t)
 	_, _, msgs := f.n.snapshot()
 	want := []string{
 		"Someone from the ICT Servicedesk (Anna) has picked up your question.",
@@ -271,4 +275,109 @@ func TestStaffCardGolden(t *testing.T) {
 	e.Reason, e.Security, e.Methods, e.StudentUPN, e.RepeatContact = ReasonGraphUnavailable, false, nil, "", false
 	jsonHas(t, f.svc.StaffCard(e, created.Add(26*time.Hour)), "onbekend (Graph niet bereikbaar)", "Kim Bakker (UPN onbekend)",
 		"de student wacht al 1 dag 2 uur")
+}
+
+// slowNotifier holds every card update and student message until release
+// is closed, telling started each time one begins.
+type slowNotifier struct {
+	fakeNotifier
+	started chan string
+	release chan struct{}
+}
+
+func (n *slowNotifier) hold(ctx context.Context, what string) error {
+	n.started <- what
+	select {
+	case <-n.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (n *slowNotifier) UpdateStaffCard(ctx context.Context, threadID, activityID string, card json.RawMessage) error {
+	if err := n.hold(ctx, "update"); err != nil {
+		return err
+	}
+	return n.fakeNotifier.UpdateStaffCard(ctx, threadID, activityID, card)
+}
+
+func (n *slowNotifier) NotifyStudent(ctx context.Context, conversationID, text string) error {
+	if err := n.hold(ctx, "notify"); err != nil {
+		return err
+	}
+	return n.fakeNotifier.NotifyStudent(ctx, conversationID, text)
+}
+
+// With a slow Connector the staff member's click is answered with the new
+// card at once; the card update for everyone and the student's message
+// follow in the background, in order, even after the request has ended.
+func TestStaffActionAnswersBeforeSlowNotifier(t *testing.T) {
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	res, err := f.svc.Escalate(context.Background(), samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Escalation.ID
+	slow := &slowNotifier{started: make(chan string, 16), release: make(chan struct{})}
+	svc := instance(t, f.st, slow, f.clock, "slow")
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(slow.release)
+		}
+	}
+	t.Cleanup(release)
+
+	act := func(verb string) json.RawMessage {
+		t.Helper()
+		reqCtx, cancel := context.WithCancel(context.Background())
+		type answer struct {
+			card json.RawMessage
+			err  error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			card, err := svc.HandleStaffAction(reqCtx, staffClick(verb, id))
+			done <- answer{card, err}
+		}()
+		select {
+		case a := <-done:
+			cancel() // the invoke request is over
+			if a.err != nil {
+				t.Fatalf("%s: %v", verb, a.err)
+			}
+			return a.card
+		case <-time.After(10 * time.Second):
+			release()
+			t.Fatalf("%s: HandleStaffAction waited for the Notifier", verb)
+		}
+		return nil
+	}
+	jsonHas(t, act(VerbClaim), "Opgepakt door Anna Jansen")
+	if got := <-slow.started; got != "update" {
+		t.Fatalf("first background call %q, want the card update", got)
+	}
+	jsonHas(t, act(VerbResolve), "Opgelost door Anna Jansen")
+	if got, _ := f.st.GetEscalation(context.Background(), id); got.Status != store.StatusResolved {
+		t.Fatalf("status %s while the Notifier hangs, want resolved", got.Status)
+	}
+	if _, updates, msgs := slow.snapshot(); len(updates)+len(msgs) != 0 {
+		t.Fatalf("sent before the Connector answered: %d updates, %d messages", len(updates), len(msgs))
+	}
+	release()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := svc.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, updates, msgs := slow.snapshot()
+	if len(updates) != 2 || len(msgs) != 2 {
+		t.Fatalf("%d updates, %d messages after the release; want 2 and 2", len(updates), len(msgs))
+	}
+	jsonHas(t, updates[1].Card, "Opgelost door Anna Jansen")
+	if !strings.Contains(msgs[0].Text, "opgepakt") || !strings.Contains(msgs[1].Text, "opgelost") {
+		t.Errorf("student messages out of order: %+v", msgs)
+	}
 }
