@@ -32,6 +32,9 @@ import (
 	"mfabot/store"
 )
 
+// teamsChannel is the only Bot Framework channel id accepted.
+const teamsChannel = "msteams"
+
 // DefaultMaxBody is the default request body limit of /api/messages.
 const DefaultMaxBody = 256 << 10
 
@@ -367,6 +370,14 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, log, http.StatusForbidden, "service_url_not_https")
 			return
 		}
+	}
+
+	// Only Teams: other channels (Web Chat, Direct Line) take the user's
+	// aadObjectId and tenant from the client, which can claim anyone.
+	// Agents Playground sends "msteams" too.
+	if act.ChannelID != teamsChannel {
+		s.refuse(w, log, http.StatusForbidden, "channel")
+		return
 	}
 
 	tenant, agree := act.TenantID()
