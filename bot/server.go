@@ -58,8 +58,9 @@ type StaffHandler interface {
 
 // Options configures a Server. Zero values get the defaults named.
 type Options struct {
-	// Dev: no inbound token; loopback callers and serviceUrls only; no
-	// proxy headers.
+	// Dev: no inbound token (a request that carries one, real Bot
+	// Framework traffic, is refused); loopback callers and serviceUrls
+	// only; no proxy headers.
 	Dev bool
 	// AppID is the bot's App ID (production).
 	AppID string
@@ -296,6 +297,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 
 	authz := r.Header.Get("Authorization")
 	if s.o.Dev {
+		if strings.TrimSpace(authz) != "" {
+			// Dev mode checks no token: real Bot Framework traffic (it
+			// always carries one) must never be answered by it.
+			log.Error("this is dev mode; set mode: production", "remote", r.RemoteAddr)
+			s.refuse(w, log, http.StatusForbidden, "dev_token")
+			return
+		}
 		for _, h := range proxyHeaders {
 			if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
 				s.refuse(w, log, http.StatusForbidden, "dev_proxy_header")

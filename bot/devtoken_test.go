@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Real Bot Framework traffic (it always carries a token) reaching a dev
+// instance, through a tunnel say, is refused and the log says why.
+func TestDevModeRefusesBearerTokens(t *testing.T) {
+	var logs syncBuffer
+	e := newEnv(t, envOpts{dev: true, noRun: true, mutate: func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}})
+	body := mustJSON(e.activity("bf-1", "hoi"))
+	for _, authz := range []string{"Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig", "bearer x"} {
+		before := testutil.ToFloat64(metricAuthFailures.WithLabelValues("dev_token"))
+		resp, _ := e.post(body, authz, nil)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%q: status %d, want 403", authz, resp.StatusCode)
+		}
+		if d := testutil.ToFloat64(metricAuthFailures.WithLabelValues("dev_token")) - before; d != 1 {
+			t.Errorf("%q: dev_token refusals +%v", authz, d)
+		}
+	}
+	if !strings.Contains(logs.String(), "this is dev mode; set mode: production") {
+		t.Errorf("no hint in the log:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "eyJhbGciOiJSUzI1NiJ9") {
+		t.Error("the token was logged")
+	}
+	if n := e.pendingCount(); n != 0 {
+		t.Fatalf("%d activities with a token accepted in dev mode", n)
+	}
+	// Without a token (Agents Playground) it still works.
+	if resp, _ := e.post(body, "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("without a token: status %d", resp.StatusCode)
+	}
+}
