@@ -49,7 +49,7 @@ func yesNo(b bool) string {
 
 func (s *server) export(w http.ResponseWriter, r *http.Request) {
 	f := parseQueueFilter(r)
-	ef := store.EscalationFilter{Statuses: f.statuses(), Limit: exportLimit}
+	ef := store.EscalationFilter{Statuses: f.statuses(), Limit: exportLimit, NewestFirst: f.newestFirst(), WithoutTranscript: true}
 	if f.Security {
 		t := true
 		ef.Security = &t

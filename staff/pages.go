@@ -153,6 +153,18 @@ func (f queueFilter) statuses() []string {
 	return []string{store.StatusOpen, store.StatusClaimed}
 }
 
+// newestFirst: the resolved and all views show the latest cases first;
+// the working views keep security first, then the longest waiting.
+func (f queueFilter) newestFirst() bool { return f.Status == "resolved" || f.Status == "all" }
+
+// Caption describes the table's order for screen readers.
+func (f queueFilter) Caption() string {
+	if f.newestFirst() {
+		return "Escalaties, nieuwste eerst"
+	}
+	return "Escalaties, beveiliging eerst, daarna oudste eerst"
+}
+
 func (f queueFilter) Query() string {
 	q := "status=" + f.Status
 	if f.Security {
@@ -168,11 +180,14 @@ type queueRow struct {
 }
 
 type queueData struct {
-	Filter    queueFilter
-	Rows      []queueRow
-	Open      int
-	Claimed   int
-	Security  int
+	Filter   queueFilter
+	Rows     []queueRow
+	Open     int
+	Claimed  int
+	Security int
+	// More is how many escalations of this view are not shown (the list
+	// stops at queueLimit).
+	More      int
 	UpdatedAt string
 	CSRF      string
 	Tabs      []tab
@@ -186,31 +201,39 @@ type tab struct {
 
 func (s *server) loadQueue(r *http.Request) (queueData, error) {
 	f := parseQueueFilter(r)
-	ef := store.EscalationFilter{Statuses: f.statuses(), Limit: queueLimit}
+	// The page is polled every few seconds: the list has no transcripts
+	// and the numbers are counts, whatever the queue's length.
+	ef := store.EscalationFilter{Statuses: f.statuses(), Limit: queueLimit, NewestFirst: f.newestFirst(), WithoutTranscript: true}
 	if f.Security {
 		t := true
 		ef.Security = &t
 	}
-	list, err := s.opt.Store.ListEscalations(r.Context(), ef)
-	if err != nil {
-		return queueData{}, err
-	}
-	active, err := s.opt.Store.ListEscalations(r.Context(), store.EscalationFilter{Statuses: []string{store.StatusOpen, store.StatusClaimed}, Limit: exportLimit})
+	ctx := r.Context()
+	list, err := s.opt.Store.ListEscalations(ctx, ef)
 	if err != nil {
 		return queueData{}, err
 	}
 	now := s.now()
-	d := queueData{Filter: f, UpdatedAt: now.In(s.loc).Format("15:04:05"), CSRF: sessionFrom(r.Context()).CSRF}
-	for _, e := range active {
-		switch e.Status {
-		case store.StatusOpen:
-			d.Open++
-		case store.StatusClaimed:
-			d.Claimed++
+	d := queueData{Filter: f, UpdatedAt: now.In(s.loc).Format("15:04:05"), CSRF: sessionFrom(ctx).CSRF}
+	yes := true
+	for _, c := range []struct {
+		n *int
+		f store.EscalationFilter
+	}{
+		{&d.Open, store.EscalationFilter{Statuses: []string{store.StatusOpen}}},
+		{&d.Claimed, store.EscalationFilter{Statuses: []string{store.StatusClaimed}}},
+		{&d.Security, store.EscalationFilter{Statuses: []string{store.StatusOpen, store.StatusClaimed}, Security: &yes}},
+	} {
+		if *c.n, err = s.opt.Store.CountEscalations(ctx, c.f); err != nil {
+			return queueData{}, err
 		}
-		if e.Security {
-			d.Security++
+	}
+	if len(list) >= queueLimit {
+		total, err := s.opt.Store.CountEscalations(ctx, ef)
+		if err != nil {
+			return queueData{}, err
 		}
+		d.More = total - len(list)
 	}
 	for _, e := range list {
 		row := queueRow{Escalation: e}
@@ -282,8 +305,8 @@ var flashes = map[string]struct {
 	text string
 	err  bool
 }{
-	"claimed":   {"Je hebt deze escalatie opgepakt. De student heeft bericht gekregen.", false},
-	"resolved":  {"De escalatie is opgelost. De student heeft bericht gekregen.", false},
+	"claimed":   {"Je hebt deze escalatie opgepakt. De student krijgt daarover bericht.", false},
+	"resolved":  {"De escalatie is opgelost. De student krijgt daarover bericht.", false},
 	"reopened":  {"De escalatie is heropend.", false},
 	"conflict":  {"Iemand anders heeft deze escalatie net gewijzigd. Hieronder zie je de actuele stand.", true},
 	"note":      {"Schrijf een korte notitie over de oplossing (hoogstens 2000 tekens).", true},

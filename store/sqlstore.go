@@ -611,7 +611,7 @@ func (s *sqlStore) LastEscalationOf(ctx context.Context, objectID string, since 
 	return e, nil
 }
 
-func (s *sqlStore) ListEscalations(ctx context.Context, f EscalationFilter) ([]Escalation, error) {
+func escalationWhere(f EscalationFilter) (string, []any) {
 	var where []string
 	var args []any
 	if len(f.Statuses) > 0 {
@@ -628,11 +628,33 @@ func (s *sqlStore) ListEscalations(ctx context.Context, f EscalationFilter) ([]E
 		where = append(where, "created_at >= ?")
 		args = append(args, ns(f.Since))
 	}
-	q := `SELECT ` + escalationColumns + ` FROM escalations`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", args
 	}
-	q += " ORDER BY security DESC, created_at, id"
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+func (s *sqlStore) CountEscalations(ctx context.Context, f EscalationFilter) (int, error) {
+	where, args := escalationWhere(f)
+	var n int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM escalations`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count escalations: %w", err)
+	}
+	return n, nil
+}
+
+func (s *sqlStore) ListEscalations(ctx context.Context, f EscalationFilter) ([]Escalation, error) {
+	where, args := escalationWhere(f)
+	cols := escalationColumns
+	if f.WithoutTranscript {
+		cols = strings.Replace(cols, " transcript,", " '[]',", 1)
+	}
+	q := `SELECT ` + cols + ` FROM escalations` + where
+	if f.NewestFirst {
+		q += " ORDER BY created_at DESC, id DESC"
+	} else {
+		q += " ORDER BY security DESC, created_at, id"
+	}
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)

@@ -147,12 +147,17 @@ type Escalation struct {
 }
 
 // EscalationFilter selects escalations for the queue. Results are sorted
-// security first, then oldest first.
+// security first, then oldest first (NewestFirst: newest first).
 type EscalationFilter struct {
 	Statuses []string // empty = all
 	Security *bool
 	Since    time.Time
 	Limit    int
+	// NewestFirst sorts by creation time only, newest first (the resolved
+	// and all lists, where the latest cases matter).
+	NewestFirst bool
+	// WithoutTranscript leaves Transcript empty (lists that do not show it).
+	WithoutTranscript bool
 }
 
 // AuditEntry records one staff action.
@@ -269,6 +274,9 @@ type Store interface {
 	// LastEscalationOf returns the newest escalation of a student since t.
 	LastEscalationOf(ctx context.Context, objectID string, since time.Time) (Escalation, error)
 	ListEscalations(ctx context.Context, f EscalationFilter) ([]Escalation, error)
+	// CountEscalations counts what ListEscalations would return without
+	// a limit.
+	CountEscalations(ctx context.Context, f EscalationFilter) (int, error)
 	// UpdateEscalation writes e if the stored version equals e.Version.
 	UpdateEscalation(ctx context.Context, e Escalation) (int64, error)
 

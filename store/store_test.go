@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,7 @@ func TestStore(t *testing.T) {
 		{"TranscriptAndAudit", testTranscriptAndAudit},
 		{"Escalations", testEscalations},
 		{"EscalationQueue", testEscalationQueue},
+		{"EscalationCountAndNewestFirst", testEscalationCountAndNewestFirst},
 		{"Stats", testStats},
 		{"Purge", testPurge},
 	}
@@ -667,6 +669,67 @@ func testEscalationQueue(t *testing.T, s Store) {
 		}
 		if !eq(ids(got), c.want) {
 			t.Errorf("%s: got %v; want %v", c.name, ids(got), c.want)
+		}
+	}
+}
+
+// The resolved and all lists show the newest cases first (a limit drops
+// the oldest), the queue counts come from a count, and a list may leave
+// the transcripts out.
+func testEscalationCountAndNewestFirst(t *testing.T, s Store) {
+	ctx := context.Background()
+	var ids []int64
+	for i := 0; i < 6; i++ {
+		status := StatusResolved
+		if i%3 == 0 {
+			status = StatusOpen
+		}
+		id, err := s.CreateEscalation(ctx, Escalation{ConversationID: "n" + string(rune('a'+i)), Security: i == 1,
+			CreatedAt: t0.Add(time.Duration(i) * time.Minute), Status: status,
+			Transcript: []TranscriptLine{{Role: "student", Text: "hallo", At: t0}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	got, err := s.ListEscalations(ctx, EscalationFilter{Statuses: []string{StatusResolved}, NewestFirst: true, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotIDs []int64
+	for _, e := range got {
+		gotIDs = append(gotIDs, e.ID)
+		if len(e.Transcript) != 1 {
+			t.Errorf("escalation %d: transcript %v, want it", e.ID, e.Transcript)
+		}
+	}
+	if want := []int64{ids[5], ids[4], ids[2]}; fmt.Sprint(gotIDs) != fmt.Sprint(want) {
+		t.Errorf("newest resolved: %v, want %v (the security case is not put first)", gotIDs, want)
+	}
+	got, err = s.ListEscalations(ctx, EscalationFilter{WithoutTranscript: true})
+	if err != nil || len(got) != 6 {
+		t.Fatalf("list without transcript: %d, %v", len(got), err)
+	}
+	for _, e := range got {
+		if len(e.Transcript) != 0 || e.ConversationID == "" || e.Status == "" {
+			t.Errorf("list without transcript: %+v", e)
+		}
+	}
+	yes := true
+	for _, c := range []struct {
+		f    EscalationFilter
+		want int
+	}{
+		{EscalationFilter{}, 6},
+		{EscalationFilter{Limit: 2}, 6},
+		{EscalationFilter{Statuses: []string{StatusOpen}}, 2},
+		{EscalationFilter{Statuses: []string{StatusOpen, StatusClaimed}}, 2},
+		{EscalationFilter{Statuses: []string{StatusResolved}, Security: &yes}, 1},
+		{EscalationFilter{Since: t0.Add(4 * time.Minute)}, 2},
+	} {
+		n, err := s.CountEscalations(ctx, c.f)
+		if err != nil || n != c.want {
+			t.Errorf("CountEscalations(%+v) = %d, %v; want %d", c.f, n, err, c.want)
 		}
 	}
 }
