@@ -549,9 +549,11 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 	applied := e
 	s.bg.run(id, func(bctx context.Context) {
 		card := applied
-		if cur, err := s.st.GetEscalation(bctx, id); err == nil {
+		rctx, cancel := context.WithTimeout(bctx, notifyTimeout)
+		if cur, err := s.st.GetEscalation(rctx, id); err == nil {
 			card = cur // another action may have followed: show the newest state
 		}
+		cancel()
 		s.refreshCard(bctx, card)
 		s.tellStudent(bctx, verb, applied, actor)
 	})
