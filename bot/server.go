@@ -96,7 +96,10 @@ type Options struct {
 	PollInterval time.Duration
 	// TurnTimeout bounds one turn (handler and replies); default 60 s.
 	TurnTimeout time.Duration
-	// StaffTimeout bounds a synchronous staff action; default 10 s.
+	// StaffTimeout is the longest a staff Action.Execute invoke waits for
+	// its action before it is answered (a slower action runs on, up to
+	// TurnTimeout, and its card follows with a PUT); it also bounds a
+	// staff Action.Submit in the worker. Default 10 s.
 	StaffTimeout time.Duration
 	// InstanceID names this instance in the store's leases; default the
 	// host name and a random suffix. Instances sharing a database (several
@@ -567,13 +570,48 @@ func (s *Server) signal() {
 	}
 }
 
-// handleStaffInvoke runs a staff Action.Execute synchronously and answers
-// with the replacement card in the HTTP body.
+// staffOutcome is what the staff handler returned.
+type staffOutcome struct {
+	card json.RawMessage
+	err  error
+}
+
+// handleStaffInvoke runs a staff Action.Execute and answers with the
+// replacement card in the HTTP body. The response is written within
+// StaffTimeout whatever the handler does (Teams shows an error to the
+// staff member when an invoke takes too long): a slower action is
+// answered with a short "working on it", runs on (up to TurnTimeout,
+// detached from the request), and its card replaces the old one with a
+// PUT when it is done.
 func (s *Server) handleStaffInvoke(w http.ResponseWriter, r *http.Request, log *slog.Logger, a *Activity) {
 	act, _ := a.staffActionOf()
-	ctx, cancel := context.WithTimeout(r.Context(), s.o.StaffTimeout)
-	defer cancel()
-	card, err := s.runStaff(ctx, act)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.o.TurnTimeout)
+	done := make(chan staffOutcome, 1)
+	go func() {
+		defer cancel()
+		card, err := s.runStaff(ctx, act)
+		done <- staffOutcome{card, err}
+	}()
+	timer := time.NewTimer(s.o.StaffTimeout)
+	defer timer.Stop()
+	select {
+	case o := <-done:
+		s.answerStaffInvoke(w, log, act, o)
+	case <-timer.C:
+		log.Warn("staff action slower than the invoke allows; answered, card follows", "verb", act.Verb, "escalation", act.EscalationID)
+		respondJSON(w, invokeMessage(staffPendingText))
+		go s.finishStaffInvoke(log, a, act, done)
+	case <-r.Context().Done():
+		go s.finishStaffInvoke(log, a, act, done)
+	}
+}
+
+// staffPendingText answers a staff click whose action is still running.
+const staffPendingText = "Bezig, de kaart wordt zo bijgewerkt / Working on it, the card updates shortly"
+
+// answerStaffInvoke writes the invoke response of a finished staff action.
+func (s *Server) answerStaffInvoke(w http.ResponseWriter, log *slog.Logger, act handoff.StaffAction, o staffOutcome) {
+	card, err := o.card, o.err
 	if err != nil && len(card) > 0 {
 		// Refused transition (e.g. resolving a resolved case): the
 		// handler returns the current card with the error; show it.
@@ -599,6 +637,32 @@ func (s *Server) handleStaffInvoke(w http.ResponseWriter, r *http.Request, log *
 		"type":       "application/vnd.microsoft.card.adaptive",
 		"value":      card,
 	})
+}
+
+// finishStaffInvoke waits for a staff action whose invoke was already
+// answered and puts its card in place of the clicked one (or says in
+// the thread that it failed).
+func (s *Server) finishStaffInvoke(log *slog.Logger, a *Activity, act handoff.StaffAction, done <-chan staffOutcome) {
+	o := <-done
+	ctx, cancel := s.turnContext()
+	defer cancel()
+	if o.err != nil && len(o.card) == 0 {
+		log.Error("staff action failed", "verb", act.Verb, "escalation", act.EscalationID, "err", o.err)
+		s.sendText(ctx, log, a.ref(), "", "Actie mislukt / Action failed")
+		return
+	}
+	if o.err != nil {
+		log.Warn("staff action not applied", "verb", act.Verb, "escalation", act.EscalationID, "err", o.err)
+	} else {
+		log.Info("staff action done after its invoke was answered", "verb", act.Verb, "escalation", act.EscalationID)
+	}
+	if len(o.card) == 0 || a.ReplyToID == "" {
+		return
+	}
+	if err := s.update(ctx, a.ServiceURL, a.Conversation.ID, a.ReplyToID, o.card); err != nil {
+		metricSendErrors.WithLabelValues("update").Inc()
+		log.Error("staff card not updated", "err", err)
+	}
 }
 
 // runStaff calls the staff handler, turning a panic into an error.
