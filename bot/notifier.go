@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"mfabot/bot/connector"
 	"mfabot/handoff"
 	"mfabot/store"
 )
@@ -43,6 +44,10 @@ func (n notifier) PostStaffCard(ctx context.Context, card json.RawMessage) (thre
 	threadID, activityID, err = n.s.createChannelThread(ctx, card)
 	if err != nil {
 		metricSendErrors.WithLabelValues("staff_post").Inc()
+		if errors.Is(err, connector.ErrMaybeDelivered) || errors.Is(err, context.DeadlineExceeded) {
+			// handoff must not post the card again: it may be in the channel.
+			return "", "", fmt.Errorf("bot: post staff card: %w: %w", handoff.ErrMaybeDelivered, err)
+		}
 		return "", "", fmt.Errorf("bot: post staff card: %w", err)
 	}
 	return threadID, activityID, nil

@@ -17,6 +17,7 @@ import (
 	"mfabot/bot/auth"
 	"mfabot/bot/connector"
 	"mfabot/dialogs"
+	"mfabot/handoff"
 	"mfabot/internal/msfake"
 	"mfabot/store"
 )
@@ -871,5 +872,19 @@ func TestKeysUnreachableIsRetryable(t *testing.T) {
 	}
 	if n := e.pendingCount(); n != 0 {
 		t.Fatalf("%d pending", n)
+	}
+}
+
+// A staff card whose POST timed out may be in the channel: the notifier
+// says so, and handoff then never posts it a second time.
+func TestStaffCardMaybeDelivered(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.conn.Enqueue(msfake.Response{Hang: true})
+	defer e.conn.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, _, err := e.srv.Notifier().PostStaffCard(ctx, json.RawMessage(`{"type":"AdaptiveCard","version":"1.5"}`))
+	if !errors.Is(err, handoff.ErrMaybeDelivered) {
+		t.Fatalf("PostStaffCard after a timed-out POST: %v, want handoff.ErrMaybeDelivered", err)
 	}
 }

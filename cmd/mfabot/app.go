@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -103,12 +105,15 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 		validator = auth.New(auth.Config{AppID: cfg.Bot.AppID, MetadataURL: cfg.Bot.OpenIDMetadataURL, HTTPClient: o.HTTPClient, Now: now, Logger: log})
 	}
 
+	// One id per process, for leases in a shared store and in the logs.
+	instanceID := newInstanceID()
+
 	// handoff needs the bot's Notifier and the bot needs handoff: the
 	// notifier is attached once the bot exists.
 	notifier := &lateNotifier{}
 	a.handoff, err = handoff.NewService(handoff.Options{
 		Store: a.store, Notifier: notifier, Institution: institution(cfg),
-		StaffChannelID: cfg.Staff.ChannelID, DashboardURL: dashboardURL(cfg), Now: now, Logger: log,
+		StaffChannelID: cfg.Staff.ChannelID, DashboardURL: dashboardURL(cfg), InstanceID: instanceID, Now: now, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("handoff: %w", err)
@@ -129,7 +134,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 		Dev: cfg.Dev(), AppID: cfg.Bot.AppID, AllowedTenants: cfg.Bot.AllowedTenants,
 		StaffChannelID: cfg.Staff.ChannelID, StaffServiceURL: cfg.Staff.ServiceURL, StaffTenantID: cfg.Bot.TenantID,
 		Store: a.store, Validator: validator, Connector: conn, Turns: a.runner, Staff: a.handoff,
-		Logger: log, Now: now, ServiceURLs: trusted, TurnTimeout: turnTimeout,
+		Logger: log, Now: now, ServiceURLs: trusted, TurnTimeout: turnTimeout, InstanceID: instanceID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
@@ -178,6 +183,12 @@ func (a *app) RunWorkers(ctx context.Context) error {
 	}()
 	err := a.bot.Run(ctx)
 	wg.Wait()
+	// Card updates and messages to students that staff actions queued.
+	waitCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if werr := a.handoff.Wait(waitCtx); werr != nil {
+		a.log.Error("staff notifications still pending at shutdown", "err", werr)
+	}
 	return err
 }
 
@@ -291,4 +302,12 @@ func sessionKey(cfg *config.Config) []byte {
 		return nil
 	}
 	return []byte(cfg.Staff.SessionKey)
+}
+
+// newInstanceID names this process: the host name and a random suffix.
+func newInstanceID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%x", host, b)
 }
