@@ -136,8 +136,9 @@ func TestChatEscalationShowsOnTheServersDashboard(t *testing.T) {
 	base := devServer(t, storeURL)
 
 	var out bytes.Buffer
-	in := strings.NewReader("medewerker\n")
-	if err := run(context.Background(), []string{"chat", "--student", "eva"}, in, &out, io.Discard); err != nil {
+	// Choose "move to another phone", then "Lukt niet" twice at step 1.
+	in := strings.NewReader("2\n2\n2\n")
+	if err := run(context.Background(), []string{"chat", "--student", "lars"}, in, &out, io.Discard); err != nil {
 		t.Fatalf("chat: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "088") {
@@ -152,7 +153,7 @@ func TestChatEscalationShowsOnTheServersDashboard(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Eva") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Lars") || !strings.Contains(string(page), "Stap 1") {
 		t.Fatalf("the staff queue (%d) does not show the chat's escalation:\n%.2000s", resp.StatusCode, page)
 	}
 }
