@@ -188,18 +188,8 @@ func (s *sqlStore) DueTimersOf(ctx context.Context, conversationID string, now t
 	if err != nil {
 		return nil, fmt.Errorf("store: due timers of: %w", err)
 	}
-	defer rows.Close()
-	var out []Timer
-	for rows.Next() {
-		var t Timer
-		var due int64
-		if err := rows.Scan(&t.ID, &t.ConversationID, &due, &t.Payload); err != nil {
-			return nil, fmt.Errorf("store: due timers of: %w", err)
-		}
-		t.Due = fromNS(due)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanTimers(rows)
+	if err != nil {
 		return nil, fmt.Errorf("store: due timers of: %w", err)
 	}
 	return out, nil

@@ -304,21 +304,27 @@ func (s *sqlStore) DueTimers(ctx context.Context, now time.Time, limit int) ([]T
 	if err != nil {
 		return nil, fmt.Errorf("store: due timers: %w", err)
 	}
+	out, err := scanTimers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: due timers: %w", err)
+	}
+	return out, nil
+}
+
+// scanTimers reads rows of (id, conversation_id, due, payload) and closes them.
+func scanTimers(rows *sql.Rows) ([]Timer, error) {
 	defer rows.Close()
 	var out []Timer
 	for rows.Next() {
 		var t Timer
 		var due int64
 		if err := rows.Scan(&t.ID, &t.ConversationID, &due, &t.Payload); err != nil {
-			return nil, fmt.Errorf("store: due timers: %w", err)
+			return nil, err
 		}
 		t.Due = fromNS(due)
 		out = append(out, t)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: due timers: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (s *sqlStore) DeleteTimer(ctx context.Context, id int64) error {
