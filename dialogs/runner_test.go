@@ -177,7 +177,7 @@ func (d *lagDirectory) Methods(ctx context.Context, id string) ([]graph.Method, 
 	if d.reads <= d.hideReads {
 		var out []graph.Method
 		for _, m := range ms {
-			if m.DisplayName != "Nieuwe telefoon" {
+			if m.DisplayName != "iPhone 15" {
 				out = append(out, m)
 			}
 		}
@@ -196,7 +196,7 @@ func (d *lagDirectory) SimulateStepDone(id, step string) {
 	if removeNew && (step == "step11" || step == "step12") {
 		ms, _ := d.Demo.Methods(context.Background(), id)
 		for _, m := range ms {
-			if m.DisplayName == "Nieuwe telefoon" {
+			if m.DisplayName == "iPhone 15" {
 				d.Demo.SimulateRemove(id, m.ID)
 			}
 		}
@@ -224,7 +224,7 @@ func TestVerificationLagNewMethodOnThirdCheck(t *testing.T) {
 	}
 	h.wantStep(StepVerifyNew)
 	rs = h.fireTimers(20 * time.Second) // 3rd check: there it is
-	contains(t, rs, "'Nieuwe telefoon'", "Stap 11 van 12")
+	contains(t, rs, "'iPhone 15'", "Stap 11 van 12")
 	h.wantStep("step11")
 	if s := h.state(); !s.VerifiedNew || s.Checks != 0 {
 		t.Fatalf("state %+v", s)

@@ -13,6 +13,10 @@ import (
 // Playground's test user, a fresh Teams tenant).
 const DefaultDemoStudent = "sam"
 
+// demoNewDevice is the model name the simulated new phone registers
+// with (Graph's displayName of an Authenticator is the phone model).
+const demoNewDevice = "iPhone 15"
+
 // demoMaxUnknown caps how many unknown object ids the demo directory
 // keeps a simulated account for; the oldest is forgotten first.
 const demoMaxUnknown = 1000
@@ -90,11 +94,12 @@ type demoAccount struct {
 	original []string // Authenticator ids at the start ("the old phone" first)
 	added    int      // Authenticators registered by the simulation
 	newID    string   // the simulated new phone's id, "" if none
+	replaced bool     // step 11 removed the replaced phone (once per run)
 }
 
 // Demo is the demo directory: the five demo students with simulated
 // accounts that change when the student confirms a step (step 10
-// registers the new phone, step 11/12 removes the old one), so that the
+// registers the new phone, step 11 removes the old one), so that the
 // whole happy path including verification can be walked without a
 // tenant. It is safe for concurrent use. Nothing it returns is real: see
 // IsSimulation.
@@ -182,10 +187,12 @@ func (d *Demo) Methods(ctx context.Context, userID string) ([]Method, error) {
 // SimulateStepDone changes the simulated account the way the student's
 // real account changes when they confirm step ("step10", "10", "step_10"
 // are all read as step 10): step 10 registers a new Authenticator
-// ("Nieuwe telefoon", a new id) once; step 11 and step 12 remove the old
-// phone's Authenticator entry (the first one the student had at the
-// start). The phone-number method is never removed. Other steps change
-// nothing.
+// (demoNewDevice, a new id) once; step 11 removes the Authenticator of
+// the phone being replaced (the first one the student had at the start),
+// once: confirming step 11 again, or step 12 (the OK of the same delete),
+// removes nothing more, so a student with two old devices (kim) keeps the
+// other one. The phone-number method is never removed. Other steps
+// change nothing.
 func (d *Demo) SimulateStepDone(userID, step string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -197,14 +204,13 @@ func (d *Demo) SimulateStepDone(userID, step string) {
 		}
 		a.added++
 		a.newID = guid(fmt.Sprintf("%s/new-authenticator-%d", userID, a.added))
-		a.methods = append(a.methods, Method{ID: a.newID, Kind: KindAuthenticator, DisplayName: "Nieuwe telefoon", AppVersion: "6.8.20"})
-	case "11", "12":
-		for _, id := range a.original {
-			if HasID(a.methods, id) {
-				d.removeLocked(a, id)
-				return
-			}
+		a.methods = append(a.methods, Method{ID: a.newID, Kind: KindAuthenticator, DisplayName: demoNewDevice, AppVersion: "6.8.20"})
+	case "11":
+		if a.replaced || len(a.original) == 0 {
+			return
 		}
+		a.replaced = true
+		d.removeLocked(a, a.original[0])
 	}
 }
 

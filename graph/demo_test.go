@@ -93,7 +93,7 @@ func TestDemoHappyPathVerification(t *testing.T) {
 	d.SimulateStepDone(id, "step10") // a repeated confirmation adds no second device
 	after10, _ := d.Methods(ctx, id)
 	added := AddedSince(snapshot, after10, KindAuthenticator)
-	if len(added) != 1 || added[0].DisplayName != "Nieuwe telefoon" || !guidRE.MatchString(added[0].ID) {
+	if len(added) != 1 || added[0].DisplayName != demoNewDevice || !guidRE.MatchString(added[0].ID) {
 		t.Fatalf("after step 10 added = %+v", added)
 	}
 	if !HasID(after10, old.ID) {
@@ -133,6 +133,39 @@ func TestDemoKimRemovesOneDevice(t *testing.T) {
 	ms, _ := d.Methods(ctx, id)
 	if HasID(ms, auths[1].ID) || !HasID(ms, auths[0].ID) || !HasKind(ms, KindPhone) {
 		t.Errorf("after SimulateRemove: %s", kinds(ms))
+	}
+}
+
+// Kim has two Authenticator devices (Pixel 6 first, then an iPad) and
+// replaces the Pixel: confirming step 11 removes the Pixel only; step 12
+// (the OK of the same delete), a second step 11 (after "back") and a
+// second step 12 leave the iPad, the new phone and the phone number.
+func TestDemoKimStep11RemovesOnlyTheReplacedDevice(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	id := DemoUserID("kim")
+	start, _ := d.Methods(ctx, id)
+	pixel, ipad := Authenticators(start)[0], Authenticators(start)[1]
+	if pixel.DisplayName != "Pixel 6" || ipad.DisplayName != "iPad" {
+		t.Fatalf("kim's devices = %+v", Authenticators(start))
+	}
+	d.SimulateStepDone(id, "step10")
+	d.SimulateStepDone(id, "step11")
+	after11, _ := d.Methods(ctx, id)
+	if HasID(after11, pixel.ID) || !HasID(after11, ipad.ID) {
+		t.Fatalf("after step 11: %+v, want the Pixel gone and the iPad kept", Authenticators(after11))
+	}
+	for _, step := range []string{"step12", "step11", "step12"} {
+		d.SimulateStepDone(id, step)
+	}
+	ms, _ := d.Methods(ctx, id)
+	if !HasID(ms, ipad.ID) || len(Authenticators(ms)) != 2 || !HasKind(ms, KindPhone) {
+		t.Errorf("after steps 12, 11, 12 again: %s %+v, want the iPad and the new phone", kinds(ms), Authenticators(ms))
+	}
+	d.Reset(id)
+	d.SimulateStepDone(id, "step11")
+	if ms, _ := d.Methods(ctx, id); HasID(ms, pixel.ID) || !HasID(ms, ipad.ID) {
+		t.Errorf("after Reset, step 11 does not remove the replaced phone again: %+v", Authenticators(ms))
 	}
 }
 

@@ -63,7 +63,7 @@ func TestHappyPathByNumbers(t *testing.T) {
 		"[1] Problemen met inloggen via Authenticator", "[2] Overzetten naar een andere telefoon",
 		"| Stap 1 van 12", "Ga naar https://aka.ms/mfasetup.", "[1] Gelukt   [2] Lukt niet   [3] Uitleg",
 		"Klik op + Aanmeldingsmethode toevoegen.", "| Stap 12 van 12",
-		"Gelukt: ik zie de Authenticator-app op 'Nieuwe telefoon'", "Top: je oude telefoon staat niet meer",
+		"Gelukt: ik zie de Authenticator-app op 'iPhone 15'", "Top: je oude telefoon staat niet meer",
 		"# Klaar!", "Dank je wel voor je beoordeling!", "Tot ziens!",
 	} {
 		if !strings.Contains(out, want) {
