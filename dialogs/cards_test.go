@@ -48,6 +48,15 @@ func goldenCards(lang string) map[string]Card {
 	cards["step07_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step07"))
 	cards["step08_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step08"))
 	cards["step11_unknown_device"] = mk(func(s *State) { s.MethodsKnown, s.Snapshot = false, nil }).stepCard(step("step11"))
+	cards["step11_two_old_devices"] = mk(func(s *State) {
+		s.Snapshot = append(s.Snapshot, graph.Method{ID: "auth-ipad", Kind: graph.KindAuthenticator, DisplayName: "iPad"})
+	}).stepCard(step("step11"))
+	failedOnce := mk(func(s *State) { s.Step = "step07" })
+	failedOnce.stepFailed()
+	cards["step07_failed_once"] = *failedOnce.outs[0].Card
+	explained := mk(func(s *State) { s.Step = "step09" })
+	explained.explain()
+	cards["step09_explained"] = *explained.outs[0].Card
 	for name, mut := range map[string]func(*State){
 		"done_verified":         func(s *State) { s.Step, s.VerifiedNew, s.OldGone = "step12", true, true },
 		"done_self_reminder":    func(s *State) { s.Step, s.SkippedRemoval = "step11", true },

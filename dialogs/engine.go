@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"mfabot/dialogs/intent"
 	"mfabot/graph"
@@ -335,6 +336,7 @@ func (t *turn) text() {
 	if isSituation(r) {
 		switch {
 		case d.Kind == KindChoice:
+			t.understood(string(r))
 			t.choose(string(r))
 		case d.Kind == KindEnd:
 			t.restartQuiet()
@@ -684,14 +686,21 @@ func (t *turn) stepFailed() {
 		t.handoff("two_failures", d.ID)
 		return
 	}
-	t.sayText(t.tr("msg.failed_once", nil) + "\n\n" + t.stepText(d, "help"))
-	t.view()
+	// One card: what usually goes wrong here, with the step's buttons
+	// (the instruction itself is in the card just above).
+	t.card(t.focusCard(d, t.tr("msg.failed_once", nil), t.stepText(d, "help"), t.tr("msg.failed_next", nil)))
 }
 
 func (t *turn) explain() {
 	t.event("explained")
-	t.explainText()
-	t.view()
+	d := lookupStep(t.s.Step)
+	switch d.Kind {
+	case KindGuide, KindTrouble, KindQuestion, KindCard:
+		t.card(t.focusCard(d, t.stepText(d, "explain")))
+	default:
+		t.explainText()
+		t.view()
+	}
 }
 
 func (t *turn) explainText() {
@@ -820,6 +829,20 @@ func (t *turn) choose(sit string) {
 	}
 }
 
+// understood says how a typed message was read, so that the student
+// knows which situation the steps that follow are for (a pressed
+// button needs no such echo; the security card has its own title).
+func (t *turn) understood(sit string) {
+	if sit == SitSuspicious {
+		return
+	}
+	label := []rune(t.tr("button."+sit, nil))
+	if len(label) > 1 && unicode.IsUpper(label[0]) && !unicode.IsUpper(label[1]) {
+		label[0] = unicode.ToLower(label[0])
+	}
+	t.say("msg.understood", map[string]string{"situation": string(label)})
+}
+
 func (t *turn) answer(step string, yes bool) {
 	t.event(map[bool]string{true: "done", false: "failed"}[yes])
 	known := t.s.MethodsKnown
@@ -902,6 +925,7 @@ func (t *turn) methods() {
 				t.handoff("asked_for_human", "")
 				return
 			}
+			t.understood(p)
 			t.choose(p)
 			return
 		}

@@ -47,7 +47,7 @@ var situationCases = []situationCase{
 		endStep: StepDone, outcome: store.OutcomeVerifiedResolved},
 	{name: "move_phone_password_only", student: "eva", script: []string{"press:move_phone", "see:{handoff.reason.no_usable_method}"},
 		endStep: StepHandoff, outcome: store.OutcomeEscalated, reason: handoff.ReasonNoUsableMethod},
-	{name: "two_devices", student: "kim", script: []string{"press:move_phone", "done*10", "see:'Pixel 6', 'iPad'", "press:skip", "see:{done.reminder}", "rate:2"},
+	{name: "two_devices", student: "kim", script: []string{"press:move_phone", "done*10", "see:('Pixel 6' ", "see: 'iPad')", "press:skip", "see:{done.reminder}", "rate:2"},
 		endStep: StepDone, outcome: store.OutcomeVerifiedResolved},
 }
 

@@ -93,11 +93,20 @@ func (t *turn) summary() string {
 	return t.tr("summary.intro", map[string]string{"list": joinAnd(items, and)})
 }
 
+// joinAnd joins "a, b and c". When an item has its own "and" ("the app
+// on 'Pixel 6' and 'iPad'"), a comma goes before the last one too, so
+// the sentence still reads as a list.
 func joinAnd(items []string, and string) string {
 	if len(items) == 1 {
 		return items[0]
 	}
-	return strings.Join(items[:len(items)-1], ", ") + " " + and + " " + items[len(items)-1]
+	sep := " "
+	for _, it := range items[:len(items)-1] {
+		if strings.Contains(it, " "+and+" ") {
+			sep = ", "
+		}
+	}
+	return strings.Join(items[:len(items)-1], ", ") + sep + and + " " + items[len(items)-1]
 }
 
 // variant picks the text variant of a step field for this conversation.
@@ -120,8 +129,13 @@ func (t *turn) variant(d *StepDef, field string) string {
 			return "link"
 		}
 	case 11:
-		if field == "do" && t.oldDeviceNames() == "" {
-			return "unknown"
+		if field == "do" {
+			switch n := len(t.oldNamed()); {
+			case n == 0:
+				return "unknown"
+			case n > 1:
+				return "several"
+			}
 		}
 	}
 	return ""
@@ -132,14 +146,29 @@ func (t *turn) onPhone() bool {
 	return p == "ios" || p == "android"
 }
 
-func (t *turn) oldDeviceNames() string {
+// oldNamed are the quoted names of the old Authenticator devices.
+func (t *turn) oldNamed() []string {
 	var names []string
 	for _, m := range t.oldDevices() {
 		if m.DisplayName != "" {
 			names = append(names, "'"+m.DisplayName+"'")
 		}
 	}
-	return strings.Join(names, ", ")
+	return names
+}
+
+// oldDeviceNames is "'iPhone 12'", or "'Pixel 6' of 'iPad'" when the
+// student has several and removes the one being replaced.
+func (t *turn) oldDeviceNames() string {
+	names := t.oldNamed()
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	last := len(names) - 1
+	return strings.Join(names[:last], ", ") + " " + t.tr("summary.or", nil) + " " + names[last]
 }
 
 func (t *turn) phoneMasked() string {
@@ -163,6 +192,16 @@ func textBase(d *StepDef) string {
 func (t *turn) stepText(d *StepDef, field string) string {
 	vars := t.vars(map[string]string{"phone": t.phoneMasked(), "old_device": t.oldDeviceNames()})
 	return trVariant(t.lang(), textBase(d)+"."+field, t.variant(d, field), vars)
+}
+
+// focusCard is a step's card with other text in place of the
+// instruction (the help after "Lukt niet", the explanation after
+// "Uitleg"): same progress, title and buttons, one message.
+func (t *turn) focusCard(d *StepDef, body ...string) Card {
+	c := t.stepCard(d)
+	c.Body = body
+	c.Where, c.See = "", ""
+	return c
 }
 
 func (t *turn) stepCard(d *StepDef) Card {
