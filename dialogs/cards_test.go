@@ -47,6 +47,7 @@ func goldenCards(lang string) map[string]Card {
 	cards["step02_either"] = mk(func(s *State) { s.Route = RouteEither }).stepCard(step("step02"))
 	cards["step07_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step07"))
 	cards["step08_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step08"))
+	cards["step03_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step03"))
 	cards["step11_unknown_device"] = mk(func(s *State) { s.MethodsKnown, s.Snapshot = false, nil }).stepCard(step("step11"))
 	cards["step11_two_old_devices"] = mk(func(s *State) {
 		s.Snapshot = append(s.Snapshot, graph.Method{ID: "auth-ipad", Kind: graph.KindAuthenticator, DisplayName: "iPad"})

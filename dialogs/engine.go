@@ -515,6 +515,8 @@ func (t *turn) apply(a Action) {
 		case ActPairLink:
 			if d.Number == 1 {
 				t.s.PairLink = true
+				// Step 1 still has to happen, on this phone.
+				t.say("msg.pair_link", nil)
 				t.stepDone()
 				return
 			}

@@ -470,8 +470,10 @@ func TestPhonePlatformOffersPairByLink(t *testing.T) {
 	h.welcome()
 	rs := h.press("move_phone")
 	contains(t, rs, tr2("step01.do.mobile")[:25], tr2("button.pair_link"))
-	h.press("pair_link")
+	rs = h.press("pair_link")
 	h.wantStep("step02")
+	contains(t, rs, "in de browser van je telefoon", "Waar: Op je telefoon, in de browser.")
+	lacks(t, rs, "laptop")
 	for i := 2; i < 7; i++ {
 		h.press("done")
 	}

@@ -141,6 +141,21 @@ func (t *turn) variant(d *StepDef, field string) string {
 	return ""
 }
 
+// pairLinkWhere is where a step happens for a student who pairs the app
+// by link on the phone they chat from: there is no laptop.
+func (t *turn) pairLinkWhere(n int) string {
+	if !t.s.PairLink {
+		return ""
+	}
+	switch n {
+	case 2, 3, 4, 10, 11, 12:
+		return t.tr("label.where_phone_browser", nil)
+	case 5, 8, 9:
+		return t.tr("label.where_phone_both", nil)
+	}
+	return ""
+}
+
 func (t *turn) onPhone() bool {
 	p := strings.ToLower(t.s.Platform)
 	return p == "ios" || p == "android"
@@ -213,6 +228,9 @@ func (t *turn) stepCard(d *StepDef) Card {
 	}
 	if d.Kind == KindGuide {
 		c.Progress = t.tr("label.progress", map[string]string{"n": fmt.Sprint(d.Number)})
+		if where := t.pairLinkWhere(d.Number); where != "" {
+			c.Where = t.tr("label.where", nil) + " " + where
+		}
 	}
 	b := func(a Action) Button { return Button{Title: t.tr("button."+string(a), nil), Step: d.ID, Action: a} }
 	switch d.Kind {
