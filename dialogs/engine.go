@@ -341,8 +341,14 @@ func (t *turn) text() {
 		case d.Kind == KindEnd:
 			t.restartQuiet()
 			t.s.PendingSituation = string(r)
+		case d.Kind == KindGuide && r == intent.IntentSigninProblem:
+			// "Ik krijg geen melding" in the middle of a step is this
+			// step not working, not a new conversation.
+			t.apply(ActFailed)
+		case d.Kind == KindTrouble && r == intent.IntentSigninProblem:
+			t.apply(ActNotSolved)
 		default:
-			t.say("msg.unknown", nil)
+			t.say("msg.midway", nil)
 			t.view()
 		}
 		return

@@ -457,6 +457,19 @@ func TestSuspiciousFromTheMiddle(t *testing.T) {
 	}
 }
 
+func TestTypedProblemMidStep(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 9)
+	rs := h.say("ik krijg geen melding")
+	contains(t, rs, tr2("msg.failed_once"), "Geen melding? Open de app", "Stap 9 van 12")
+	h.wantStep("step09")
+	rs = h.say("ik ben mijn telefoon kwijt")
+	contains(t, rs, tr2("msg.midway"), "Stap 9 van 12")
+	h.wantStep("step09")
+	h.say("ik krijg nog steeds geen melding")
+	h.wantStep(StepHandoff)
+}
+
 func TestFirstMessageWithoutWelcome(t *testing.T) {
 	h := newHarness(t, "kim", nil)
 	rs := h.say("I lost my phone")
