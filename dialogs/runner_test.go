@@ -470,6 +470,26 @@ func TestTypedProblemMidStep(t *testing.T) {
 	h.wantStep(StepHandoff)
 }
 
+// Step 11 never asks to remove the phone number: it says to keep it
+// when there is one (sam), and does not mention one that is not there
+// (lars).
+func TestStep11KeepsThePhoneNumber(t *testing.T) {
+	for _, tc := range []struct {
+		student string
+		keep    bool
+	}{{"sam", true}, {"lars", false}} {
+		h := newHarness(t, tc.student, nil)
+		toStep(h, 10)
+		rs := h.press("done")
+		h.wantStep("step11")
+		if tc.keep {
+			contains(t, rs, tr2("step11.keep_phone"))
+		} else {
+			lacks(t, rs, "telefoonnummer")
+		}
+	}
+}
+
 func TestFirstMessageWithoutWelcome(t *testing.T) {
 	h := newHarness(t, "kim", nil)
 	rs := h.say("I lost my phone")

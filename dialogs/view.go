@@ -206,7 +206,12 @@ func textBase(d *StepDef) string {
 // stepText is one field (do, where, see, help, explain, title) of a step.
 func (t *turn) stepText(d *StepDef, field string) string {
 	vars := t.vars(map[string]string{"phone": t.phoneMasked(), "old_device": t.oldDeviceNames()})
-	return trVariant(t.lang(), textBase(d)+"."+field, t.variant(d, field), vars)
+	text := trVariant(t.lang(), textBase(d)+"."+field, t.variant(d, field), vars)
+	if d.Number == 11 && field == "do" && (!t.s.MethodsKnown || t.has(graph.KindPhone)) {
+		// Never remove the phone number: it is the call option.
+		text += " " + t.tr("step11.keep_phone", nil)
+	}
+	return text
 }
 
 // focusCard is a step's card with other text in place of the
