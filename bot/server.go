@@ -122,6 +122,26 @@ type Server struct {
 	mu       sync.Mutex
 	welcomed map[string]time.Time // conversation id -> last welcome turn
 	holds    map[int64]time.Time  // inbox seq -> not retried before
+
+	// detached counts staff actions that outlive their HTTP request.
+	detached sync.WaitGroup
+}
+
+// WaitDetached waits (bounded by ctx) for staff actions that were still
+// running when their invoke was answered; call it at shutdown, after the
+// HTTP server stopped, so that their card updates are not cut off.
+func (s *Server) WaitDetached(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.detached.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // welcomeTwinWindow: Teams sends conversationUpdate and installationUpdate
@@ -587,7 +607,9 @@ func (s *Server) handleStaffInvoke(w http.ResponseWriter, r *http.Request, log *
 	act, _ := a.staffActionOf()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.o.TurnTimeout)
 	done := make(chan staffOutcome, 1)
+	s.detached.Add(1)
 	go func() {
+		defer s.detached.Done()
 		defer cancel()
 		card, err := s.runStaff(ctx, act)
 		done <- staffOutcome{card, err}
@@ -600,10 +622,18 @@ func (s *Server) handleStaffInvoke(w http.ResponseWriter, r *http.Request, log *
 	case <-timer.C:
 		log.Warn("staff action slower than the invoke allows; answered, card follows", "verb", act.Verb, "escalation", act.EscalationID)
 		respondJSON(w, invokeMessage(staffPendingText))
-		go s.finishStaffInvoke(log, a, act, done)
+		s.detach(func() { s.finishStaffInvoke(log, a, act, done) })
 	case <-r.Context().Done():
-		go s.finishStaffInvoke(log, a, act, done)
+		s.detach(func() { s.finishStaffInvoke(log, a, act, done) })
 	}
+}
+
+func (s *Server) detach(f func()) {
+	s.detached.Add(1)
+	go func() {
+		defer s.detached.Done()
+		f()
+	}()
 }
 
 // staffPendingText answers a staff click whose action is still running.

@@ -49,16 +49,16 @@ type Bot struct {
 	AppPassword       string   `mapstructure:"app_password" secret:"true"`
 	TenantID          string   `mapstructure:"tenant_id"`
 	CertificatePath   string   `mapstructure:"certificate_path"`
-	OpenIDMetadataURL string   `mapstructure:"openid_metadata_url"`
+	OpenIDMetadataURL string   `mapstructure:"openid_metadata_url" secret:"url"`
 	AllowedTenants    []string `mapstructure:"allowed_tenants"`
 }
 
 type Azure struct {
-	AuthorityHost string `mapstructure:"authority_host"`
+	AuthorityHost string `mapstructure:"authority_host" secret:"url"`
 }
 
 type Graph struct {
-	BaseURL      string `mapstructure:"base_url"`
+	BaseURL      string `mapstructure:"base_url" secret:"url"`
 	Scope        string `mapstructure:"scope"`
 	TenantID     string `mapstructure:"tenant_id"`
 	ClientID     string `mapstructure:"client_id"`
@@ -71,7 +71,7 @@ type Store struct {
 
 type LLM struct {
 	Provider   string `mapstructure:"provider"`
-	BaseURL    string `mapstructure:"base_url"`
+	BaseURL    string `mapstructure:"base_url" secret:"url"`
 	APIKey     string `mapstructure:"api_key" secret:"true"`
 	Model      string `mapstructure:"model"`
 	APIVersion string `mapstructure:"api_version"`
@@ -79,7 +79,7 @@ type LLM struct {
 
 type Staff struct {
 	ChannelID  string `mapstructure:"channel_id"`
-	ServiceURL string `mapstructure:"service_url"`
+	ServiceURL string `mapstructure:"service_url" secret:"url"`
 	// SessionKey signs dashboard session cookies; every instance needs the
 	// same one (at least 32 characters). Empty in dev: a random key.
 	SessionKey string `mapstructure:"session_key" secret:"true"`
@@ -87,7 +87,7 @@ type Staff struct {
 }
 
 type OIDC struct {
-	Issuer       string `mapstructure:"issuer"`
+	Issuer       string `mapstructure:"issuer" secret:"url"`
 	ClientID     string `mapstructure:"client_id"`
 	ClientSecret string `mapstructure:"client_secret" secret:"true"`
 	Group        string `mapstructure:"group"`

@@ -267,3 +267,22 @@ func merge(a, b map[string]string) map[string]string {
 	}
 	return out
 }
+
+func TestPrintMasksCredentialsInEveryURLKey(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("MFABOT_LLM_PROVIDER", "openai")
+	t.Setenv("MFABOT_LLM_MODEL", "m")
+	t.Setenv("MFABOT_LLM_BASE_URL", "https://u:p4ss-secret@llm.example/v1")
+	t.Setenv("MFABOT_GRAPH_BASE_URL", "https://g:graph-secret@graph.example/v1.0")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	c.Print(&buf)
+	for _, secret := range []string{"p4ss-secret", "graph-secret"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("printed configuration contains %q", secret)
+		}
+	}
+}

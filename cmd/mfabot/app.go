@@ -183,9 +183,13 @@ func (a *app) RunWorkers(ctx context.Context) error {
 	}()
 	err := a.bot.Run(ctx)
 	wg.Wait()
-	// Card updates and messages to students that staff actions queued.
-	waitCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Staff actions still running, then the card updates and messages to
+	// students they queued.
+	waitCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
+	if werr := a.bot.WaitDetached(waitCtx); werr != nil {
+		a.log.Error("staff actions still running at shutdown", "err", werr)
+	}
 	if werr := a.handoff.Wait(waitCtx); werr != nil {
 		a.log.Error("staff notifications still pending at shutdown", "err", werr)
 	}
@@ -294,6 +298,10 @@ func dashboardURL(cfg *config.Config) string {
 // turnTimeout bounds one turn (Graph and LLM calls, replies); shutdown
 // waits a little longer so that in-flight turns can finish.
 const turnTimeout = 30 * time.Second
+
+// drainTimeout bounds the wait for staff actions and their notifications
+// at shutdown, after the turns have finished.
+const drainTimeout = 15 * time.Second
 
 // sessionKey is the configured dashboard cookie key; nil lets staff make
 // a random one (dev mode).

@@ -84,7 +84,7 @@ func (a *app) Serve(ctx context.Context, ln, metricsLn net.Listener) error {
 	case serveErr = <-errc:
 	}
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), turnTimeout+10*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), turnTimeout+drainTimeout+10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutCtx)
 	_ = msrv.Shutdown(shutCtx)
