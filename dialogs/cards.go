@@ -16,13 +16,15 @@ type Card struct {
 	Buttons  []Button
 }
 
-// Button is an Action.Submit; its data always carries the step id so a
-// click on an old card can be recognised.
+// Button is an Action.Submit; its data always carries the step id and,
+// once shown, the view number of its card, so that a click on an old
+// card can be recognised.
 type Button struct {
 	Title  string
 	Step   string
 	Action Action
 	Score  int // satisfaction buttons only
+	View   int // State.ViewSeq when the card was shown; 0 = not stamped
 }
 
 // ButtonData is the Action.Submit data of every button of mfabot's cards.
@@ -30,6 +32,7 @@ type ButtonData struct {
 	Step   string `json:"step"`
 	Action string `json:"action"`
 	Score  int    `json:"score,omitempty"`
+	View   int    `json:"v,omitempty"`
 }
 
 type textBlock struct {
@@ -86,7 +89,7 @@ func (c Card) JSON() json.RawMessage {
 		ac.Body = append(ac.Body, textBlock{Type: "TextBlock", Text: c.Note, Wrap: true, Size: "Small", IsSubtle: true, Spacing: "Medium"})
 	}
 	for i, b := range c.Buttons {
-		a := submitAction{Type: "Action.Submit", Title: b.Title, Data: ButtonData{Step: b.Step, Action: string(b.Action), Score: b.Score}}
+		a := submitAction{Type: "Action.Submit", Title: b.Title, Data: ButtonData{Step: b.Step, Action: string(b.Action), Score: b.Score, View: b.View}}
 		if i == 0 && (b.Action == ActDone || b.Action == ActYes || b.Action == ActSolved) {
 			a.Style = "positive"
 		}

@@ -86,7 +86,18 @@ func (t *turn) say(key string, vars map[string]string) {
 
 func (t *turn) sayText(text string) { t.outs = append(t.outs, Out{Text: text}) }
 
-func (t *turn) card(c Card) { t.outs = append(t.outs, Out{Card: &c}) }
+// card shows c; a card with buttons gets the next view number, carried
+// by its buttons (State.ViewSeq).
+func (t *turn) card(c Card) {
+	if len(c.Buttons) > 0 {
+		t.s.ViewSeq++
+		c.Buttons = slices.Clone(c.Buttons)
+		for i := range c.Buttons {
+			c.Buttons[i].View = t.s.ViewSeq
+		}
+	}
+	t.outs = append(t.outs, Out{Card: &c})
+}
 
 func (t *turn) effect(e Effect) { t.effs = append(t.effs, e) }
 
@@ -245,7 +256,10 @@ func (t *turn) button() {
 		t.begin()
 		return
 	}
-	if in.Step != t.s.Step {
+	// A card other than the newest (a second tap on one card, a card of
+	// an earlier session at the same step), or, for cards without a view
+	// number, a card of another step.
+	if in.Step != t.s.Step || (in.View != 0 && in.View != t.s.ViewSeq) {
 		t.say("msg.stale", nil)
 		t.view()
 		return

@@ -282,8 +282,8 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 		in.Kind, in.Point, in.Attempt = InTimer, p.Point, p.Attempt
 		return in, true
 	}
-	if step, action, score, ok := buttonOf(t.Value); ok {
-		in.Kind, in.Step, in.Action, in.Score = InButton, step, Action(action), score
+	if step, action, score, view, ok := buttonOf(t.Value); ok {
+		in.Kind, in.Step, in.Action, in.Score, in.View = InButton, step, Action(action), score, view
 		res.student = "[" + action + " @ " + step + "]"
 		return in, true
 	}
@@ -318,27 +318,33 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 }
 
 // buttonOf reads an Action.Submit value of one of mfabot's cards.
-func buttonOf(v map[string]any) (step, action string, score int, ok bool) {
+func buttonOf(v map[string]any) (step, action string, score, view int, ok bool) {
 	if v == nil {
-		return "", "", 0, false
+		return "", "", 0, 0, false
 	}
 	step, _ = v["step"].(string)
 	action, _ = v["action"].(string)
 	if step == "" || action == "" {
-		return "", "", 0, false
+		return "", "", 0, 0, false
 	}
-	switch n := v["score"].(type) {
+	return step, action, intOf(v["score"]), intOf(v["v"]), true
+}
+
+// intOf reads a number of a card's data (JSON gives float64).
+func intOf(x any) int {
+	var n int
+	switch x := x.(type) {
 	case float64:
-		score = int(n)
+		n = int(x)
 	case int:
-		score = n
+		n = x
 	case json.Number:
-		i, _ := n.Int64()
-		score = int(i)
+		i, _ := x.Int64()
+		n = int(i)
 	case string:
-		fmt.Sscan(n, &score)
+		fmt.Sscan(x, &n)
 	}
-	return step, action, score, true
+	return n
 }
 
 var privacyCues = []string{

@@ -24,6 +24,10 @@ type State struct {
 	PairLink   bool           `json:"pairLink,omitempty"`
 	Platform   string         `json:"platform,omitempty"`
 	Failures   map[string]int `json:"failures,omitempty"`
+	// ViewSeq counts the cards with buttons shown; each button carries
+	// the number of its card ("v"), so a click on any card but the
+	// newest is recognised as stale.
+	ViewSeq int `json:"viewSeq,omitempty"`
 
 	LangChoice string `json:"langChoice,omitempty"` // "English please"
 	LangText   string `json:"langText,omitempty"`   // language of their messages
@@ -123,6 +127,7 @@ type Input struct {
 	Step   string
 	Action Action
 	Score  int
+	View   int // the card's view number; 0 for cards without one
 
 	// InText
 	Text     string
