@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -27,10 +28,12 @@ func TestRedeliveredActivityIsNotAppliedTwice(t *testing.T) {
 	h.wantStep("step04")
 	before := h.state()
 
-	// The same activity again (a new process, the entry still pending).
+	// The same activity again (a new process, the entry still pending):
+	// not applied again, but its replies are sent again (the first
+	// sending may never have happened).
 	again := h.turn(click)
-	if len(again) != 0 {
-		t.Fatalf("redelivered activity answered again:\n%s", all(again))
+	if all(again) != all(rs) {
+		t.Fatalf("redelivered activity: replies\n%s\nwant the first ones again:\n%s", all(again), all(rs))
 	}
 	h.wantStep("step04")
 	if after := h.state(); len(after.History) != len(before.History) {
@@ -38,10 +41,15 @@ func TestRedeliveredActivityIsNotAppliedTwice(t *testing.T) {
 	}
 
 	// Typed text the same: "gelukt" twice with one id is one step.
-	h.turn(Turn{Kind: TurnMessage, ActivityID: "1700000000124", Text: "gelukt"})
+	first := h.turn(Turn{Kind: TurnMessage, ActivityID: "1700000000124", Text: "gelukt"})
 	h.wantStep("step05")
-	if rs := h.turn(Turn{Kind: TurnMessage, ActivityID: "1700000000124", Text: "gelukt"}); len(rs) != 0 {
-		t.Fatalf("redelivered text answered again:\n%s", all(rs))
+	if rs := h.turn(Turn{Kind: TurnMessage, ActivityID: "1700000000124", Text: "gelukt"}); all(rs) != all(first) {
+		t.Fatalf("redelivered text: replies\n%s\nwant\n%s", all(rs), all(first))
+	}
+	h.wantStep("step05")
+	// An older activity (not the newest) is not answered again.
+	if rs := h.turn(click); len(rs) != 0 {
+		t.Fatalf("older redelivered activity answered again:\n%s", all(rs))
 	}
 	h.wantStep("step05")
 
@@ -67,5 +75,35 @@ func TestSeenActivitiesAreBounded(t *testing.T) {
 	// The oldest id fell out of the window: it counts as new again.
 	if s.seen("m-0") {
 		t.Fatal("oldest id still remembered")
+	}
+}
+
+// A hand-off turn delivered again (the process died after the save,
+// before sending) sends the hand-off and the contact card again, without
+// a second escalation.
+func TestRedeliveredHandoffSendsContactCardAgain(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 3)
+	human := Turn{Kind: TurnMessage, ActivityID: "act-human", Text: "medewerker"}
+	rs := h.turn(human)
+	contains(t, rs, "CONTACT nl")
+	again := h.turn(human)
+	contains(t, again, "CONTACT nl")
+	if all(again) != all(rs) {
+		t.Fatalf("replies\n%s\nwant\n%s", all(again), all(rs))
+	}
+	if n := len(h.esc.requests()); n != 1 {
+		t.Fatalf("escalations = %d, want 1", n)
+	}
+}
+
+func TestLastRepliesAreBounded(t *testing.T) {
+	big := Reply{Text: strings.Repeat("x", maxLastReplies/2)}
+	got := boundReplies([]Reply{big, big, big})
+	if len(got) != 1 {
+		t.Fatalf("kept %d replies of %d bytes each", len(got), len(big.Text))
+	}
+	if got := boundReplies([]Reply{{Text: "a"}, {Text: "b"}}); len(got) != 2 {
+		t.Fatalf("small replies dropped: %v", got)
 	}
 }

@@ -175,7 +175,7 @@ func (t *turn) run() {
 			return // an answer to the old flow: nothing to say
 		}
 		keep := t.s
-		t.s = State{FlowVersion: FlowVersion, SessionSeq: keep.SessionSeq, Platform: keep.Platform,
+		t.s = State{FlowVersion: FlowVersion, SessionSeq: keep.SessionSeq, ViewSeq: keep.ViewSeq, Platform: keep.Platform,
 			LangChoice: keep.LangChoice, LangText: keep.LangText, LangGraph: keep.LangGraph, LangLocale: keep.LangLocale}
 		if keep.SessionID != "" && keep.Outcome == "" {
 			t.effect(Effect{Kind: EffEndSession, SessionID: keep.SessionID, Outcome: store.OutcomeAbandoned})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,13 +127,25 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 		prev := DecodeState(conv.State)
 		if prev.seen(t.ActivityID) {
 			// Applied and saved before; the inbox entry was delivered
-			// again. Nothing to do, nothing to say.
+			// again (the process died between the save and sending, or
+			// before marking the entry done). Not applied again. The
+			// newest activity's replies are sent again: the student may
+			// never have had them, and a repeat beats silence.
+			if t.ActivityID == prev.LastActivityID {
+				r.log.Info("activity applied before; its replies sent again", "conversation", shortID(id), "activity_id", t.ActivityID, "replies", len(prev.LastReplies))
+				return slices.Clone(prev.LastReplies), nil
+			}
 			r.log.Info("activity applied before; not applied again", "conversation", shortID(id), "activity_id", t.ActivityID)
 			return nil, nil
 		}
 		res := r.run(ctx, conv, t, typing, attempt == 0)
 		// From the loaded state: the engine may have reset its own.
 		res.state.Seen = remember(prev.Seen, t.ActivityID)
+		replies := r.render(t, res)
+		res.state.LastActivityID, res.state.LastReplies = prev.LastActivityID, prev.LastReplies
+		if t.ActivityID != "" {
+			res.state.LastActivityID, res.state.LastReplies = t.ActivityID, boundReplies(replies)
+		}
 		raw, err := json.Marshal(res.state)
 		if err != nil {
 			return nil, fmt.Errorf("dialogs: encode state: %w", err)
@@ -145,7 +158,8 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 			}
 			return nil, fmt.Errorf("dialogs: save conversation: %w", err)
 		}
-		return r.afterSave(ctx, conv, t, res), nil
+		r.afterSave(ctx, conv, t, res, replies)
+		return replies, nil
 	}
 }
 
@@ -453,9 +467,10 @@ func (r *Runner) Material(s State, now time.Time) string {
 	return b.String()
 }
 
-// afterSave executes the recorded effects, writes the transcript and
-// returns the replies.
-func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn, res result) []Reply {
+// render returns a turn's replies in order: the engine's messages and
+// the contact cards it asked for. It writes nothing, so the replies can
+// be saved with the state (State.LastReplies) before anything is sent.
+func (r *Runner) render(t Turn, res result) []Reply {
 	var replies []Reply
 	add := func(outs []Out) {
 		for _, o := range outs {
@@ -463,10 +478,35 @@ func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn,
 		}
 	}
 	add(res.outs)
-	s := res.state
 	for i, e := range res.writes {
-		replies = append(replies, r.write(ctx, conv, t, s, e)...)
+		if e.Kind == EffShowContact {
+			replies = append(replies, r.contactCard(t, res.state, e))
+		}
 		add(res.after[i])
+	}
+	return replies
+}
+
+// maxLastReplies bounds the size of State.LastReplies (JSON bytes).
+const maxLastReplies = 32 << 10
+
+// boundReplies returns the leading replies that fit in maxLastReplies.
+func boundReplies(replies []Reply) []Reply {
+	size := 0
+	for i, rp := range replies {
+		size += len(rp.Text) + len(rp.Card) + 32
+		if size > maxLastReplies {
+			return slices.Clone(replies[:i])
+		}
+	}
+	return slices.Clone(replies)
+}
+
+// afterSave executes the recorded effects and writes the transcript.
+func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn, res result, replies []Reply) {
+	s := res.state
+	for _, e := range res.writes {
+		r.write(ctx, conv, t, s, e)
 	}
 	if s.SessionID != "" && s.Outcome == "" {
 		if err := r.o.Store.TouchSession(ctx, s.SessionID, t.At); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -474,7 +514,6 @@ func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn,
 		}
 	}
 	r.transcript(ctx, conv.ID, t.At, "", replies)
-	return replies
 }
 
 func outReply(o Out) Reply {
@@ -485,7 +524,7 @@ func outReply(o Out) Reply {
 }
 
 // write executes one effect that changes something outside the state.
-func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) []Reply {
+func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) {
 	st := r.o.Store
 	warn := func(what string, err error) {
 		if err != nil {
@@ -514,15 +553,17 @@ func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s S
 		warn("add timer", err)
 	case EffCancelTimers:
 		warn("cancel timers", st.DeleteTimers(ctx, conv.ID))
-	case EffShowContact:
-		// When the escalation could not be made, the card must not say
-		// the request is already with the service desk.
-		if nq, ok := r.o.Escalator.(notQueuedCarder); ok && e.NotQueued {
-			return []Reply{{Card: nq.ContactCardWith(t.At, LanguageOf(s), handoff.ContactCardOptions{LostPhone: e.LostPhone, Security: e.Security, NotQueued: true})}}
-		}
-		return []Reply{{Card: r.o.Escalator.ContactCard(t.At, LanguageOf(s), e.LostPhone, e.Security)}}
 	}
-	return nil
+}
+
+// contactCard renders the service desk's contact card of an
+// EffShowContact. When the escalation could not be made, the card must
+// not say the request is already with the service desk.
+func (r *Runner) contactCard(t Turn, s State, e Effect) Reply {
+	if nq, ok := r.o.Escalator.(notQueuedCarder); ok && e.NotQueued {
+		return Reply{Card: nq.ContactCardWith(t.At, LanguageOf(s), handoff.ContactCardOptions{LostPhone: e.LostPhone, Security: e.Security, NotQueued: true})}
+	}
+	return Reply{Card: r.o.Escalator.ContactCard(t.At, LanguageOf(s), e.LostPhone, e.Security)}
 }
 
 // notQueuedCarder is the handoff service's contact card for a hand-off

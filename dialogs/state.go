@@ -58,6 +58,12 @@ type State struct {
 	// an activity delivered again (the process died between the save
 	// and marking the inbox entry done) is recognised and not applied twice.
 	Seen []string `json:"seen,omitempty"`
+	// LastActivityID and LastReplies are the newest applied activity
+	// and its replies (bounded, maxLastReplies): when that activity is
+	// delivered again, its replies are sent again, since the first
+	// sending may never have happened.
+	LastActivityID string  `json:"lastActivityId,omitempty"`
+	LastReplies    []Reply `json:"lastReplies,omitempty"`
 }
 
 // seenActivities is how many activity ids State.Seen keeps.
