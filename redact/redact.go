@@ -27,10 +27,11 @@ var (
 	guidRE  = regexp.MustCompile(`(?i)[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}`)
 	// Teams and Bot Framework ids: "29:1AbC...", "a:1xyz...", "8:orgid:...".
 	teamsIDRE = regexp.MustCompile(`\b(?:\d{1,2}|a|f):(?:orgid:)?[A-Za-z0-9_\-]{16,}`)
-	// A digit run: digits joined by single separators that people put
-	// in phone numbers and codes ("06-1234 5678", "+31 (0)6 12345678",
-	// "123 456"). An optional leading "+" belongs to it.
-	digitRunRE = regexp.MustCompile(`\+?\(?\d(?:[ \-./()]{0,2}\d)*`)
+	// A digit run: digits joined by up to three separators that people
+	// put in phone numbers and codes ("06-1234 5678", "06 - 1234 - 5678",
+	// "06–12345678", "+31 (0)6 12345678", "(06) 12345678", "123 456").
+	// An optional leading "+" or "(" belongs to it.
+	digitRunRE = regexp.MustCompile(`\+?\(?\d(?:[ \-./()–—‑]{0,3}\d)*`)
 )
 
 // Text returns s with phone numbers, e-mail addresses, object ids, codes,
@@ -48,6 +49,7 @@ func Text(s string) string {
 	s = emailRE.ReplaceAllString(s, Email)
 	s = guidRE.ReplaceAllString(s, ID)
 	s = teamsIDRE.ReplaceAllString(s, ID)
+	s = redactLabelled(s)
 	s = redactTokens(s)
 	s = digitRunRE.ReplaceAllStringFunc(s, redactDigitRun)
 	return s
@@ -64,7 +66,7 @@ func redactDigitRun(run string) string {
 	// Keep what the run swallowed at its edges that is not a digit.
 	lead, trail := "", ""
 	core := run
-	for len(core) > 0 && !isDigitOrPlus(core[0]) {
+	for len(core) > 0 && !isDigitOrPlus(core[0]) && !(core[0] == '(' && strings.Contains(core, ")")) {
 		lead += core[:1]
 		core = core[1:]
 	}

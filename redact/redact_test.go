@@ -83,6 +83,14 @@ var phoneFormats = []func(d string) string{
 	func(d string) string { return "+31 6 " + d[:4] + " " + d[4:] },
 	func(d string) string { return "0031 6 " + d[:2] + " " + d[2:5] + " " + d[5:] },
 	func(d string) string { return "(06) " + d },
+	func(d string) string { return "06 - " + d[:4] + " - " + d[4:] },
+	func(d string) string { return "06–" + d },
+	func(d string) string { return "06—" + d },
+	func(d string) string { return "06 – " + d[:4] + " – " + d[4:] },
+	func(d string) string { return "06." + d[:2] + "." + d[2:4] + "." + d[4:6] + "." + d[6:] },
+	func(d string) string { return "+31 (0)6 " + d[:4] + " " + d[4:] },
+	func(d string) string { return "0031 (0)6 - " + d },
+	func(d string) string { return "(06) - " + d[:4] + " " + d[4:] },
 }
 
 var nonDigit = regexp.MustCompile(`\D`)
@@ -95,6 +103,9 @@ func FuzzText(f *testing.F) {
 	f.Add("code 12", "34 56 Welkom1!", uint8(9), 2)
 	f.Add("mail a@b.nl ", "\x00\xff", uint8(200), 5)
 	f.Add("https://x.nl/", "?q=1", uint8(7), 3)
+	for i := range phoneFormats {
+		f.Add("mijn nummer is", "", uint8(i), i)
+	}
 	f.Fuzz(func(t *testing.T, before, after string, seed uint8, format int) {
 		digits := "12345678"
 		// vary the subscriber digits with the seed
@@ -119,6 +130,15 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("Text(%q) = %q keeps the digits %s", in, out, d)
 		}
 		_ = Names(in, before, after)
+		// a labelled password never survives, whatever is around it
+		pw := "Paard-Batterij-" + d
+		in = before + " mijn wachtwoord is " + pw
+		if out := Text(in); strings.Contains(out, pw) {
+			t.Fatalf("Text(%q) = %q keeps the password", in, out)
+		}
+		if _, ok := LabelledSecret(in); !ok {
+			t.Fatalf("LabelledSecret(%q) found nothing", in)
+		}
 	})
 }
 
@@ -132,5 +152,87 @@ func TestWithNames(t *testing.T) {
 	}
 	if NamesFrom(context.Background()) != nil {
 		t.Error("names from an empty context")
+	}
+}
+
+// A value given after the word that names it is a secret, however it is
+// written; talking about a password or code is not.
+func TestLabelledSecret(t *testing.T) {
+	yes := []struct{ in, kind string }{
+		{"mijn wachtwoord is Paard-Batterij-Nietje", LabelPassword},
+		{"wachtwoord: Ik.Hou.Van.Katten", LabelPassword},
+		{"my password is Correct Horse Battery 9", LabelPassword},
+		{"mijn wachtwoord is zomer2024 klopt dat", LabelPassword},
+		{"mijn wachtwoord is zomer2024, klopt dat?", LabelPassword},
+		{"mijn wachtwoord is bananen", LabelPassword},
+		{"mijn wachtwoord is nu Zomer", LabelPassword},
+		{"Mijn ww is welkom", LabelPassword},
+		{"pw=hallo", LabelPassword},
+		{"passwd: hunter", LabelPassword},
+		{"my pass is Kitten", LabelPassword},
+		{"het wachtwoord voor mijn schoolaccount is tulpen", LabelPassword},
+		{"ik heb mijn wachtwoord veranderd naar zomer2024", LabelPassword},
+		{"wachtwoord Paard-Batterij-Nietje", LabelPassword},
+		{`wachtwoord "welkom"`, LabelPassword},
+		{"mijn pincode is 4821", LabelCode},
+		{"pin 4821", LabelCode},
+		{"code: 98765", LabelCode},
+		{"TAP: 8xk2pqrs", LabelTAP},
+		{"mijn toegangspas is Xk7#mP2q", LabelTAP},
+		{"tap = abcdefgh", LabelTAP},
+	}
+	for _, c := range yes {
+		if kind, ok := LabelledSecret(c.in); !ok || kind != c.kind {
+			t.Errorf("LabelledSecret(%q) = %q %v, want %q", c.in, kind, ok, c.kind)
+		}
+	}
+	no := []string{
+		"mijn wachtwoord is verlopen", "mijn wachtwoord is niet goed", "ik ben mijn wachtwoord vergeten",
+		"ik krijg geen code", "de code klopt niet", "de code is verlopen", "de code is 6 cijfers",
+		"the code is wrong", "my password is correct", "my password is expired", "wachtwoord vergeten",
+		"ik heb mijn wachtwoord veranderd", "welke code is dat?", "wat is een TAP?", "wat is de code",
+		"de QR-code: die scant niet", "error code: 53003", "tap op Volgende", "tap Next", "pin it to the taskbar",
+		"I can't pass step 3", "is de code nog geldig?", "mijn wachtwoord werkt niet sinds 2024",
+		"de code werkt niet op mijn iPhone15", "de code is afgewezen", "the password was rejected",
+		"mijn wachtwoord is al een keer gereset", "code is nog niet binnen", "MIJN WACHTWOORD IS VERLOPEN",
+		"Mijn wachtwoord is OK", "waar vind ik die qr code", "ik moet steeds een code intypen maar die klopt niet",
+		"help iemand heeft mijn wachtwoord denk ik, ik krijg allemaal verzoeken", "postcode 1234 AB",
+		"de code van stap 9 is 42", "ik heb een TAP gekregen van de servicedesk", "",
+	}
+	for _, s := range no {
+		if kind, ok := LabelledSecret(s); ok {
+			t.Errorf("LabelledSecret(%q) = %q, want none", s, kind)
+		}
+	}
+}
+
+// The review's messages: passwords after their label and phone numbers
+// with wide separators never reach a transcript or the LLM.
+func TestTextLabelledAndWidePhones(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"mijn wachtwoord is Paard-Batterij-Nietje", "mijn wachtwoord is [code]"},
+		{"wachtwoord: Ik.Hou.Van.Katten", "wachtwoord: [code]"},
+		{"my password is Correct Horse Battery 9", "my password is [code]"},
+		{"mijn wachtwoord is zomer2024, klopt dat?", "mijn wachtwoord is [code], klopt dat?"},
+		{"TAP: 8xk2pqrs", "TAP: [code]"},
+		{"mijn wachtwoord is verlopen", "mijn wachtwoord is verlopen"},
+		{"mijn nummer is 06 - 1234 - 5678", "mijn nummer is [phone]"},
+		{"bel me op 06–12345678", "bel me op [phone]"},
+		{"bel me op 06—12345678", "bel me op [phone]"},
+		{"bel me op 06 – 1234 – 5678 graag", "bel me op [phone] graag"},
+		{"06.12.34.56.78", "[phone]"},
+		{"(06) 12345678", "[phone]"},
+		{"+31 (0)6 1234 5678", "[phone]"},
+		{"0031 6 12 34 56 78", "[phone]"},
+		{"0031 (0)6 - 1234 5678", "[phone]"},
+		{"stap 9 - 10 lukt niet", "stap 9 - 10 lukt niet"},
+	}
+	for _, c := range cases {
+		if got := Text(c.in); got != c.want {
+			t.Errorf("Text(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := Text(Text(c.in)); got != Text(c.in) {
+			t.Errorf("Text is not stable on %q: %q", c.in, got)
+		}
 	}
 }

@@ -10,7 +10,8 @@ import (
 // and language detectors never panic either.
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"gelukt", "ik krijg meldingen die ik niet heb aangevraagd", "123 456", "Welkom123!",
-		"", "???", "\x00\xff", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50)} {
+		"", "???", "\x00\xff", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50),
+		"mijn wachtwoord is Paard-Batterij-Nietje", "wachtwoord: ", "code is", "pin", "tap = "} {
 		f.Add(s, true)
 	}
 	f.Fuzz(func(t *testing.T, text string, expecting bool) {

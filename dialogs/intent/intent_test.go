@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"mfabot/redact"
 )
 
 type labelled struct {
@@ -233,6 +235,19 @@ func TestDetectSecret(t *testing.T) {
 		{"https://aka.ms/mfasetup werkt niet", false, ""},
 		{"ik zit in stap 9", true, ""},
 		{"Hallo,ik heb een probleem", false, ""},
+		// a value after the word that names it (second review)
+		{"mijn wachtwoord is Paard-Batterij-Nietje", false, SecretPassword},
+		{"wachtwoord: Ik.Hou.Van.Katten", false, SecretPassword},
+		{"my password is Correct Horse Battery 9", false, SecretPassword},
+		{"mijn wachtwoord is zomer2024, klopt dat?", false, SecretPassword},
+		{"mijn pincode is 4821", false, SecretCode},
+		{"TAP: 8xk2pqrs", false, SecretTAP},
+		{"de code is 123 - 456", false, SecretCode},
+		{"de code is 123–456", false, SecretCode},
+		{"mijn wachtwoord is verlopen", false, ""},
+		{"ik krijg geen code", false, ""},
+		{"de code klopt niet", false, ""},
+		{"my password is correct but it does not work", false, ""},
 	}
 	for _, c := range cases {
 		kind, found := DetectSecret(c.text, c.expecting)
@@ -324,6 +339,19 @@ func TestFuzzyTolerance(t *testing.T) {
 	for text, want := range cases {
 		if got := Match(text, "nl"); got.Intent != want {
 			t.Errorf("Match(%q) = %s %.2f, want %s", text, got.Intent, got.Confidence, want)
+		}
+	}
+}
+
+// No labelled student message is withheld by the label rule (none of
+// them gives a password): it must not swallow talk about passwords and
+// codes. (The corpus has bare six-digit codes; those are meant.)
+func TestDetectSecretLabelledCorpus(t *testing.T) {
+	for _, f := range []string{"testdata/intents.tsv", "testdata/intents_holdout.tsv"} {
+		for _, l := range loadLabelled(t, f) {
+			if kind, found := redact.LabelledSecret(l.text); found {
+				t.Errorf("%s: DetectSecret(%q) = %q", f, l.text, kind)
+			}
 		}
 	}
 }

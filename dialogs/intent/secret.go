@@ -16,8 +16,9 @@ const (
 )
 
 var (
-	// digit groups joined by single spaces, dashes or dots ("123 456")
-	digitGroupRE = regexp.MustCompile(`\d+(?:[ \-.]\d+)*`)
+	// digit groups joined by up to three spaces, dashes or dots
+	// ("123 456", "123 - 456", "123–456")
+	digitGroupRE = regexp.MustCompile(`\d+(?:[ \-.–—‑]{1,3}\d+)*`)
 	tapWordRE    = regexp.MustCompile(`(?i)\b(tap|temporary access pass|tijdelijke toegangs ?pas|toegangspas|access pass)\b`)
 	stepRefRE    = regexp.MustCompile(`(?i)\b(stap|step|nummer|number|nr|versie|version|ios|android)\.?\s*$`)
 )
@@ -25,7 +26,9 @@ var (
 // DetectSecret reports whether a student's message contains something
 // that must not be shared or stored: a six-digit code (also "123 456"),
 // the two-digit number while step 9 is shown (expectingNumber), a
-// password-like string, or a Temporary Access Pass.
+// password-like string, or a Temporary Access Pass; also a value given
+// after a word that names it ("mijn wachtwoord is Paard-Batterij-Nietje",
+// "pin 4821": see redact.LabelledSecret).
 func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
 	for _, loc := range digitGroupRE.FindAllStringIndex(text, -1) {
 		run := text[loc[0]:loc[1]]
@@ -42,9 +45,18 @@ func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
 		switch {
 		case n == 6:
 			return SecretCode, true
-		case n == 2 && expectingNumber && !stepRefRE.MatchString(text[:loc[0]]) && !strings.ContainsAny(run, " -."):
+		case n == 2 && expectingNumber && !stepRefRE.MatchString(text[:loc[0]]) && !strings.ContainsAny(run, " -.–—‑"):
 			return SecretNumber, true
 		}
+	}
+	if label, ok := redact.LabelledSecret(text); ok {
+		switch label {
+		case redact.LabelTAP:
+			return SecretTAP, true
+		case redact.LabelCode:
+			return SecretCode, true
+		}
+		return SecretPassword, true
 	}
 	for _, tok := range strings.Fields(text) {
 		if redact.LooksLikeSecret(tok) {
