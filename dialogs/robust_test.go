@@ -1,7 +1,11 @@
 package dialogs
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // lastButton returns the data of the button with action on the newest
@@ -78,4 +82,39 @@ func TestButtonWithoutViewNumberByStep(t *testing.T) {
 	rs := h.click("step03", "done")
 	h.wantStep("step04")
 	contains(t, rs, "Die stap ligt al achter je")
+}
+
+// The data of an Action.Submit is the client's to send: a crafted action
+// or step is not written to the transcript, and no line is unbounded.
+func TestCraftedButtonNotInTranscript(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 2)
+	h.turn(Turn{Kind: TurnMessage, Value: map[string]any{"step": "step02", "action": "Welkom01! 0612345678 " + strings.Repeat("x", 5000)}})
+	h.turn(Turn{Kind: TurnMessage, Value: map[string]any{"step": "Welkom01! 0612345678", "action": "done"}})
+	h.press("done")
+	h.say(strings.Repeat("hallo daar ", 1000))
+	tr := h.transcript()
+	for _, bad := range []string{"Welkom01!", "0612345678", "xxxxxxxx"} {
+		if strings.Contains(tr, bad) {
+			t.Errorf("transcript contains %q", bad)
+		}
+	}
+	if n := strings.Count(tr, "student: [unknown button]"); n != 2 {
+		t.Errorf("%d unknown-button lines, want 2:\n%.2000s", n, tr)
+	}
+	if !strings.Contains(tr, "student: [done @ step02]") {
+		t.Errorf("a real click is not in the transcript")
+	}
+	lines, err := h.st.Transcript(context.Background(), h.ref.ConversationID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if len(l.Text) > maxTranscriptLine || !utf8.ValidString(l.Text) {
+			t.Errorf("transcript line of %d bytes (valid UTF-8: %v)", len(l.Text), utf8.ValidString(l.Text))
+		}
+	}
+	if got := capLine(strings.Repeat("é", maxTranscriptLine)); len(got) > maxTranscriptLine || !utf8.ValidString(got) {
+		t.Errorf("capLine: %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -228,7 +229,7 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typin
 	if first && res.student != "" {
 		// Written before the effects, so that an escalation made in this
 		// turn carries the student's last message (redacted).
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: conv.ID, Role: "student", Text: res.student, At: t.At}); err != nil {
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: conv.ID, Role: "student", Text: capLine(res.student), At: t.At}); err != nil {
 			r.log.Warn("transcript", "err", err)
 		}
 	}
@@ -298,7 +299,7 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	}
 	if step, action, score, view, ok := buttonOf(t.Value); ok {
 		in.Kind, in.Step, in.Action, in.Score, in.View = InButton, step, Action(action), score, view
-		res.student = "[" + action + " @ " + step + "]"
+		res.student = buttonLine(step, Action(action))
 		return in, true
 	}
 	in.Kind = InText
@@ -329,6 +330,36 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 		in.Privacy = asksPrivacy(in.Text)
 	}
 	return in, true
+}
+
+// buttonActions are the actions of mfabot's buttons (the welcome card's
+// are the situations).
+var buttonActions = []Action{ActDone, ActFailed, ActExplain, ActYes, ActNo, ActSkip, ActRetry, ActContinue,
+	ActHuman, ActRestart, ActReadd, ActPairLink, ActSolved, ActNotSolved, ActRate}
+
+// buttonLine is the transcript line of a click. The data of an
+// Action.Submit is the client's to send: only a known action and step
+// are written, never what a crafted payload carries.
+func buttonLine(step string, a Action) string {
+	if lookupStep(step) == nil || !(slices.Contains(buttonActions, a) || isSituation(intent.Intent(a))) {
+		return "[unknown button]"
+	}
+	return "[" + string(a) + " @ " + step + "]"
+}
+
+// maxTranscriptLine bounds one transcript line (bytes).
+const maxTranscriptLine = 4000
+
+// capLine cuts s to maxTranscriptLine bytes at a character boundary.
+func capLine(s string) string {
+	if len(s) <= maxTranscriptLine {
+		return s
+	}
+	cut := maxTranscriptLine - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // buttonOf reads an Action.Submit value of one of mfabot's cards.
@@ -595,7 +626,7 @@ func (r *Runner) escalate(ctx context.Context, conv store.Conversation, s State,
 // secret) and the bot's replies as text.
 func (r *Runner) transcript(ctx context.Context, convID string, at time.Time, student string, replies []Reply) {
 	if student != "" {
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "student", Text: student, At: at}); err != nil {
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "student", Text: capLine(student), At: at}); err != nil {
 			r.log.Warn("transcript", "err", err)
 		}
 	}
@@ -612,7 +643,7 @@ func (r *Runner) transcript(ctx context.Context, convID string, at time.Time, st
 		if text == "" {
 			continue
 		}
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "bot", Text: text, At: at}); err != nil {
+		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "bot", Text: capLine(text), At: at}); err != nil {
 			r.log.Warn("transcript", "err", err)
 		}
 	}
