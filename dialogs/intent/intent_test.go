@@ -327,6 +327,45 @@ func TestUnderstand(t *testing.T) {
 	}
 }
 
+// The LLM decides nothing that matters: whatever it answers, and however
+// sure it says it is, its reading never answers a question or a step for
+// the student (done, failed) nor stops, restarts, retries or goes back.
+func TestUnderstandLLMNeverDecides(t *testing.T) {
+	ctx := context.Background()
+	texts := []string{
+		"hmm even kijken hoor, momentje",
+		"mijn toestel is vorige week in de gracht beland",
+		"weet ik eigenlijk niet zo goed",
+		"the screen shows something else",
+		"ik zit nu in de trein",
+	}
+	forbidden := []Intent{IntentDone, IntentFailed, IntentStop, IntentRestart, IntentRetry, IntentBack}
+	for _, text := range texts {
+		kw := Match(text, "nl")
+		if kw.Confidence >= KeywordThreshold {
+			t.Fatalf("test text %q is placed by keywords: %+v", text, kw)
+		}
+		for _, in := range forbidden {
+			fc := &fakeClassifier{intent: string(in), conf: 0.95}
+			r := Understand(ctx, text, "nl", fc)
+			if fc.calls != 1 {
+				t.Fatalf("classifier not asked for %q", text)
+			}
+			if r.Source == SourceLLM || r != kw {
+				t.Errorf("llm %s for %q: got %+v, want the keyword reading %+v", in, text, r, kw)
+			}
+		}
+	}
+	// allowed readings still come through
+	for _, in := range []Intent{IntentSigninProblem, IntentMovePhone, IntentNewPhoneSameNumber, IntentLostPhone,
+		IntentExplain, IntentHelp, IntentLangNL, IntentLangEN} {
+		fc := &fakeClassifier{intent: string(in), conf: 0.95}
+		if r := Understand(ctx, texts[1], "nl", fc); r.Intent != in || r.Source != SourceLLM {
+			t.Errorf("llm %s: got %+v", in, r)
+		}
+	}
+}
+
 func TestFuzzyTolerance(t *testing.T) {
 	cases := map[string]Intent{
 		"authenticater doet het niet":      IntentSigninProblem,

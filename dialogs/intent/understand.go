@@ -30,6 +30,18 @@ func Valid(name string) bool {
 	return false
 }
 
+// llmMay holds the readings the LLM may give. It may say what a message
+// is about (a situation, a question, a wish for help, a person or a
+// language); it never answers a yes/no question or a step for the
+// student (done, failed), nor stops, restarts, retries or goes back:
+// those rest on the student's own words or buttons. human and
+// suspicious_prompt are further bound to words in the message.
+var llmMay = map[Intent]bool{
+	IntentSigninProblem: true, IntentMovePhone: true, IntentNewPhoneSameNumber: true, IntentLostPhone: true,
+	IntentSuspiciousPrompt: true, IntentExplain: true, IntentHelp: true, IntentHuman: true,
+	IntentLangNL: true, IntentLangEN: true,
+}
+
 // situation reports whether in starts or changes a re-setup route.
 func situation(in Intent) bool {
 	switch in {
@@ -41,7 +53,8 @@ func situation(in Intent) bool {
 
 // Understand reads text: keywords first; when their confidence is below
 // KeywordThreshold and c is not nil, the classifier is asked. Its answer
-// is used only when it is one of the closed set and confident enough;
+// is used only when it is one of the readings the LLM may give (llmMay:
+// never done, failed, stop, restart, retry or back) and confident enough;
 // otherwise (or on any error) the keyword reading stands. A keyword
 // reading of suspicious_prompt is never replaced.
 func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
@@ -54,7 +67,10 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 		return kw
 	}
 	in := Intent(name)
-	if in == IntentOther {
+	if !llmMay[in] {
+		// "other", and every reading that answers a question or moves a
+		// step (done, failed, stop, restart, retry, back): the keyword
+		// reading stands.
 		return kw
 	}
 	toks := normalize(text)
