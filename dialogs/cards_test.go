@@ -44,6 +44,9 @@ func goldenCards(lang string) map[string]Card {
 	step := func(id string) *StepDef { return lookupStep(id) }
 	cards["step01_mobile"] = mk(func(s *State) { s.Platform = "Android" }).stepCard(step("step01"))
 	cards["step02_call"] = mk(func(s *State) { s.Route = RouteCall }).stepCard(step("step02"))
+	cards["step02_call_direct"] = mk(func(s *State) {
+		s.Route, s.Snapshot = RouteCall, []graph.Method{samMethods[0], samMethods[2]}
+	}).stepCard(step("step02"))
 	cards["step02_either"] = mk(func(s *State) { s.Route = RouteEither }).stepCard(step("step02"))
 	cards["step07_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step07"))
 	cards["step08_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step08"))

@@ -152,7 +152,7 @@ func buildFlow() []StepDef {
 		case 1:
 			variants = map[string][]string{"do": {"", "mobile"}}
 		case 2:
-			variants = map[string][]string{"do": {"old_phone", "call", "either"}, "where": {"old_phone", "call", "either"}, "help": {"old_phone", "call", "either"}}
+			variants = map[string][]string{"do": {"old_phone", "call", "call_direct", "either"}, "where": {"old_phone", "call", "either"}, "help": {"old_phone", "call", "either"}}
 		case 7:
 			variants = map[string][]string{"do": {"", "link"}, "see": {"", "link"}}
 		case 8:

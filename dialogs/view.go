@@ -117,6 +117,10 @@ func (t *turn) variant(d *StepDef, field string) string {
 			return "mobile"
 		}
 	case 2:
+		if field == "do" && t.s.Route == RouteCall && t.s.MethodsKnown && !t.has(graph.KindAuthenticator) {
+			// No app to approve with: Microsoft offers the call itself.
+			return "call_direct"
+		}
 		if field == "do" || field == "where" || field == "help" {
 			return nonEmpty(t.s.Route, RouteEither)
 		}
