@@ -209,6 +209,7 @@ func (t *turn) run() {
 	case InTimer:
 		t.timer()
 	case InEscalated:
+		t.s.HandoffNotQueued = !in.Escalated
 		if in.Escalated {
 			t.say("handoff.queued", nil)
 		} else {
@@ -501,6 +502,10 @@ func (t *turn) apply(a Action) {
 		t.restart()
 		return
 	case ActHuman:
+		if d.ID == StepHandoff && (t.s.Outcome == store.OutcomeEscalated || t.s.Outcome == store.OutcomeSecurityEscalated) {
+			t.handoffAgain()
+			return
+		}
 		switch d.Kind {
 		case KindGuide:
 			t.handoff("asked_for_human", d.ID)
@@ -1131,6 +1136,25 @@ func (t *turn) handoff(reason, failedStep string) {
 	t.effect(Effect{Kind: EffEscalate, Reason: reason, Security: security, LostPhone: t.s.Situation == SitLostPhone,
 		FailedStep: failedStep, Situation: t.s.Situation, SessionID: t.s.SessionID, Methods: t.maskedMethods()})
 	t.effect(Effect{Kind: EffEndSession, SessionID: t.s.SessionID, Outcome: t.s.Outcome})
+}
+
+// handoffAgain answers a student who asks for a person again after the
+// hand-off: the contact details again, in the same session (no second
+// session or escalation request). Only when the escalation could not be
+// made is it tried again, still in the same session.
+func (t *turn) handoffAgain() {
+	lost, security := t.s.Situation == SitLostPhone, t.s.Outcome == store.OutcomeSecurityEscalated
+	if t.s.HandoffNotQueued {
+		reason := "asked_for_human"
+		if security {
+			reason = "suspicious_prompt"
+		}
+		t.effect(Effect{Kind: EffEscalate, Reason: reason, Security: security, LostPhone: lost,
+			Situation: t.s.Situation, SessionID: t.s.SessionID, Methods: t.maskedMethods()})
+		return
+	}
+	t.say("handoff.after", nil)
+	t.effect(Effect{Kind: EffShowContact, LostPhone: lost, Security: security})
 }
 
 // maskedMethods describes the snapshot for the staff (phone numbers are

@@ -2,10 +2,13 @@ package dialogs
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"mfabot/store"
 )
 
 // lastButton returns the data of the button with action on the newest
@@ -116,5 +119,79 @@ func TestCraftedButtonNotInTranscript(t *testing.T) {
 	}
 	if got := capLine(strings.Repeat("é", maxTranscriptLine)); len(got) > maxTranscriptLine || !utf8.ValidString(got) {
 		t.Errorf("capLine: %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+}
+
+func escalatedCount(t *testing.T, h *harness) int {
+	t.Helper()
+	st, err := h.st.Stats(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range st.OutcomesPerDay {
+		n += d.Counts[store.OutcomeEscalated]
+	}
+	return n
+}
+
+// Asking for a person again after the hand-off shows the contact details
+// again: one session, one escalation request. Only a restart starts anew.
+func TestRepeatedHumanAtHandoffIsOneSession(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 3)
+	h.say("medewerker")
+	h.wantStep(StepHandoff)
+	s1 := h.state().SessionID
+	for range 2 {
+		rs := h.say("medewerker")
+		contains(t, rs, "Je vraag ligt bij de servicedesk", "CONTACT nl")
+	}
+	if s := h.state(); s.SessionID != s1 || s.Step != StepHandoff || s.Outcome != store.OutcomeEscalated {
+		t.Fatalf("session %s -> %s, step %s, outcome %s", s1, s.SessionID, s.Step, s.Outcome)
+	}
+	if n := len(h.esc.requests()); n != 1 {
+		t.Fatalf("escalation requests = %d, want 1", n)
+	}
+	if n := escalatedCount(t, h); n != 1 {
+		t.Fatalf("escalated sessions in the stats = %d, want 1", n)
+	}
+	// A real restart is a new session.
+	h.say("opnieuw")
+	h.press("move_phone")
+	if s := h.state(); s.SessionID == s1 || s.Outcome != "" {
+		t.Fatalf("after a restart: session %s (was %s), outcome %q", s.SessionID, s1, s.Outcome)
+	}
+}
+
+// When the escalation could not be made, asking again tries it again,
+// in the same session.
+func TestHumanAgainRetriesFailedEscalation(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 3)
+	h.esc.fail = errors.New("servicedesk down")
+	rs := h.say("medewerker")
+	contains(t, rs, "notqueued=true")
+	s1 := h.state().SessionID
+	h.esc.fail = nil
+	rs = h.say("medewerker")
+	contains(t, rs, "Ik heb doorgegeven", "CONTACT nl")
+	lacks(t, rs, "notqueued=true")
+	if n := len(h.esc.requests()); n != 1 {
+		t.Fatalf("escalation requests = %d, want 1", n)
+	}
+	if r := h.esc.requests()[0]; r.SessionID != s1 {
+		t.Fatalf("escalated session %s, want %s", r.SessionID, s1)
+	}
+	if s := h.state(); s.SessionID != s1 || s.HandoffNotQueued {
+		t.Fatalf("session %s (was %s), not queued %v", s.SessionID, s1, s.HandoffNotQueued)
+	}
+	if n := escalatedCount(t, h); n != 1 {
+		t.Fatalf("escalated sessions in the stats = %d, want 1", n)
+	}
+	rs = h.say("medewerker")
+	contains(t, rs, "Je vraag ligt bij de servicedesk")
+	if n := len(h.esc.requests()); n != 1 {
+		t.Fatalf("escalation requests = %d, want 1", n)
 	}
 }

@@ -16,14 +16,17 @@ type State struct {
 	Step        string   `json:"step"`
 	History     []string `json:"history,omitempty"`
 
-	SessionID  string         `json:"sessionId,omitempty"`
-	SessionSeq int            `json:"sessionSeq,omitempty"`
-	Situation  string         `json:"situation,omitempty"`
-	Outcome    string         `json:"outcome,omitempty"` // of the current session, "" while running
-	Route      string         `json:"route,omitempty"`   // old_phone | call | either
-	PairLink   bool           `json:"pairLink,omitempty"`
-	Platform   string         `json:"platform,omitempty"`
-	Failures   map[string]int `json:"failures,omitempty"`
+	SessionID  string `json:"sessionId,omitempty"`
+	SessionSeq int    `json:"sessionSeq,omitempty"`
+	Situation  string `json:"situation,omitempty"`
+	Outcome    string `json:"outcome,omitempty"` // of the current session, "" while running
+	// HandoffNotQueued: the session's escalation could not be made (the
+	// student was given the contact details to call themselves).
+	HandoffNotQueued bool           `json:"handoffNotQueued,omitempty"`
+	Route            string         `json:"route,omitempty"` // old_phone | call | either
+	PairLink         bool           `json:"pairLink,omitempty"`
+	Platform         string         `json:"platform,omitempty"`
+	Failures         map[string]int `json:"failures,omitempty"`
 	// ViewSeq counts the cards with buttons shown; each button carries
 	// the number of its card ("v"), so a click on any card but the
 	// newest is recognised as stale.
