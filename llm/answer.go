@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -99,7 +100,11 @@ const (
 
 var (
 	emailRE = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+`)
-	urlRE   = regexp.MustCompile(`(?i)(?:https?://|www\.)[^\s<>()"'\]]+|\b[a-z0-9][a-z0-9\-]*(?:\.[a-z0-9\-]+)*\.(?:com|nl|ms|org|net|io|be|eu|edu|info|app|ly|gl|co|me|de|uk|microsoft|link|site|xyz|ru|cn|tk)\b(?:/[^\s<>()"'\]]*)?`)
+	// A link: anything with a scheme or "www.", and any token of the form
+	// label(.label)*.tld ("mfa-herstel.online", "login.microsoftonline.com"),
+	// whatever its top-level domain (hostRE, on the text around URLs).
+	urlRE   = regexp.MustCompile(`(?i)(?:[a-z][a-z0-9+.\-]*://|www\.)[^\s<>()"'\]]+`)
+	hostRE  = regexp.MustCompile(`(?i)^(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-_]*[\p{L}\p{N}])?\.)+(?:\p{L}{2,}|xn--[a-z0-9\-]+)(?:[:/?#].*)?$`)
 	phoneRE = regexp.MustCompile(`\+?\d(?:[ \-.()]{0,2}\d){8,}`)
 	// a sentence that asks to share or show a secret
 	shareRE  = regexp.MustCompile(`(?i)\b(stuur|stuurt|sturen|geef|geeft|geven|deel|deelt|delen|vertel|vertellen|plak|plakken|noem|typ\w*\b.{0,40}\b(hier|in (de|deze) chat)|laat .{0,20}zien|send|give|share|tell|paste|provide|post|type\b.{0,40}\b(here|in (the|this) chat)|enter\b.{0,40}\b(here|in (the|this) chat)|show me|reply with|antwoord met|mail|e-mail|email|(in|into) (de|deze|the|this) chat)\b`)
@@ -155,19 +160,61 @@ func (c *Client) checkAddresses(ans, material string) string {
 			return reasonPhone
 		}
 	}
-	allowed := map[string]bool{}
+	allowedURL, allowedHost := map[string]bool{}, map[string]bool{}
+	allow := func(u string) {
+		allowedURL[normURL(u)] = true
+		allowedHost[hostOf(u)] = true
+	}
 	for _, u := range c.allowed {
-		allowed[normURL(u)] = true
+		allow(u)
 	}
-	for _, u := range urlRE.FindAllString(emailRE.ReplaceAllString(material, " "), -1) {
-		allowed[normURL(u)] = true
+	for _, u := range links(emailRE.ReplaceAllString(material, " ")) {
+		allow(u)
 	}
-	for _, u := range urlRE.FindAllString(rest, -1) {
-		if !allowed[normURL(u)] {
-			return reasonURL
+	for _, u := range links(rest) {
+		// a link in the material or the allow-list, or the bare host of one
+		if allowedURL[normURL(u)] || normURL(u) == hostOf(u) && allowedHost[hostOf(u)] {
+			continue
 		}
+		return reasonURL
 	}
 	return ""
+}
+
+// links returns the web addresses in s: URLs and bare host names.
+func links(s string) []string {
+	out := urlRE.FindAllString(s, -1)
+	s = urlRE.ReplaceAllString(s, " ")
+	notHost := func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(".-_/:%~#?=&+", r)
+	}
+	for _, tok := range strings.FieldsFunc(s, notHost) {
+		tok = strings.Trim(tok, ".-_/:%~#?=&+")
+		if hostRE.MatchString(tok) {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// hostOf returns the lower-cased host of a link, without "www.", a port
+// or a trailing dot.
+func hostOf(u string) string {
+	h := strings.ToLower(strings.TrimSpace(u))
+	if i := strings.Index(h, "://"); i >= 0 {
+		h = h[i+3:]
+	}
+	if i := strings.IndexAny(h, "/?#"); i >= 0 {
+		h = h[:i]
+	}
+	if i := strings.LastIndexByte(h, '@'); i >= 0 {
+		h = h[i+1:]
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.TrimRight(h, ".,;:!?)")
+	return strings.TrimPrefix(h, "www.")
 }
 
 func normURL(u string) string {
