@@ -201,7 +201,8 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("institution.password_change_url", "https://mysignins.microsoft.com/security-info/password/change")
 	v.SetDefault("institution.identity_check", "Neem je identiteitsbewijs (paspoort, ID-kaart of rijbewijs) of je studentenpas mee. / Bring your passport, ID card or driving licence, or your student card.")
 	v.SetDefault("institution.voice_calls", true)
-	v.SetDefault("institution.privacy_text", "De bot bewaart je naam, je account-ID, de stap waar je bent en een ingekort gesprek zonder telefoonnummers of codes, maximaal 30 dagen; bij een melding aan de servicedesk maximaal 180 dagen. / The bot keeps your name, account id, your current step and a redacted transcript without phone numbers or codes for at most 30 days; with a service desk request at most 180 days.")
+	// Empty: the bot tells each student in their own language what it keeps.
+	v.SetDefault("institution.privacy_text", "")
 	v.SetDefault("manifest.app_id", PlaceholderAppID)
 	v.SetDefault("manifest.name", "MFA-hulp")
 	v.SetDefault("manifest.developer", "ICT Servicedesk")
