@@ -140,7 +140,7 @@ func labelledValues(s string) []labelled {
 		if vend <= vstart {
 			continue
 		}
-		if secretValue(s[vstart:vend], connected) {
+		if secretValue(s[vstart:vend], connected, kind == LabelPassword && label != "pass") {
 			out = append(out, labelled{kind: kind, start: vstart, end: vend})
 			pos = vend
 		}
@@ -166,7 +166,9 @@ func labelKind(label string) string {
 // After "is", ":" or "=" (connected) any word that does not say
 // something about the secret is taken as the secret; right after the
 // bare label only a token that looks like one is.
-func secretValue(clause string, connected bool) bool {
+// A quoted word right after the label counts only for a password
+// ("wachtwoord 'welkom'", not "tap 'Volgende'"); quotedValue says so.
+func secretValue(clause string, connected, quotedValue bool) bool {
 	toks := strings.Fields(clause)
 	shouting := !strings.ContainsFunc(clause, unicode.IsLower)
 	for i, raw := range toks {
@@ -179,7 +181,7 @@ func secretValue(clause string, connected bool) bool {
 			return true
 		}
 		if !connected {
-			if i == 0 && strings.ContainsAny(raw[:1], `"'“‘«`) {
+			if i == 0 && quotedValue && strings.ContainsAny(raw[:1], `"'“‘«`) {
 				return true
 			}
 			return anyValueLike(toks[i:])

@@ -243,6 +243,9 @@ func proseJoin(t string) bool {
 	}
 	for _, p := range parts {
 		rs := []rune(p)
+		if len(rs) <= 4 && strings.ToUpper(p) == p {
+			continue // an abbreviation: "ICT-servicedesk"
+		}
 		for i, c := range rs {
 			if i > 0 && unicode.IsUpper(c) {
 				return false

@@ -63,7 +63,8 @@ func TestNames(t *testing.T) {
 func TestLooksLikeSecret(t *testing.T) {
 	yes := []string{"Welkom123!", "P@ssw0rd", "Xk7#mP2q", "zomer2024#", "a8f3k29dq7", "Tr0ub4dor&3", "Zomer#Herfst"}
 	no := []string{"telefoon", "Authenticator", "iPhone15", "Microsoft365", "Gelukt!", "https://aka.ms/mfasetup",
-		"06-12345678", "123456", "Hallo,ik", "sam@example.nl", "werk-/schoolaccount", "QR-code", "F2.03"}
+		"06-12345678", "123456", "Hallo,ik", "sam@example.nl", "werk-/schoolaccount", "QR-code", "F2.03",
+		"ICT-servicedesk", "MFA-instellingen"}
 	for _, s := range yes {
 		if !LooksLikeSecret(s) {
 			t.Errorf("LooksLikeSecret(%q) = false", s)
@@ -198,6 +199,7 @@ func TestLabelledSecret(t *testing.T) {
 		"Mijn wachtwoord is OK", "waar vind ik die qr code", "ik moet steeds een code intypen maar die klopt niet",
 		"help iemand heeft mijn wachtwoord denk ik, ik krijg allemaal verzoeken", "postcode 1234 AB",
 		"de code van stap 9 is 42", "ik heb een TAP gekregen van de servicedesk", "",
+		"I tap 'Scan QR code' but nothing happens", "tap \"Volgende\" werkt niet",
 	}
 	for _, s := range no {
 		if kind, ok := LabelledSecret(s); ok {
