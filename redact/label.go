@@ -37,7 +37,7 @@ verdwenen veranderd gewijzigd aangepast gereset reset geblokkeerd geblokt vergre
 gehackt binnen binnengekomen aangekomen ontvangen verstuurd gestuurd gekomen zichtbaar onzichtbaar leeg te heel erg
 zeer best hetzelfde zelfde anders ander andere nieuw nieuwe oud oude lang langer kort korter moeilijk makkelijk
 sterk zwak veilig onveilig prima oke ok oké okay klaar nodig vereist verplicht bekend onbekend geheim privé prive
-persoonlijk simpel simple easy hard difficult complex ingewikkeld raar vreemd strange weird gek opgeslagen bewaard ingevuld ingevoerd getypt geplakt gekopieerd gescand uitgeschakeld ingeschakeld
+persoonlijk handig kapot stuk broken lastig tricky geldig zon zo'n case hoofdlettergevoelig simpel simple easy hard difficult complex ingewikkeld raar vreemd strange weird gek opgeslagen bewaard ingevuld ingevoerd getypt geplakt gekopieerd gescand uitgeschakeld ingeschakeld
 actief inactief vervalt verloopt werkt werkte klopt klopte doet deed komt kwam wordt werd lukt lukte gaat ging
 geeft gaf staat stond heeft had heb hebt moet moest kan kon mag mocht wil wilde zal zou zijn was is ben bent
 de het een dat die deze dit er daar hier waar wat welke hoe wanneer waarom wie mijn jouw je uw zijn haar ons

@@ -199,7 +199,9 @@ func TestLabelledSecret(t *testing.T) {
 		"Mijn wachtwoord is OK", "waar vind ik die qr code", "ik moet steeds een code intypen maar die klopt niet",
 		"help iemand heeft mijn wachtwoord denk ik, ik krijg allemaal verzoeken", "postcode 1234 AB",
 		"de code van stap 9 is 42", "ik heb een TAP gekregen van de servicedesk", "",
-		"I tap 'Scan QR code' but nothing happens", "tap \"Volgende\" werkt niet",
+		"I tap 'Scan QR code' but nothing happens", "weet jij wat mijn wachtwoord is?", "mijn wachtwoord is kapot",
+		"the TAP is valid for 1 hour", "de tap is al gebruikt", "my password is case sensitive",
+		"mijn wachtwoord is zo'n 12 tekens", "de code is nu 3 keer fout", "ik krijg de melding 'wachtwoord onjuist'", "tap \"Volgende\" werkt niet",
 	}
 	for _, s := range no {
 		if kind, ok := LabelledSecret(s); ok {
