@@ -94,7 +94,76 @@ type dispatcher struct {
 	items  tracker // inbox seqs
 	timers tracker // timer ids
 
+	retries timerRetries // failed timers waiting for their next attempt
+
 	stopping atomic.Bool
+}
+
+// timerAttempts is how many times a timer turn is tried before the
+// student gets the apology and the timer is dropped.
+const timerAttempts = 3
+
+// timerRetries counts the failed attempts of timers and holds each back
+// for a growing delay (PollInterval doubled per attempt) before the
+// next. The delay runs on real time: it paces retries, it decides
+// nothing. The count lives in this process: after a restart a timer
+// gets its attempts anew.
+type timerRetries struct {
+	mu sync.Mutex
+	m  map[int64]timerRetry
+}
+
+type timerRetry struct {
+	failed int       // attempts that failed
+	until  time.Time // not tried again before
+}
+
+// failed records a failed attempt of timer id and returns how many
+// attempts have failed now.
+func (r *timerRetries) failed(id int64, base time.Duration) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[int64]timerRetry{}
+	}
+	tr := r.m[id]
+	tr.failed++
+	tr.until = time.Now().Add(base << tr.failed)
+	r.m[id] = tr
+	return tr.failed
+}
+
+// attempts returns how many attempts of timer id failed so far.
+func (r *timerRetries) attempts(id int64) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[id].failed
+}
+
+// held tells whether timer id waits for its next attempt.
+func (r *timerRetries) held(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tr, ok := r.m[id]
+	return ok && time.Now().Before(tr.until)
+}
+
+// forget drops the count of a timer that ran or was given up, and of
+// timers that stopped coming back (deleted by their conversation).
+func (r *timerRetries) forget(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, id)
+}
+
+func (r *timerRetries) prune(older time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, tr := range r.m {
+		if tr.until.Before(older) {
+			delete(r.m, id)
+		}
+	}
 }
 
 // tracker keeps a poll from handing out work that is in flight, or that
@@ -246,11 +315,12 @@ func (d *dispatcher) poll(ctx context.Context) {
 		}
 		return
 	}
+	d.retries.prune(time.Now().Add(-time.Hour))
 	for i := range timers {
 		t := timers[i]
 		d.timers.renew(t.ID, until)
 		w := d.worker(t.ConversationID)
-		if blocked[w] || !d.timers.claim(t.ID, epoch, until) {
+		if blocked[w] || d.retries.held(t.ID) || !d.timers.claim(t.ID, epoch, until) {
 			continue
 		}
 		select {
@@ -298,8 +368,13 @@ func (d *dispatcher) do(j job) {
 			d.s.signal()
 			return
 		}
-		d.s.processTimer(*j.timer)
-		d.timers.done(j.timer.ID)
+		id := j.timer.ID
+		if d.s.processTimer(*j.timer, d.retries.attempts(id)+1) {
+			d.retries.forget(id)
+		} else {
+			d.retries.failed(id, d.s.o.PollInterval)
+		}
+		d.timers.done(id)
 		d.s.signal() // entries of its conversation held back by the timer may go
 	}
 }
@@ -616,7 +691,10 @@ func (s *Server) processStaffSubmit(ctx context.Context, log *slog.Logger, it st
 }
 
 // processTimer runs a due timer as a TurnTimer turn and deletes it.
-func (s *Server) processTimer(t store.Timer) {
+// attempt counts from 1. A failed turn keeps the timer for another
+// attempt (false is returned); after timerAttempts the student gets the
+// apology and the timer is dropped. true means the timer is finished.
+func (s *Server) processTimer(t store.Timer, attempt int) bool {
 	ctx, cancel := s.turnContext()
 	defer cancel()
 	log := s.log.With("timer", t.ID, "conversation", shortID(t.ConversationID))
@@ -625,18 +703,18 @@ func (s *Server) processTimer(t store.Timer) {
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("timer for an unknown conversation dropped")
 		s.deleteTimer(ctx, log, t.ID)
-		return
+		return true
 	}
 	if err != nil {
 		log.Error("timer: load conversation", "err", err)
-		return // tried again at the next poll
+		return true // tried again at the next poll
 	}
 	if conv.Ref.ServiceURL == "" {
 		// Not a Teams conversation (the terminal chat, sharing the
 		// database, runs its own timers); the store does not hand these
 		// out, so this is only a reference replaced meanwhile. Left alone.
 		log.Warn("timer of a conversation without a service URL left to its own process")
-		return
+		return true
 	}
 	s.trust(conv.Ref.ServiceURL)
 	conv.Ref.ConversationID = t.ConversationID
@@ -648,19 +726,26 @@ func (s *Server) processTimer(t store.Timer) {
 	}
 	replies, err := s.handle(ctx, turn)
 	if err != nil {
-		log.Error("timer turn failed", "err", err)
-		metricTurnFailures.Inc()
+		final := attempt >= timerAttempts
+		log.Error("timer turn failed", "attempt", attempt, "final", final, "err", err)
 		metricTurns.WithLabelValues(string(dialogs.TurnTimer), "failed").Inc()
+		if !final {
+			// Kept (still leased to this instance): the verification
+			// re-check runs again after a delay.
+			return false
+		}
+		metricTurnFailures.Inc()
 		bctx, cancel := bookkeeping(ctx)
 		s.sendText(bctx, log, conv.Ref, "", apologyText(conv.Ref.Locale))
 		cancel()
 		s.deleteTimer(ctx, log, t.ID)
-		return
+		return true
 	}
 	s.sendReplies(ctx, log, conv.Ref, "", replies)
 	s.deleteTimer(ctx, log, t.ID)
 	metricTurns.WithLabelValues(string(dialogs.TurnTimer), "ok").Inc()
 	metricTurnLatency.WithLabelValues(string(dialogs.TurnTimer)).Observe(time.Since(start).Seconds())
+	return true
 }
 
 func (s *Server) deleteTimer(ctx context.Context, log *slog.Logger, id int64) {
