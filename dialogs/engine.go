@@ -259,8 +259,11 @@ func (t *turn) button() {
 	}
 	// A card other than the newest (a second tap on one card, a card of
 	// an earlier session at the same step), or, for cards without a view
-	// number, a card of another step.
-	if in.Step != t.s.Step || (in.View != 0 && in.View != t.s.ViewSeq) {
+	// number, a card of another step. A rating at the end counts from the
+	// done card even after something else was said (rating again only
+	// replaces the score).
+	rating := in.Step == StepDone && in.Action == ActRate
+	if in.Step != t.s.Step || (in.View != 0 && in.View != t.s.ViewSeq && !rating) {
 		t.say("msg.stale", nil)
 		t.view()
 		return

@@ -195,3 +195,24 @@ func TestHumanAgainRetriesFailedEscalation(t *testing.T) {
 		t.Fatalf("escalation requests = %d, want 1", n)
 	}
 }
+
+// The rating buttons of the done card still count after the student
+// said something more at the end (a newer card was shown).
+func TestRatingAfterAnotherCardCounts(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 12)
+	h.press("done")
+	h.wantStep(StepDone)
+	four := lastButton(t, h, string(ActRate))
+	four["score"] = float64(4)
+	h.say("bedankt")
+	rs := h.turn(Turn{Kind: TurnMessage, Value: four})
+	lacks(t, rs, "Die stap ligt al achter je")
+	st, err := h.st.Stats(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SatisfactionCounts[4] != 1 {
+		t.Fatalf("satisfaction %v", st.SatisfactionCounts)
+	}
+}
