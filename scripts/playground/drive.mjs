@@ -38,7 +38,7 @@ const { chromium } = require('playwright-core');
 
 // Button labels in both languages (dialogs/texts/{nl,en}.yaml). The
 // playground's locale is en-US; the bot starts in Dutch.
-const MOVE = /^(Authenticator overzetten naar een andere telefoon|Moving Authenticator to another phone|Move Authenticator to another phone)$/;
+const MOVE = /^(Overzetten naar een andere telefoon|Authenticator overzetten naar een andere telefoon|Moving Authenticator to another phone|Move Authenticator to another phone)$/;
 const DONE = /^(Gelukt|Done)$/;
 
 const result = {
