@@ -685,6 +685,17 @@ func (s *sqlStore) ListEscalations(ctx context.Context, f EscalationFilter) ([]E
 }
 
 func (s *sqlStore) UpdateEscalation(ctx context.Context, e Escalation) (int64, error) {
+	return s.updateEscalation(ctx, s.w, e)
+}
+
+// execQuerier is what updateEscalation needs: the writer pool or a
+// transaction on it.
+type execQuerier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (s *sqlStore) updateEscalation(ctx context.Context, x execQuerier, e Escalation) (int64, error) {
 	methods, transcript, err := encodeEscalationLists(e)
 	if err != nil {
 		return 0, fmt.Errorf("store: update escalation: %w", err)
@@ -692,11 +703,11 @@ func (s *sqlStore) UpdateEscalation(ctx context.Context, e Escalation) (int64, e
 	if e.Status == "" {
 		return 0, errors.New("store: update escalation: empty status")
 	}
-	res, err := s.exec(ctx, `UPDATE escalations SET student_name = ?, student_upn = ?, student_object_id = ?,
+	res, err := x.ExecContext(ctx, s.rebind(`UPDATE escalations SET student_name = ?, student_upn = ?, student_object_id = ?,
 		situation = ?, failed_step = ?, reason = ?, security = ?, repeat_contact = ?, methods = ?, language = ?,
 		transcript = ?, status = ?, claimed_by = ?, claimed_at = ?, resolved_by = ?, resolved_at = ?,
 		first_response_at = ?, resolution_note = ?, staff_activity_id = ?, staff_thread_id = ?, version = version + 1
-		WHERE id = ? AND version = ?`,
+		WHERE id = ? AND version = ?`),
 		e.StudentName, e.StudentUPN, e.StudentObjectID, e.Situation, e.FailedStep, e.Reason, e.Security,
 		e.RepeatContact, methods, e.Language, transcript, e.Status, e.ClaimedBy, nullNS(e.ClaimedAt),
 		e.ResolvedBy, nullNS(e.ResolvedAt), nullNS(e.FirstResponseAt), e.ResolutionNote, e.StaffActivityID,
@@ -713,7 +724,7 @@ func (s *sqlStore) UpdateEscalation(ctx context.Context, e Escalation) (int64, e
 	}
 	if n == 0 {
 		var one int
-		err := s.w.QueryRowContext(ctx, s.rebind(`SELECT 1 FROM escalations WHERE id = ?`), e.ID).Scan(&one)
+		err := x.QueryRowContext(ctx, s.rebind(`SELECT 1 FROM escalations WHERE id = ?`), e.ID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, ErrNotFound
 		}

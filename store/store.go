@@ -146,6 +146,25 @@ type Escalation struct {
 	Version         int64
 }
 
+// Outbox kinds: what is still to be sent after an escalation changed.
+const (
+	OutboxCardUpdate     = "card_update"     // update the staff channel card
+	OutboxStudentMessage = "student_message" // tell the student
+)
+
+// OutboxItem is one notification that must still be sent after an
+// escalation changed. It is stored with the change and deleted once sent
+// (or given up), so a crash never loses it.
+type OutboxItem struct {
+	ID           int64
+	EscalationID int64
+	Kind         string
+	Payload      []byte // owned by the sender (handoff)
+	CreatedAt    time.Time
+	Due          time.Time // when it may be sent; zero: CreatedAt
+	Attempts     int       // how often ClaimOutbox handed it out (this time included)
+}
+
 // EscalationFilter selects escalations for the queue. Results are sorted
 // security first, then oldest first (NewestFirst: newest first).
 type EscalationFilter struct {
@@ -293,6 +312,24 @@ type Store interface {
 	PendingEscalationPosts(ctx context.Context, createdBefore time.Time, limit int) ([]int64, error)
 	ClaimEscalationPost(ctx context.Context, id int64, owner string, now time.Time) (bool, error)
 	ReleaseEscalationPost(ctx context.Context, id int64, owner string) error
+
+	// Outbox. UpdateEscalationOutbox is UpdateEscalation that also adds
+	// items (for escalation e.ID, in the order given) in the same
+	// transaction: both are stored or neither (ErrConflict, ErrNotFound
+	// and ErrDuplicate as UpdateEscalation). ClaimOutbox leases up to
+	// limit due items to owner until now+lease and counts the attempt,
+	// atomically, oldest first: an item is never handed to two owners,
+	// and one that is leased is not handed out again (not even to owner)
+	// until its lease runs out (its owner died) or RetryOutbox releases
+	// it. Only the oldest item of an escalation is handed out, so an
+	// escalation's items go out one after another in order. DeleteOutbox
+	// ends an item (sent or given up); RetryOutbox releases owner's lease
+	// and makes the item due again at due.
+	UpdateEscalationOutbox(ctx context.Context, e Escalation, items []OutboxItem) (int64, error)
+	ClaimOutbox(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]OutboxItem, error)
+	DeleteOutbox(ctx context.Context, id int64) error
+	RetryOutbox(ctx context.Context, id int64, owner string, due time.Time) error
+
 	AppendAudit(ctx context.Context, a AuditEntry) error
 	// Audit lists the entries of one escalation, oldest first; 0 = all.
 	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
