@@ -28,10 +28,10 @@ var (
 		Name: "mfabot_handoff_staff_card_posts_total",
 		Help: "Staff card posts, by result (posted, failed, maybe_delivered: not repeated, ids_not_saved, claimed_elsewhere, claim_failed).",
 	}, []string{"result"})
-	metricBackgroundPending = promauto.NewGauge(prometheus.GaugeOpts{
-		Name: "mfabot_handoff_background_notifications",
-		Help: "Staff card updates and student messages of staff actions not sent yet (queued or in flight).",
-	})
+	metricOutbox = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "mfabot_handoff_outbox_total",
+		Help: "Notifications of staff actions from the outbox, by kind (card_update, student_message) and result (sent, retry, given_up, maybe_delivered, dropped, invalid).",
+	}, []string{"kind", "result"})
 	metricNotifierFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfabot_handoff_notifier_failures_total",
 		Help: "Failed Notifier calls, by operation.",

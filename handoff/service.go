@@ -107,7 +107,7 @@ type Service struct {
 	now          func() time.Time
 	log          *slog.Logger
 	convLocks    keyedMutex
-	bg           background
+	outbox       outboxSender
 }
 
 // NewService checks the institution's hours and builds a Service.
@@ -472,8 +472,8 @@ func (s *Service) HandleStaffAction(ctx context.Context, a StaffAction) (json.Ra
 }
 
 // act applies one staff verb with the optimistic version check, writes
-// the audit entry, and leaves updating the staff card and telling the
-// student to the background (see Wait).
+// the audit entry, and stores updating the staff card and telling the
+// student in the outbox with the change (see outbox.go and Wait).
 // On an invalid transition it returns the current escalation with the error.
 func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, detail string) (store.Escalation, error) {
 	actor = clip(strings.TrimSpace(actor), maxFieldLen)
@@ -487,7 +487,8 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 	}
 	note = maskPhones(clip(strings.TrimSpace(note), maxNoteLen), s.inst.Phone)
 	now := s.now()
-	e, err := s.update(ctx, id, func(e *store.Escalation) error {
+	notify := func(e store.Escalation) []store.OutboxItem { return s.outboxItems(verb, e, actor, now) }
+	e, err := s.updateWith(ctx, id, notify, func(e *store.Escalation) error {
 		switch verb {
 		case VerbClaim:
 			if e.Status != store.StatusOpen {
@@ -542,31 +543,24 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 	}
 	s.audit(ctx, store.AuditEntry{At: now, Actor: actor, Action: verb, EscalationID: id, Detail: auditDetail})
 	s.log.Info("handoff: staff action", "verb", verb, "escalation", id, "actor", actor)
-	// The action is applied: the staff member gets the new card at once.
-	// Updating the card for everyone and telling the student can take a
-	// slow Connector seconds each; they run in the background, in order
-	// per escalation, and Wait lets a stopping instance finish them.
-	applied := e
-	s.bg.run(id, func(bctx context.Context) {
-		card := applied
-		rctx, cancel := context.WithTimeout(bctx, notifyTimeout)
-		if cur, err := s.st.GetEscalation(rctx, id); err == nil {
-			card = cur // another action may have followed: show the newest state
-		}
-		cancel()
-		s.refreshCard(bctx, card)
-		s.tellStudent(bctx, verb, applied, actor)
-	})
+	// The action is applied and its notifications are in the outbox: the
+	// staff member gets the new card at once. Updating the card for
+	// everyone and telling the student can take a slow Connector seconds
+	// each; the outbox sender starts on them now, in order per escalation
+	// (see outbox.go), and Wait lets a stopping instance finish them.
+	s.wake()
 	return e, nil
 }
 
-// Wait blocks until the staff card updates and student messages of
-// earlier staff actions have been sent (or failed), or ctx ends. Call it
-// when the instance stops, after the servers stopped taking requests.
+// Wait blocks until the outbox sender this process started is done: the
+// staff card updates and student messages of earlier staff actions are
+// sent, or failed and wait in the outbox for their retry (by any
+// instance), or ctx ends. Call it when the instance stops, after the
+// servers stopped taking requests and RunOutbox returned.
 func (s *Service) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
-		s.bg.wg.Wait()
+		s.outbox.wg.Wait()
 		close(done)
 	}()
 	select {
@@ -581,6 +575,13 @@ func (s *Service) Wait(ctx context.Context) error {
 // optimistic version check, re-reading and re-applying on a conflict. If
 // mutate refuses, the current escalation is returned with its error.
 func (s *Service) update(ctx context.Context, id int64, mutate func(*store.Escalation) error) (store.Escalation, error) {
+	return s.updateWith(ctx, id, nil, mutate)
+}
+
+// updateWith is update that stores the outbox items notify returns for
+// the mutated escalation in the same transaction.
+func (s *Service) updateWith(ctx context.Context, id int64, notify func(store.Escalation) []store.OutboxItem,
+	mutate func(*store.Escalation) error) (store.Escalation, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		e, err := s.st.GetEscalation(ctx, id)
 		if err != nil {
@@ -590,7 +591,16 @@ func (s *Service) update(ctx context.Context, id int64, mutate func(*store.Escal
 		if err := mutate(&e); err != nil {
 			return cur, err
 		}
-		v, err := s.st.UpdateEscalation(ctx, e)
+		var items []store.OutboxItem
+		if notify != nil {
+			items = notify(e)
+		}
+		var v int64
+		if len(items) > 0 {
+			v, err = s.st.UpdateEscalationOutbox(ctx, e, items)
+		} else {
+			v, err = s.st.UpdateEscalation(ctx, e)
+		}
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -612,22 +622,6 @@ func (s *Service) refreshCard(ctx context.Context, e store.Escalation) {
 	if err := s.n.UpdateStaffCard(cctx, e.StaffThreadID, e.StaffActivityID, s.StaffCard(e, s.now())); err != nil {
 		metricNotifierFailures.WithLabelValues("update_staff_card").Inc()
 		s.log.Error("handoff: staff card not updated", "escalation", e.ID, "err", err)
-	}
-}
-
-func (s *Service) tellStudent(ctx context.Context, verb string, e store.Escalation, actor string) {
-	if s.n == nil {
-		return
-	}
-	msg := StudentMessage(verb, e.Language, s.inst.Name, actor)
-	if msg == "" {
-		return
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
-	defer cancel()
-	if err := s.n.NotifyStudent(cctx, e.ConversationID, msg); err != nil {
-		metricNotifierFailures.WithLabelValues("notify_student").Inc()
-		s.log.Error("handoff: student not notified", "escalation", e.ID, "verb", verb, "err", err)
 	}
 }
 
@@ -675,56 +669,6 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// maxBackground bounds how many background notification tasks call the
-// Notifier at once (each call has its own notifyTimeout).
-const maxBackground = 8
-
-// background runs notification tasks detached from the request that
-// caused them: the tasks of one key (an escalation) one after another in
-// the order given, at most maxBackground keys at a time.
-type background struct {
-	mu    sync.Mutex
-	queue map[int64][]func(context.Context) // present while a worker runs the key
-	sem   chan struct{}
-	once  sync.Once
-	wg    sync.WaitGroup
-}
-
-func (b *background) run(key int64, task func(context.Context)) {
-	b.once.Do(func() { b.sem = make(chan struct{}, maxBackground) })
-	b.mu.Lock()
-	if b.queue == nil {
-		b.queue = map[int64][]func(context.Context){}
-	}
-	metricBackgroundPending.Inc()
-	if q, busy := b.queue[key]; busy {
-		b.queue[key] = append(q, task)
-		b.mu.Unlock()
-		return
-	}
-	b.queue[key] = nil
-	b.wg.Add(1)
-	b.mu.Unlock()
-	go func() {
-		defer b.wg.Done()
-		for {
-			b.sem <- struct{}{}
-			task(context.Background())
-			<-b.sem
-			metricBackgroundPending.Dec()
-			b.mu.Lock()
-			q := b.queue[key]
-			if len(q) == 0 {
-				delete(b.queue, key)
-				b.mu.Unlock()
-				return
-			}
-			task, b.queue[key] = q[0], q[1:]
-			b.mu.Unlock()
-		}
-	}()
 }
 
 // keyedMutex serialises work per key (one conversation's escalations)

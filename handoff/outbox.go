@@ -1,0 +1,266 @@
+package handoff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"mfabot/store"
+)
+
+// The outbox makes the notifications of a staff action durable: the card
+// update for everyone and the message to the student are stored in the
+// same transaction as the action (store.UpdateEscalationOutbox) and
+// deleted once sent. A sender in this process starts right after the
+// action (the normal case: the student hears within a second);
+// RunOutbox wakes it periodically for retries and for what another
+// instance left behind when it stopped or died. The store leases each row
+// to one instance and hands out an escalation's rows one after another,
+// so they are sent once and in order.
+
+const (
+	// outboxLease covers one send: the re-read of the escalation and one
+	// Notifier call, each bounded by notifyTimeout, with room to spare.
+	// A row whose sender died is taken over after it.
+	outboxLease = 3 * notifyTimeout
+	// outboxBatch bounds the rows one claim takes (each of another
+	// escalation); they are sent concurrently.
+	outboxBatch = 8
+	// outboxMaxAttempts: a notification that failed this often is given
+	// up (logged and counted).
+	outboxMaxAttempts = 8
+	// outboxFirstRetry doubles with every failed attempt up to outboxMaxRetry.
+	outboxFirstRetry = 5 * time.Second
+	outboxMaxRetry   = 10 * time.Minute
+	// OutboxPollInterval is how often RunOutbox looks for due rows that
+	// no action of this process announced (retries, other instances).
+	OutboxPollInterval = 5 * time.Second
+)
+
+// outboxPayload is what a row needs to be sent. A card update carries
+// nothing: the card shows the escalation's state at send time.
+type outboxPayload struct {
+	Verb           string `json:"verb,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	Text           string `json:"text,omitempty"`
+}
+
+// outboxItems are the notifications of verb applied to e.
+func (s *Service) outboxItems(verb string, e store.Escalation, actor string, now time.Time) []store.OutboxItem {
+	if s.n == nil {
+		return nil
+	}
+	var items []store.OutboxItem
+	if e.StaffActivityID != "" || s.staffChannel != "" {
+		p, _ := json.Marshal(outboxPayload{Verb: verb})
+		items = append(items, store.OutboxItem{Kind: store.OutboxCardUpdate, Payload: p, CreatedAt: now})
+	}
+	if msg := StudentMessage(verb, e.Language, s.inst.Name, actor); msg != "" {
+		p, _ := json.Marshal(outboxPayload{Verb: verb, ConversationID: e.ConversationID, Text: msg})
+		items = append(items, store.OutboxItem{Kind: store.OutboxStudentMessage, Payload: p, CreatedAt: now})
+	}
+	return items
+}
+
+// outboxSender runs at most one drain of this process's outbox at a time
+// and remembers a wake-up that came while one ran.
+type outboxSender struct {
+	mu      sync.Mutex
+	running bool
+	again   bool
+	wg      sync.WaitGroup
+}
+
+// wake starts sending due outbox rows in the background, unless a drain
+// runs already (it then looks again when it is done).
+func (s *Service) wake() {
+	if s.n == nil {
+		return
+	}
+	o := &s.outbox
+	o.mu.Lock()
+	if o.running {
+		o.again = true
+		o.mu.Unlock()
+		return
+	}
+	o.running = true
+	o.wg.Add(1)
+	o.mu.Unlock()
+	go func() {
+		defer o.wg.Done()
+		for {
+			// Detached: the rows are stored; each call has its own timeout.
+			if _, err := s.SendOutbox(context.Background()); err != nil {
+				s.log.Error("handoff: outbox not sent", "err", err)
+			}
+			o.mu.Lock()
+			if !o.again {
+				o.running = false
+				o.mu.Unlock()
+				return
+			}
+			o.again = false
+			o.mu.Unlock()
+		}
+	}()
+}
+
+// RunOutbox sends the outbox's due notifications now and every
+// OutboxPollInterval until ctx ends: retries, and the rows of an instance
+// that stopped or died before sending them. Run it on every instance;
+// Wait lets the last send finish.
+func (s *Service) RunOutbox(ctx context.Context) {
+	if s.n == nil {
+		return
+	}
+	t := time.NewTicker(OutboxPollInterval)
+	defer t.Stop()
+	for {
+		s.wake()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SendOutbox sends the outbox's due notifications once, until none is
+// due (rows that failed wait for their retry time), and returns how many
+// were sent. Several calls, in this or other instances, never send one
+// row twice.
+func (s *Service) SendOutbox(ctx context.Context) (int, error) {
+	if s.n == nil {
+		return 0, nil
+	}
+	sent := 0
+	for ctx.Err() == nil {
+		items, err := s.st.ClaimOutbox(ctx, s.owner, outboxBatch, outboxLease, s.now())
+		if err != nil {
+			return sent, fmt.Errorf("handoff: outbox: %w", err)
+		}
+		if len(items) == 0 {
+			return sent, nil
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, it := range items { // one row per escalation: concurrently
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s.sendOutboxItem(ctx, it) {
+					mu.Lock()
+					sent++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return sent, ctx.Err()
+}
+
+// sendOutboxItem sends one claimed row and deletes it, or schedules its
+// retry; it reports whether it was sent.
+func (s *Service) sendOutboxItem(ctx context.Context, it store.OutboxItem) bool {
+	var p outboxPayload
+	if err := json.Unmarshal(it.Payload, &p); err != nil {
+		s.finishOutbox(ctx, it, "invalid")
+		s.log.Error("handoff: outbox row unreadable; dropped", "escalation", it.EscalationID, "kind", it.Kind, "err", err)
+		return false
+	}
+	var err error
+	switch it.Kind {
+	case store.OutboxCardUpdate:
+		err = s.sendCardUpdate(ctx, it.EscalationID)
+	case store.OutboxStudentMessage:
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+		err = s.n.NotifyStudent(cctx, p.ConversationID, p.Text)
+		cancel()
+		if err != nil {
+			metricNotifierFailures.WithLabelValues("notify_student").Inc()
+		}
+	default:
+		s.finishOutbox(ctx, it, "invalid")
+		s.log.Error("handoff: outbox row of an unknown kind; dropped", "escalation", it.EscalationID, "kind", it.Kind)
+		return false
+	}
+	switch {
+	case err == nil:
+		s.finishOutbox(ctx, it, "sent")
+		return true
+	case errors.Is(err, errEscalationGone):
+		s.finishOutbox(ctx, it, "dropped")
+		s.log.Info("handoff: outbox row of a deleted escalation dropped", "escalation", it.EscalationID, "kind", it.Kind)
+		return false
+	case it.Kind == store.OutboxStudentMessage && maybeDelivered(err):
+		// Like a staff card post: a message that may have reached the
+		// student is not sent twice.
+		s.finishOutbox(ctx, it, "maybe_delivered")
+		s.log.Error("handoff: student message may have been delivered; it is not sent again",
+			"escalation", it.EscalationID, "verb", p.Verb, "err", err)
+		return false
+	case it.Attempts >= outboxMaxAttempts:
+		s.finishOutbox(ctx, it, "given_up")
+		s.log.Error("handoff: notification given up", "escalation", it.EscalationID, "kind", it.Kind,
+			"verb", p.Verb, "attempts", it.Attempts, "err", err)
+		return false
+	}
+	delay := outboxFirstRetry
+	for i := 1; i < it.Attempts && delay < outboxMaxRetry; i++ {
+		delay *= 2
+	}
+	delay = min(delay, outboxMaxRetry)
+	metricOutbox.WithLabelValues(it.Kind, "retry").Inc()
+	s.log.Warn("handoff: notification failed; retrying", "escalation", it.EscalationID, "kind", it.Kind,
+		"verb", p.Verb, "attempt", it.Attempts, "retry_in", delay.String(), "err", err)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	if rerr := s.st.RetryOutbox(rctx, it.ID, s.owner, s.now().Add(delay)); rerr != nil {
+		// The lease runs out and the row is tried again after it.
+		s.log.Error("handoff: outbox retry not scheduled", "escalation", it.EscalationID, "err", rerr)
+	}
+	return false
+}
+
+// errEscalationGone: the escalation of an outbox row no longer exists
+// (purged): there is nothing to update or tell.
+var errEscalationGone = errors.New("handoff: escalation gone")
+
+// sendCardUpdate updates the staff card with the escalation's state now
+// (later actions included); without a card there is nothing to update.
+func (s *Service) sendCardUpdate(ctx context.Context, id int64) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	e, err := s.st.GetEscalation(rctx, id)
+	cancel()
+	if errors.Is(err, store.ErrNotFound) {
+		return errEscalationGone
+	}
+	if err != nil {
+		return fmt.Errorf("read escalation: %w", err)
+	}
+	if e.StaffActivityID == "" {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	if err := s.n.UpdateStaffCard(cctx, e.StaffThreadID, e.StaffActivityID, s.StaffCard(e, s.now())); err != nil {
+		metricNotifierFailures.WithLabelValues("update_staff_card").Inc()
+		return err
+	}
+	return nil
+}
+
+func (s *Service) finishOutbox(ctx context.Context, it store.OutboxItem, result string) {
+	metricOutbox.WithLabelValues(it.Kind, result).Inc()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	if err := s.st.DeleteOutbox(dctx, it.ID); err != nil {
+		// The lease runs out and the row is handled again after it.
+		s.log.Error("handoff: outbox row not deleted", "escalation", it.EscalationID, "kind", it.Kind, "err", err)
+	}
+}
