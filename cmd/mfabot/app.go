@@ -176,10 +176,14 @@ func (a *app) Handler() http.Handler {
 // (abandoned conversations, retention) until ctx ends.
 func (a *app) RunWorkers(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.sweepLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.handoff.RunOutbox(ctx) // staff action notifications: retries, and those of a stopped instance
 	}()
 	err := a.bot.Run(ctx)
 	wg.Wait()
