@@ -29,9 +29,13 @@ const (
 	// outboxBatch bounds the rows one claim takes (each of another
 	// escalation); they are sent concurrently.
 	outboxBatch = 8
-	// outboxMaxAttempts: a notification that failed this often is given
-	// up (logged and counted).
-	outboxMaxAttempts = 8
+	// outboxMaxAttempts: a student message that failed this often is
+	// given up (logged and counted), after about 20 minutes of retries. A
+	// card update gives up after outboxMaxCardAttempts: the student's
+	// message waits behind it (an escalation's rows go out in order), and
+	// the dashboard and the next card update show the state anyway.
+	outboxMaxAttempts     = 8
+	outboxMaxCardAttempts = 3
 	// outboxFirstRetry doubles with every failed attempt up to outboxMaxRetry.
 	outboxFirstRetry = 5 * time.Second
 	outboxMaxRetry   = 10 * time.Minute
@@ -204,7 +208,7 @@ func (s *Service) sendOutboxItem(ctx context.Context, it store.OutboxItem) bool 
 		s.log.Error("handoff: student message may have been delivered; it is not sent again",
 			"escalation", it.EscalationID, "verb", p.Verb, "err", err)
 		return false
-	case it.Attempts >= outboxMaxAttempts:
+	case it.Attempts >= outboxMaxAttempts || (it.Kind == store.OutboxCardUpdate && it.Attempts >= outboxMaxCardAttempts):
 		s.finishOutbox(ctx, it, "given_up")
 		s.log.Error("handoff: notification given up", "escalation", it.EscalationID, "kind", it.Kind,
 			"verb", p.Verb, "attempts", it.Attempts, "err", err)
