@@ -72,10 +72,26 @@ func (s *Service) outboxItems(verb string, e store.Escalation, actor string, now
 // outboxSender runs at most one drain of this process's outbox at a time
 // and remembers a wake-up that came while one ran.
 type outboxSender struct {
-	mu      sync.Mutex
-	running bool
-	again   bool
-	wg      sync.WaitGroup
+	mu    sync.Mutex
+	again bool
+	done  chan struct{} // closed when the running drain ends; nil: none runs
+}
+
+// wait blocks until no drain runs, or ctx ends.
+func (o *outboxSender) wait(ctx context.Context) error {
+	for {
+		o.mu.Lock()
+		done := o.done
+		o.mu.Unlock()
+		if done == nil {
+			return nil
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // wake starts sending due outbox rows in the background, unless a drain
@@ -86,16 +102,16 @@ func (s *Service) wake() {
 	}
 	o := &s.outbox
 	o.mu.Lock()
-	if o.running {
+	if o.done != nil {
 		o.again = true
 		o.mu.Unlock()
 		return
 	}
-	o.running = true
-	o.wg.Add(1)
+	done := make(chan struct{})
+	o.done = done
 	o.mu.Unlock()
 	go func() {
-		defer o.wg.Done()
+		defer close(done)
 		for {
 			// Detached: the rows are stored; each call has its own timeout.
 			if _, err := s.SendOutbox(context.Background()); err != nil {
@@ -103,7 +119,7 @@ func (s *Service) wake() {
 			}
 			o.mu.Lock()
 			if !o.again {
-				o.running = false
+				o.done = nil
 				o.mu.Unlock()
 				return
 			}

@@ -377,3 +377,49 @@ func TestOutboxOnceAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// signalNotifier tells each student message on a channel.
+type signalNotifier struct {
+	recNotifier
+	notified chan string
+}
+
+func (n *signalNotifier) NotifyStudent(ctx context.Context, conversationID, text string) error {
+	err := n.recNotifier.NotifyStudent(ctx, conversationID, text)
+	n.notified <- text
+	return err
+}
+
+// RunOutbox (what cmd runs with the workers) sends what is due when it
+// starts, and returns when its context ends.
+func TestRunOutboxSendsAtStart(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	dead := instance(t, noSendStore{f.st}, newRecNotifier("dead", &recorder{}), f.clock, "dead")
+	res, err := dead.Escalate(ctx, samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dead.Resolve(ctx, res.Escalation.ID, "Anna Jansen", ""); err != nil {
+		t.Fatal(err)
+	}
+	n := &signalNotifier{recNotifier: *newRecNotifier("fresh", &recorder{}), notified: make(chan string, 1)}
+	fresh := instance(t, f.st, n, f.clock, "fresh")
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		fresh.RunOutbox(runCtx)
+		close(stopped)
+	}()
+	select {
+	case got := <-n.notified:
+		if !strings.Contains(got, "opgelost") {
+			t.Errorf("message %q", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("RunOutbox did not send the pending message")
+	}
+	cancel()
+	<-stopped
+	waitSvc(t, fresh)
+}

@@ -558,17 +558,10 @@ func (s *Service) act(ctx context.Context, verb string, id int64, actor, note, d
 // instance), or ctx ends. Call it when the instance stops, after the
 // servers stopped taking requests and RunOutbox returned.
 func (s *Service) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.outbox.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("handoff: staff notifications still pending: %w", ctx.Err())
+	if err := s.outbox.wait(ctx); err != nil {
+		return fmt.Errorf("handoff: staff notifications still pending: %w", err)
 	}
+	return nil
 }
 
 // update applies mutate to the stored escalation and writes it with the
