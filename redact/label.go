@@ -44,6 +44,9 @@ de het een dat die deze dit er daar hier waar wat welke hoe wanneer waarom wie m
 onze hun van voor op in bij met naar om over uit aan tot zonder sinds na en of maar want dus als toen ik jij
 hij zij wij we ze jullie men iets niks niets alles alleen pas zo zoals precies ongeveer twee drie vier vijf zes
 zeven acht negen tien cijfers cijfer tekens teken letters letter getal getallen nummer nummers
+gisteren vandaag morgen eergisteren misschien waarschijnlijk vorige vorig afgelopen eerder later elke iedere
+weer opnieuw altijd soms vaak steeds ineens opeens plotseling zomaar blijkbaar kennelijk volgens sowieso
+yesterday today recently always sometimes often suddenly apparently probably maybe again every still last
 not no never wrong incorrect correct right fine good bad invalid valid expired expiring expires lost
 forgotten forgot gone missing changed reset blocked locked compromised stolen leaked hacked same different new
 old long short weak strong required needed unknown known secret private saved stored entered typed pasted copied
@@ -199,10 +202,52 @@ func secretValue(clause string, connected, quotedValue bool) bool {
 		if n := digitsOnlyCount(t); n > 0 && n < 3 && n == utf8.RuneCountInString(t) {
 			return anyValueLike(toks[i+1:])
 		}
-		// an unknown word or a capitalized one, right after "is"
-		return true
+		// An unknown word or a capitalized one right after "is" is the
+		// secret only when it is all the clause says ("mijn wachtwoord
+		// is bananenbrood") or the clause holds something that looks
+		// like a value; otherwise it is a sentence about the secret
+		// ("mijn wachtwoord is gisteren veranderd", "code: krijg ik niet").
+		return givesValue(toks[i:])
 	}
 	return false
+}
+
+// clauseBreakWords start a new clause after a one-word value ("mijn
+// wachtwoord is Zomer maar hij werkt niet").
+var clauseBreakWords = wordSet(`maar en of want dus klopt toch denk right but and or so because isnt is`)
+
+// givesValue decides whether the clause toks, which starts with an
+// unknown or capitalized word right after the connector, gives the
+// secret: a single token, a quoted one, one that looks like a value
+// (letters and digits mixed, Capitals-Joined-By-Symbols, 3+ digits), a
+// passphrase of capitalized words ("Correct Horse Battery 9"), or a
+// capitalized word followed by a new clause ("Zomer maar ...").
+func givesValue(toks []string) bool {
+	if len(toks) == 1 {
+		return true
+	}
+	capitalized := 0
+	for _, raw := range toks {
+		l, r := trimWrap(raw)
+		t := raw[l:r]
+		if t == "" {
+			continue
+		}
+		if valueLike(t) || digitsOnlyCount(t) >= 3 || strings.ContainsAny(raw[:1], `"'“‘«`) {
+			return true
+		}
+		if first, _ := utf8.DecodeRuneInString(t); unicode.IsUpper(first) && strings.ContainsFunc(t, unicode.IsLower) {
+			capitalized++
+		} else if digitsOnlyCount(t) == 0 {
+			capitalized = -len(toks)
+		}
+	}
+	if capitalized >= 2 {
+		return true
+	}
+	l, r := trimWrap(toks[0])
+	first, _ := utf8.DecodeRuneInString(toks[0][l:r])
+	return unicode.IsUpper(first) && strings.ContainsFunc(toks[0], unicode.IsLower) && clauseBreakWords[strings.ToLower(toks[1])]
 }
 
 // anyValueLike reports whether one of the tokens looks like a password.

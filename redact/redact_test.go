@@ -104,6 +104,9 @@ func FuzzText(f *testing.F) {
 	f.Add("code 12", "34 56 Welkom1!", uint8(9), 2)
 	f.Add("mail a@b.nl ", "\x00\xff", uint8(200), 5)
 	f.Add("https://x.nl/", "?q=1", uint8(7), 3)
+	f.Add("mijn wachtwoord is gisteren veranderd", "", uint8(4), 4)
+	f.Add("code: krijg ik niet", "the code is always wrong", uint8(11), 6)
+	f.Add("wachtwoord: bananenbrood", "mijn wachtwoord is Zomer maar hij werkt niet", uint8(2), 7)
 	for i := range phoneFormats {
 		f.Add("mijn nummer is", "", uint8(i), i)
 	}
@@ -181,6 +184,15 @@ func TestLabelledSecret(t *testing.T) {
 		{"TAP: 8xk2pqrs", LabelTAP},
 		{"mijn toegangspas is Xk7#mP2q", LabelTAP},
 		{"tap = abcdefgh", LabelTAP},
+		// the whole clause, or a clause that holds a value (third review)
+		{"mijn wachtwoord is Zomer2026", LabelPassword},
+		{"wachtwoord: bananenbrood", LabelPassword},
+		{"mijn wachtwoord is Zomer maar hij werkt niet", LabelPassword},
+		{"mijn wachtwoord is 'welkom' denk ik", LabelPassword},
+		{"mijn wachtwoord is tulpen123 maar het werkt niet", LabelPassword},
+		{"my password is Sunflower but it fails", LabelPassword},
+		{"code: 482913 werkt niet", LabelCode},
+		{"de code is 583 920 maar die klopt niet", LabelCode},
 	}
 	for _, c := range yes {
 		if kind, ok := LabelledSecret(c.in); !ok || kind != c.kind {
@@ -202,6 +214,27 @@ func TestLabelledSecret(t *testing.T) {
 		"I tap 'Scan QR code' but nothing happens", "weet jij wat mijn wachtwoord is?", "mijn wachtwoord is kapot",
 		"the TAP is valid for 1 hour", "de tap is al gebruikt", "my password is case sensitive",
 		"mijn wachtwoord is zo'n 12 tekens", "de code is nu 3 keer fout", "ik krijg de melding 'wachtwoord onjuist'", "tap \"Volgende\" werkt niet",
+		// third review: a sentence about the password or code, not the value
+		"mijn wachtwoord is gisteren veranderd", "mijn wachtwoord is misschien verlopen",
+		"mijn wachtwoord is vorige week gewijzigd", "mijn ww is eerder deze week gereset", "de code is elke keer anders",
+		"de code is weer verdwenen", "code: krijg ik niet", "the code is always wrong", "my password was recently changed",
+		"my password is not working", "mijn wachtwoord is niet goed",
+		"mijn wachtwoord is sinds vanochtend geblokkeerd", "mijn wachtwoord is pas veranderd en nu werkt niks",
+		"de code is steeds ongeldig", "de code is elke keer een andere", "de code is binnen 30 seconden weer weg",
+		"de code is te laat binnengekomen", "mijn wachtwoord is door school gereset", "mijn wachtwoord is volgens mij verlopen",
+		"code: komt niet binnen", "code: staat er niet", "wachtwoord: weet ik niet meer", "wachtwoord: heb ik al veranderd",
+		"mijn ww is vorige maand nog veranderd", "de sms code is nooit aangekomen", "de inlogcode is na een minuut verlopen",
+		"my password was reset by the helpdesk", "my password is the same as before", "the code is never accepted",
+		"the code was only valid for a minute", "my password was changed last week", "the code is always expired",
+		"my password is probably expired", "the code is different every time", "my pin is blocked after three tries",
+		"mijn pincode is geblokkeerd", "mijn pincode is drie keer fout ingevoerd", "het wachtwoord is na de reset niet meer geldig",
+		"de tap is vandaag verlopen", "mijn TAP was maar een uur geldig", "de code is opeens anders dan in de app",
+		"mijn wachtwoord is op mijn laptop opgeslagen", "de code is telkens fout", "mijn wachtwoord is heel lang",
+		"de code is te kort", "my password is saved in Chrome", "the code is in the app but it says wrong",
+		"de verificatiecode is nog steeds niet binnen", "mijn wachtwoord is Gisteren veranderd",
+		"de code is Elke keer anders", "mijn wachtwoord is in Teams niet geaccepteerd", "code: die krijg ik niet",
+		"mijn wachtwoord is waarschijnlijk verlopen", "de code is vandaag al vijf keer fout gegaan",
+		"mijn wachtwoord is twee weken geleden gewijzigd", "de code is nergens te zien",
 	}
 	for _, s := range no {
 		if kind, ok := LabelledSecret(s); ok {
