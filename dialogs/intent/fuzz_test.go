@@ -11,7 +11,8 @@ import (
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"gelukt", "ik krijg meldingen die ik niet heb aangevraagd", "123 456", "Welkom123!",
 		"", "???", "\x00\xff", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50),
-		"mijn wachtwoord is Paard-Batterij-Nietje", "wachtwoord: ", "code is", "pin", "tap = "} {
+		"mijn wachtwoord is Paard-Batterij-Nietje", "wachtwoord: ", "code is", "pin", "tap = ",
+		"8.00 - 9.00", "van 8.30 tot 17.00", "123-456", "Got 10 approval notifications in a row, wasn't me", "het is 42"} {
 		f.Add(s, true)
 	}
 	f.Fuzz(func(t *testing.T, text string, expecting bool) {

@@ -248,6 +248,17 @@ func TestDetectSecret(t *testing.T) {
 		{"ik krijg geen code", false, ""},
 		{"de code klopt niet", false, ""},
 		{"my password is correct but it does not work", false, ""},
+		// clock times and ranges are no code (third review)
+		{"8.00 - 9.00", false, ""},
+		{"van 8.30 tot 17.00", false, ""},
+		{"ik had les van 8.00 - 9.00 en toen werkte het niet meer", false, ""},
+		{"om 9.15 - 9.45 kreeg ik steeds meldingen", true, ""},
+		{"08.30-09.30", false, ""},
+		{"de servicedesk is open van 8.30 – 17.00", false, ""},
+		{"123 456", false, SecretCode},
+		{"123-456", false, SecretCode},
+		{"12.34.56", false, SecretCode},
+		{"de code was 123 456 om 8.30", false, SecretCode},
 	}
 	for _, c := range cases {
 		kind, found := DetectSecret(c.text, c.expecting)

@@ -20,6 +20,9 @@ var (
 	// ("123 456", "123 - 456", "123–456")
 	digitGroupRE = regexp.MustCompile(`\d+(?:[ \-.–—‑]{1,3}\d+)*`)
 	tapWordRE    = regexp.MustCompile(`(?i)\b(tap|temporary access pass|tijdelijke toegangs ?pas|toegangspas|access pass)\b`)
+	// a clock time or a range of them ("8.00 - 9.00", "9.15-9.45"): the
+	// school writes times with a dot, and six digits of them are no code
+	clockRangeRE = regexp.MustCompile(`^(?:[01]?\d|2[0-4])\.[0-5]\d(?:\s{0,3}[-–—‑]\s{0,3}(?:[01]?\d|2[0-4])\.[0-5]\d)?$`)
 	stepRefRE    = regexp.MustCompile(`(?i)\b(stap|step|nummer|number|nr|versie|version|ios|android)\.?\s*$`)
 )
 
@@ -34,6 +37,9 @@ func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
 		run := text[loc[0]:loc[1]]
 		// part of a word or a longer token ("iphone15", "A1b2") is not a code
 		if loc[0] > 0 && isAlnumByte(text[loc[0]-1]) || loc[1] < len(text) && isAlnumByte(text[loc[1]]) {
+			continue
+		}
+		if clockRangeRE.MatchString(run) {
 			continue
 		}
 		n := 0
