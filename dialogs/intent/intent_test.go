@@ -259,6 +259,28 @@ func TestDetectSecret(t *testing.T) {
 		{"123-456", false, SecretCode},
 		{"12.34.56", false, SecretCode},
 		{"de code was 123 456 om 8.30", false, SecretCode},
+		// at step 9 only a message that is just the number gives it (third review)
+		{"het is 42", true, SecretNumber},
+		{"nummer 42", true, SecretNumber},
+		{"nr 42", true, SecretNumber},
+		{"42 ingevuld", true, SecretNumber},
+		{"ik zie 42", true, SecretNumber},
+		{"er staat 42", true, SecretNumber},
+		{"42?", true, SecretNumber},
+		{"the number is 42", true, SecretNumber},
+		{"I typed 42", true, SecretNumber},
+		{"stap 9: 42", true, SecretNumber},
+		{"moet ik 42 invullen?", true, SecretNumber},
+		{"het getal op mijn scherm is 42", true, SecretNumber},
+		{"Got 10 approval notifications in a row, wasn't me", true, ""},
+		{"ik kreeg wel 10 meldingen die ik niet zelf deed", true, ""},
+		{"iPhone 16 gekocht", true, ""},
+		{"iPhone 16 gekocht, oude werkt nog", true, ""},
+		{"stap nummer 10", true, ""},
+		{"versie 17", true, ""},
+		{"step 10 fails", true, ""},
+		{"ik heb een andere telefoon maar mijn 06 nummer is niet veranderd", true, ""},
+		{"Nieuwe iPhone, zelfde 06", true, ""},
 	}
 	for _, c := range cases {
 		kind, found := DetectSecret(c.text, c.expecting)
@@ -402,6 +424,30 @@ func TestDetectSecretLabelledCorpus(t *testing.T) {
 			if kind, found := redact.LabelledSecret(l.text); found {
 				t.Errorf("%s: DetectSecret(%q) = %q", f, l.text, kind)
 			}
+			// only a bare code, or a bare number at step 9, is withheld
+			bare := strings.Trim(l.text, "0123456789 ") == ""
+			for _, step9 := range []bool{false, true} {
+				if kind, found := DetectSecret(l.text, step9); found && !bare {
+					t.Errorf("%s: DetectSecret(%q, %v) = %q", f, l.text, step9, kind)
+				}
+			}
+		}
+	}
+}
+
+// At step 9 a sentence that holds a number is not the number: it reaches
+// the matcher, and unrequested approvals take the security route.
+func TestStepNineSentenceIsRead(t *testing.T) {
+	for text, want := range map[string]Intent{
+		"Got 10 approval notifications in a row, wasn't me": IntentSuspiciousPrompt,
+		"ik kreeg wel 10 meldingen die ik niet zelf deed":   IntentSuspiciousPrompt,
+		"iPhone 16 gekocht": IntentMovePhone,
+	} {
+		if kind, found := DetectSecret(text, true); found {
+			t.Errorf("DetectSecret(%q, true) = %q", text, kind)
+		}
+		if got := Match(text, DetectLanguage(text)); got.Intent != want {
+			t.Errorf("Match(%q) = %s, want %s", text, got.Intent, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package intent
 import (
 	"regexp"
 	"strings"
+	"unicode"
 
 	"mfabot/redact"
 )
@@ -23,7 +24,7 @@ var (
 	// a clock time or a range of them ("8.00 - 9.00", "9.15-9.45"): the
 	// school writes times with a dot, and six digits of them are no code
 	clockRangeRE = regexp.MustCompile(`^(?:[01]?\d|2[0-4])\.[0-5]\d(?:\s{0,3}[-–—‑]\s{0,3}(?:[01]?\d|2[0-4])\.[0-5]\d)?$`)
-	stepRefRE    = regexp.MustCompile(`(?i)\b(stap|step|nummer|number|nr|versie|version|ios|android)\.?\s*$`)
+	stepRefRE    = regexp.MustCompile(`(?i)\b(?:stap|step|versie|version|ios|android)\.?\s*(?:(?:nummer|number|nr)\.?\s*)?$`)
 )
 
 // DetectSecret reports whether a student's message contains something
@@ -51,7 +52,8 @@ func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
 		switch {
 		case n == 6:
 			return SecretCode, true
-		case n == 2 && expectingNumber && !stepRefRE.MatchString(text[:loc[0]]) && !strings.ContainsAny(run, " -.–—‑"):
+		case n == 2 && expectingNumber && !stepRefRE.MatchString(text[:loc[0]]) && !strings.ContainsAny(run, " -.–—‑") &&
+			justTheNumber(text):
 			return SecretNumber, true
 		}
 	}
@@ -73,6 +75,41 @@ func DetectSecret(text string, expectingNumber bool) (kind string, found bool) {
 		}
 	}
 	return "", false
+}
+
+// numberWords may stand around the two-digit number in a message that
+// gives it ("het is 42", "nummer 42", "42 ingevuld", "I see 42").
+var numberWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`het is was dat dit de een nr nummer nummertje getal getalletje cijfer cijfers code
+		er staat stond zie zag ik heb had ingevuld ingetypt getypt ingetoetst ingevoerd invullen intypen typen invoeren
+		moet ik zou op mijn scherm laptop computer pc zegt toont geeft ja oké oke ok hier nu dan en stap
+		the it its s number code i see saw have typed entered enter type should it says shows on my screen yes here
+		now then and step this that a`) {
+		numberWords[w] = true
+	}
+}
+
+// justTheNumber reports whether text is essentially just a number (with
+// at most a few words naming it) rather than a sentence that happens to
+// hold one ("Got 10 approval notifications in a row").
+func justTheNumber(text string) bool {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	if len(words) > 7 {
+		return false
+	}
+	for _, w := range words {
+		if w == "9" || strings.Trim(w, "0123456789") == "" && len(w) == 2 {
+			continue
+		}
+		if !numberWords[w] {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlnumByte(b byte) bool {
