@@ -243,7 +243,7 @@ func (t *turn) begin() {
 func (t *turn) resetRun() {
 	t.s.Situation, t.s.Route, t.s.PairLink = "", "", false
 	t.s.Failures = nil
-	t.s.Checks = 0
+	t.s.Checks, t.s.CheckAsked = 0, false
 	t.s.NewAuthID, t.s.NewAuthName = "", ""
 	t.s.VerifiedNew, t.s.OldGone, t.s.SkippedRemoval = false, false, false
 }
@@ -264,7 +264,10 @@ func (t *turn) button() {
 	// replaces the score).
 	rating := in.Step == StepDone && in.Action == ActRate
 	if in.Step != t.s.Step || (in.View != 0 && in.View != t.s.ViewSeq && !rating) {
-		t.say("msg.stale", nil)
+		if lookupStep(t.s.Step).Kind != KindCheck {
+			// (A check step has no card; it says what the check does.)
+			t.say("msg.stale", nil)
+		}
 		t.view()
 		return
 	}
@@ -587,7 +590,7 @@ func (t *turn) apply(a Action) {
 		}
 	case KindCheck:
 		if a == ActRetry {
-			t.effect(Effect{Kind: EffReadMethods, Point: checkPoint(d.ID)})
+			t.checkNow()
 			return
 		}
 	case KindCard:
@@ -597,9 +600,8 @@ func (t *turn) apply(a Action) {
 			return
 		case d.ID == StepVerifyNewFailed && a == ActRetry:
 			t.s.Checks = 0
-			t.goTo(StepVerifyNew)
-			t.say("verify_new.checking", nil)
-			t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
+			t.moveQuiet(StepVerifyNew)
+			t.checkNow()
 			return
 		case d.ID == StepVerifyNewFailed && a == ActContinue:
 			t.event("continued")
@@ -624,6 +626,15 @@ func (t *turn) apply(a Action) {
 	// A button this step does not have (a forged or outdated payload).
 	t.say("msg.unknown", nil)
 	t.view()
+}
+
+// checkNow reads the methods again at the current check step, asked for
+// by the student; the result is said whatever the count.
+func (t *turn) checkNow() {
+	d := lookupStep(t.s.Step)
+	t.s.CheckAsked = true
+	t.say(d.ID+".checking", nil)
+	t.effect(Effect{Kind: EffReadMethods, Point: checkPoint(d.ID)})
 }
 
 func checkPoint(step string) string {
@@ -967,6 +978,8 @@ func (t *turn) methods() {
 			return
 		}
 		t.s.Checks++
+		asked := t.s.CheckAsked
+		t.s.CheckAsked = false
 		if in.Failed {
 			t.say("verify_new.unavailable", nil)
 			t.afterNew()
@@ -986,12 +999,14 @@ func (t *turn) methods() {
 				return
 			}
 		}
-		t.notYet(PointAfterAdd, "verify_new.still")
+		t.notYet(PointAfterAdd, "verify_new.still", asked)
 	case PointAfterRemove:
 		if t.s.Step != StepVerifyOld {
 			return
 		}
 		t.s.Checks++
+		asked := t.s.CheckAsked
+		t.s.CheckAsked = false
 		if in.Failed {
 			t.say("verify_old.unavailable", nil)
 			t.finish()
@@ -1023,17 +1038,17 @@ func (t *turn) methods() {
 			t.finish()
 			return
 		}
-		t.notYet(PointAfterRemove, "verify_old.still")
+		t.notYet(PointAfterRemove, "verify_old.still", asked)
 	}
 }
 
-func (t *turn) notYet(point, stillKey string) {
+func (t *turn) notYet(point, stillKey string, asked bool) {
 	if t.s.Checks >= MaxChecks {
 		t.event("not_confirmed")
 		t.goTo(StepVerifyNewFailed)
 		return
 	}
-	if t.s.Checks == 1 {
+	if t.s.Checks == 1 || asked {
 		t.say(stillKey, nil)
 	}
 	t.effect(Effect{Kind: EffAddTimer, Point: point, Attempt: t.s.Checks + 1, Delay: RecheckDelay, SessionID: t.s.SessionID})

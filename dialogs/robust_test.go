@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mfabot/graph"
 	"mfabot/store"
 )
 
@@ -214,5 +215,85 @@ func TestRatingAfterAnotherCardCounts(t *testing.T) {
 	}
 	if st.SatisfactionCounts[4] != 1 {
 		t.Fatalf("satisfaction %v", st.SatisfactionCounts)
+	}
+}
+
+// timersLeft counts the conversation's stored timers.
+func timersLeft(t *testing.T, h *harness) int {
+	t.Helper()
+	due, err := h.st.DueTimersOf(context.Background(), h.ref.ConversationID, h.now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(due)
+}
+
+// When the bot's worker gives up a re-check (it deletes the timer after
+// failed attempts), the student is still at the check step: a click on
+// an old card or any message starts a new check, never "still checking"
+// with no check coming. After the last check come the choices.
+func TestCheckStepWithoutTimerChecksAgain(t *testing.T) {
+	dir := &lagDirectory{Demo: graph.NewDemo(), hideReads: 100}
+	h := newHarness(t, "sam", dir)
+	toStep(h, 10)
+	old := lastButton(t, h, "done")
+	h.press("done")
+	h.wantStep(StepVerifyNew)
+	if n := timersLeft(t, h); n != 1 {
+		t.Fatalf("timers after step 10 = %d, want 1", n)
+	}
+	busy := tr2("verify_new.busy")
+	// While the re-check is stored, the student hears it is coming.
+	contains(t, h.say("hallo?"), busy)
+
+	giveUp := func() {
+		if err := h.st.DeleteTimers(context.Background(), h.ref.ConversationID); err != nil {
+			t.Fatal(err)
+		}
+		h.now = h.now.Add(2 * time.Minute)
+	}
+	giveUp()
+	rs := h.turn(Turn{Kind: TurnMessage, Value: old})
+	contains(t, rs, tr2("verify_new.checking"), tr2("verify_new.still"))
+	lacks(t, rs, busy, "Die stap ligt al achter je")
+	if s := h.state(); s.Checks != 2 || s.Step != StepVerifyNew {
+		t.Fatalf("after the click: step %s, checks %d; want verify_new, 2", s.Step, s.Checks)
+	}
+	if n := timersLeft(t, h); n != 1 {
+		t.Fatalf("timers after the new check = %d, want 1", n)
+	}
+
+	giveUp()
+	rs = h.say("hallo?")
+	contains(t, rs, tr2("verify_new.checking"), tr2("verify_new.still"))
+	lacks(t, rs, busy)
+
+	giveUp()
+	rs = h.say("gelukt")
+	lacks(t, rs, busy)
+	h.wantStep(StepVerifyNewFailed)
+	contains(t, rs, tr2("verify_new.title"), tr2("button.retry"), tr2("button.continue"), tr2("button.human"))
+	h.press("continue")
+	h.wantStep("step11")
+}
+
+// A check asked for after the timers were given up can find the new
+// phone, and the student moves on.
+func TestCheckAfterGivenUpTimerFindsThePhone(t *testing.T) {
+	dir := &lagDirectory{Demo: graph.NewDemo(), hideReads: 1}
+	h := newHarness(t, "sam", dir)
+	toStep(h, 10)
+	h.press("done")
+	h.wantStep(StepVerifyNew)
+	if err := h.st.DeleteTimers(context.Background(), h.ref.ConversationID); err != nil {
+		t.Fatal(err)
+	}
+	h.now = h.now.Add(2 * time.Minute)
+	rs := h.say("hallo?")
+	contains(t, rs, "'iPhone 15'", "Stap 11 van 12")
+	lacks(t, rs, tr2("verify_new.busy"))
+	h.wantStep("step11")
+	if !h.state().VerifiedNew {
+		t.Fatal("not verified")
 	}
 }

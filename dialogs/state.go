@@ -46,7 +46,10 @@ type State struct {
 	Snapshot     []graph.Method `json:"snapshot,omitempty"`     // methods at the start (masked)
 	Methods      []graph.Method `json:"methods,omitempty"`      // the last read, cached per check point
 
-	Checks         int    `json:"checks,omitempty"` // reads done at the current check point
+	Checks int `json:"checks,omitempty"` // reads done at the current check point
+	// CheckAsked: the running check was asked for by the student (not a
+	// timer), so its result is said even when it is not the first.
+	CheckAsked     bool   `json:"checkAsked,omitempty"`
 	NewAuthID      string `json:"newAuthId,omitempty"`
 	NewAuthName    string `json:"newAuthName,omitempty"`
 	VerifiedNew    bool   `json:"verifiedNew,omitempty"`
@@ -154,6 +157,11 @@ type Input struct {
 
 	// InTimer
 	Attempt int
+
+	// RecheckPending: the conversation has a stored re-check timer for
+	// the current check (set by the runner, which can look). Without one,
+	// input at a check step starts a new check instead of "still busy".
+	RecheckPending bool
 
 	// InEscalated
 	Escalated bool

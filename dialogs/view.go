@@ -15,7 +15,13 @@ func (t *turn) view() {
 	case KindChoice:
 		t.card(t.welcomeCard())
 	case KindCheck:
-		t.say("verify_new.busy", nil)
+		if t.in.RecheckPending {
+			t.say("verify_new.busy", nil)
+			return
+		}
+		// No re-check is coming (the timers were given up, or never
+		// stored): check now rather than promise news that never comes.
+		t.checkNow()
 	case KindEnd:
 		key := map[string]string{StepDone: "done.after", StepHandoff: "handoff.after", StepStopped: "stopped.text"}[d.ID]
 		t.card(Card{Body: []string{t.tr(key, nil)}, Buttons: []Button{{Title: t.tr("button.restart", nil), Step: d.ID, Action: ActRestart}}})
