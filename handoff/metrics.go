@@ -30,7 +30,7 @@ var (
 	}, []string{"result"})
 	metricOutbox = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfabot_handoff_outbox_total",
-		Help: "Notifications of staff actions from the outbox, by kind (card_update, student_message) and result (sent, retry, given_up, maybe_delivered, dropped, invalid).",
+		Help: "Notifications of staff actions from the outbox, by kind (card_update, student_message) and result (sent, retry, given_up, rejected: failed permanently, maybe_delivered, dropped, invalid).",
 	}, []string{"kind", "result"})
 	metricNotifierFailures = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "mfabot_handoff_notifier_failures_total",

@@ -18,24 +18,26 @@ import (
 // action (the normal case: the student hears within a second);
 // RunOutbox wakes it periodically for retries and for what another
 // instance left behind when it stopped or died. The store leases each row
-// to one instance and hands out an escalation's rows one after another,
-// so they are sent once and in order.
+// to one instance and hands out an escalation's rows of one kind one after
+// another, so they are sent once and in order (the student's messages);
+// a card update does not wait for a student message, and only the newest
+// pending card update of an escalation is sent. A permanent failure (the
+// student blocked the bot, the conversation or card is gone) is given up
+// at once, so the student's next message is not held up by it.
 
 const (
 	// outboxLease covers one send: the re-read of the escalation and one
 	// Notifier call, each bounded by notifyTimeout, with room to spare.
 	// A row whose sender died is taken over after it.
 	outboxLease = 3 * notifyTimeout
-	// outboxBatch bounds the rows one claim takes (each of another
-	// escalation); they are sent concurrently.
+	// outboxBatch bounds the rows one claim takes (at most one per
+	// escalation and kind); they are sent concurrently.
 	outboxBatch = 8
-	// outboxMaxAttempts: a student message that failed this often is
-	// given up (logged and counted), after about 20 minutes of retries. A
-	// card update gives up after outboxMaxCardAttempts: the student's
-	// message waits behind it (an escalation's rows go out in order), and
-	// the dashboard and the next card update show the state anyway.
-	outboxMaxAttempts     = 8
-	outboxMaxCardAttempts = 3
+	// outboxMaxAttempts: a notification that failed this often (not
+	// permanently) is given up (logged and counted), after about 10
+	// minutes of retries. Only the escalation's later rows of the same
+	// kind wait for it; a newer card update replaces a waiting one.
+	outboxMaxAttempts = 8
 	// outboxFirstRetry doubles with every failed attempt up to outboxMaxRetry.
 	outboxFirstRetry = 5 * time.Second
 	outboxMaxRetry   = 10 * time.Minute
@@ -168,7 +170,7 @@ func (s *Service) SendOutbox(ctx context.Context) (int, error) {
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		for _, it := range items { // one row per escalation: concurrently
+		for _, it := range items { // one row per escalation and kind: concurrently
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -217,6 +219,12 @@ func (s *Service) sendOutboxItem(ctx context.Context, it store.OutboxItem) bool 
 		s.finishOutbox(ctx, it, "dropped")
 		s.log.Info("handoff: outbox row of a deleted escalation dropped", "escalation", it.EscalationID, "kind", it.Kind)
 		return false
+	case permanentFailure(err):
+		// Retrying cannot help and would hold up the next row of its kind.
+		s.finishOutbox(ctx, it, "rejected")
+		s.log.Error("handoff: notification rejected; not retried", "escalation", it.EscalationID, "kind", it.Kind,
+			"verb", p.Verb, "attempt", it.Attempts, "err", err)
+		return false
 	case it.Kind == store.OutboxStudentMessage && maybeDelivered(err):
 		// Like a staff card post: a message that may have reached the
 		// student is not sent twice.
@@ -224,7 +232,7 @@ func (s *Service) sendOutboxItem(ctx context.Context, it store.OutboxItem) bool 
 		s.log.Error("handoff: student message may have been delivered; it is not sent again",
 			"escalation", it.EscalationID, "verb", p.Verb, "err", err)
 		return false
-	case it.Attempts >= outboxMaxAttempts || (it.Kind == store.OutboxCardUpdate && it.Attempts >= outboxMaxCardAttempts):
+	case it.Attempts >= outboxMaxAttempts:
 		s.finishOutbox(ctx, it, "given_up")
 		s.log.Error("handoff: notification given up", "escalation", it.EscalationID, "kind", it.Kind,
 			"verb", p.Verb, "attempts", it.Attempts, "err", err)
@@ -245,6 +253,24 @@ func (s *Service) sendOutboxItem(ctx context.Context, it store.OutboxItem) bool 
 		s.log.Error("handoff: outbox retry not scheduled", "escalation", it.EscalationID, "err", rerr)
 	}
 	return false
+}
+
+// permanentFailure reports whether a Notifier error is final: the
+// Connector answered with a client error other than 408 (timeout) and 429
+// (throttled), e.g. 403 when the student blocked the bot or 404 when the
+// conversation or card is gone; or the student's conversation is not
+// stored (store.ErrNotFound). The Notifier's errors carry the status
+// through a method HTTPStatus() int (bot/connector.HTTPError).
+func permanentFailure(err error) bool {
+	if errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	var h interface{ HTTPStatus() int }
+	if !errors.As(err, &h) {
+		return false
+	}
+	st := h.HTTPStatus()
+	return st >= 400 && st < 500 && st != 408 && st != 429
 }
 
 // errEscalationGone: the escalation of an outbox row no longer exists

@@ -25,16 +25,29 @@ type sent struct {
 // recorder logs the calls of several instances' Notifiers in one order;
 // fail makes the next calls of an operation fail.
 type recorder struct {
-	mu   sync.Mutex
-	log  []sent
-	fail map[string]int // op -> calls still to fail
+	mu      sync.Mutex
+	log     []sent
+	fail    map[string]int   // op -> calls still to fail
+	failErr map[string]error // op -> the error they fail with; default a 502
+	tries   []sent           // every call, failed or not
 }
+
+// statusError is how the bot's Notifier reports a Connector status
+// (connector.HTTPError, wrapped).
+type statusError struct{ status int }
+
+func (e *statusError) Error() string   { return fmt.Sprintf("connector: send: status %d", e.status) }
+func (e *statusError) HTTPStatus() int { return e.status }
 
 func (r *recorder) record(s sent) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.tries = append(r.tries, s)
 	if r.fail[s.Op] > 0 {
 		r.fail[s.Op]--
+		if err := r.failErr[s.Op]; err != nil {
+			return err
+		}
 		return errors.New("connector: 502 Bad Gateway")
 	}
 	r.log = append(r.log, s)
@@ -48,6 +61,28 @@ func (r *recorder) failNext(op string, n int) {
 		r.fail = map[string]int{}
 	}
 	r.fail[op] = n
+}
+
+func (r *recorder) failNextWith(op string, n int, err error) {
+	r.failNext(op, n)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failErr == nil {
+		r.failErr = map[string]error{}
+	}
+	r.failErr[op] = err
+}
+
+func (r *recorder) attempts(op string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, s := range r.tries {
+		if s.Op == op {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recorder) messages() []sent {
@@ -113,8 +148,8 @@ func texts(ms []sent) string {
 }
 
 // A Connector that fails at first: the student's messages are kept and
-// sent on the retry, in order (claimed before resolved); the card shows
-// the newest state.
+// sent on the retry, in order (claimed before resolved); the card updates
+// do not wait for them, and the card shows the newest state at once.
 func TestOutboxRetriesFailedNotification(t *testing.T) {
 	for name, open := range testStores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -142,6 +177,11 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 			if ms := rec.messages(); len(ms) != 0 {
 				t.Fatalf("sent before the claim's message: %s", texts(ms))
 			}
+			ups := rec.updates()
+			if len(ups) != 2 {
+				t.Fatalf("%d card updates while the claim's message waits for its retry, want 2", len(ups))
+			}
+			jsonHas(t, ups[1].Card, "Opgelost door Anna Jansen")
 			if d := testutil.ToFloat64(metricOutbox.WithLabelValues(store.OutboxStudentMessage, "retry")) - retries; d != 1 {
 				t.Errorf("retry metric moved by %v, want 1", d)
 			}
@@ -151,8 +191,8 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 				t.Fatalf("SendOutbox before the retry is due = %d, %v", n, err)
 			}
 			clk.Set(clk.Now().Add(time.Second))
-			if n, err := svc.SendOutbox(ctx); err != nil || n != 3 {
-				t.Fatalf("SendOutbox after the retry delay = %d, %v; want 3 (claim message, card, resolve message)", n, err)
+			if n, err := svc.SendOutbox(ctx); err != nil || n != 2 {
+				t.Fatalf("SendOutbox after the retry delay = %d, %v; want 2 (claim message, resolve message)", n, err)
 			}
 			ms := rec.messages()
 			if len(ms) != 2 || !strings.Contains(ms[0].Text, "opgepakt") || !strings.Contains(ms[1].Text, "opgelost") {
@@ -161,11 +201,9 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 			if ms[0].Conversation != "a:sam" {
 				t.Errorf("message to %q", ms[0].Conversation)
 			}
-			ups := rec.updates()
-			if len(ups) != 2 {
+			if ups := rec.updates(); len(ups) != 2 {
 				t.Fatalf("%d card updates, want 2", len(ups))
 			}
-			jsonHas(t, ups[len(ups)-1].Card, "Opgelost door Anna Jansen")
 			if n, err := svc.SendOutbox(ctx); err != nil || n != 0 {
 				t.Errorf("SendOutbox after everything was sent = %d, %v", n, err)
 			}
@@ -174,7 +212,7 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 }
 
 // A notification that keeps failing is given up after its attempts, with
-// a log line and the metric; the next one of the escalation goes out.
+// a log line and the metric; the student's message does not wait for it.
 func TestOutboxGivesUp(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
@@ -191,7 +229,10 @@ func TestOutboxGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitSvc(t, svc)
-	for i := 0; i < outboxMaxCardAttempts; i++ {
+	if ms := rec.messages(); len(ms) != 1 || !strings.Contains(ms[0].Text, "opgepakt") {
+		t.Fatalf("student messages %q; want the claim's while the card update fails", texts(ms))
+	}
+	for i := 0; i < outboxMaxAttempts; i++ {
 		f.clock.Set(f.clock.Now().Add(outboxMaxRetry))
 		if _, err := svc.SendOutbox(ctx); err != nil {
 			t.Fatal(err)
@@ -203,8 +244,11 @@ func TestOutboxGivesUp(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "notification given up") {
 		t.Errorf("no log line for the given-up card update:\n%s", f.logs.String())
 	}
-	if ms := rec.messages(); len(ms) != 1 || !strings.Contains(ms[0].Text, "opgepakt") {
-		t.Errorf("student messages %q; want the claim's after the card update was given up", texts(ms))
+	if n := rec.attempts("update"); n != outboxMaxAttempts {
+		t.Errorf("card update tried %d times, want %d", n, outboxMaxAttempts)
+	}
+	if n, err := svc.SendOutbox(ctx); err != nil || n != 0 {
+		t.Errorf("SendOutbox after giving up = %d, %v", n, err)
 	}
 }
 
@@ -276,8 +320,9 @@ func TestOutboxSurvivesCrash(t *testing.T) {
 			if _, err := hung.Claim(ctx, res2.Escalation.ID, "Anna Jansen"); err != nil {
 				t.Fatal(err)
 			}
-			if got := <-hang.entered; got != "update" {
-				t.Fatalf("hung instance first sent %q, want the card update", got)
+			// The card update and the message go out side by side.
+			if got := []string{<-hang.entered, <-hang.entered}; !(got[0] == "update" && got[1] == "notify" || got[0] == "notify" && got[1] == "update") {
+				t.Fatalf("hung instance sent %q, want the card update and the message", got)
 			}
 			defer func() { close(hang.release); waitSvc(t, hung) }()
 
@@ -370,8 +415,18 @@ func TestOutboxOnceAcrossInstances(t *testing.T) {
 					t.Errorf("%s got %q; want the claim's message, then the resolve's, once each", conv, ms)
 				}
 			}
-			if ups := rec.updates(); len(ups) != 2*n {
-				t.Errorf("%d card updates, want %d", len(ups), 2*n)
+			// A card update still pending when the resolve's came is
+			// dropped; the last one of every card shows the resolve.
+			last := map[string]json.RawMessage{}
+			ups := rec.updates()
+			for _, u := range ups {
+				last[u.Text] = u.Card
+			}
+			if len(ups) < n || len(ups) > 2*n || len(last) != n {
+				t.Errorf("%d card updates of %d cards; want %d..%d of %d", len(ups), len(last), n, 2*n, n)
+			}
+			for _, card := range last {
+				jsonHas(t, card, "Opgelost door")
 			}
 			t.Logf("%d messages, each once and in order; sent by %v", 2*n, by)
 		})
@@ -422,4 +477,112 @@ func TestRunOutboxSendsAtStart(t *testing.T) {
 	cancel()
 	<-stopped
 	waitSvc(t, fresh)
+}
+
+// The student blocked the bot (403) when staff claimed the case: the
+// claim's message is given up at once, not retried, and the resolve's
+// card update and message go out right away, not ~10 minutes later.
+func TestOutboxPermanentFailureGivenUpAtOnce(t *testing.T) {
+	for name, open := range testStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := open(t)
+			clk := &testClock{t: ams(2026, 11, 25, 10, 30)}
+			rec := &recorder{}
+			svc := instance(t, st, newRecNotifier("a", rec), clk, "a")
+			res, err := svc.Escalate(ctx, samRequest("a:sam"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := res.Escalation.ID
+			rejected := testutil.ToFloat64(metricOutbox.WithLabelValues(store.OutboxStudentMessage, "rejected"))
+			retries := testutil.ToFloat64(metricOutbox.WithLabelValues(store.OutboxStudentMessage, "retry"))
+
+			rec.failNextWith("notify", 1, fmt.Errorf("bot: notify student: %w", &statusError{403}))
+			if _, err := svc.HandleStaffAction(ctx, staffClick(VerbClaim, id)); err != nil {
+				t.Fatal(err)
+			}
+			waitSvc(t, svc)
+			if d := testutil.ToFloat64(metricOutbox.WithLabelValues(store.OutboxStudentMessage, "rejected")) - rejected; d != 1 {
+				t.Errorf("rejected metric moved by %v, want 1", d)
+			}
+			if d := testutil.ToFloat64(metricOutbox.WithLabelValues(store.OutboxStudentMessage, "retry")) - retries; d != 0 {
+				t.Errorf("retry metric moved by %v, want 0", d)
+			}
+			// The clock does not move: nothing waits for a retry.
+			if _, err := svc.HandleStaffAction(ctx, staffClick(VerbResolve, id)); err != nil {
+				t.Fatal(err)
+			}
+			waitSvc(t, svc)
+			ups := rec.updates()
+			if len(ups) != 2 {
+				t.Fatalf("%d card updates, want the claim's and the resolve's", len(ups))
+			}
+			jsonHas(t, ups[1].Card, "Opgelost door Anna Jansen")
+			ms := rec.messages()
+			if len(ms) != 1 || !strings.Contains(ms[0].Text, "opgelost") {
+				t.Fatalf("student messages %q; want only the resolve's", texts(ms))
+			}
+			if n := rec.attempts("notify"); n != 2 {
+				t.Errorf("%d student message attempts, want 2 (the claim's once, the resolve's)", n)
+			}
+			clk.Set(clk.Now().Add(outboxMaxRetry))
+			if n, err := svc.SendOutbox(ctx); err != nil || n != 0 {
+				t.Errorf("SendOutbox later = %d, %v; want nothing left", n, err)
+			}
+		})
+	}
+}
+
+// Which Notifier errors are final: client errors except 408 and 429, and
+// a conversation or escalation that is gone. Others are retried.
+func TestOutboxPermanentFailures(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("bot: notify student: %w", &statusError{403}), true},
+		{fmt.Errorf("bot: update staff card: %w", &statusError{404}), true},
+		{&statusError{400}, true},
+		{&statusError{401}, true},
+		{fmt.Errorf("bot: notify student: %w", store.ErrNotFound), true},
+		{&statusError{408}, false},
+		{&statusError{429}, false},
+		{&statusError{500}, false},
+		{&statusError{503}, false},
+		{errors.New("connection reset"), false},
+		{context.DeadlineExceeded, false},
+	} {
+		if got := permanentFailure(tc.err); got != tc.want {
+			t.Errorf("permanentFailure(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// A card that is gone (404) is not retried; the student's message still
+// goes out.
+func TestOutboxCardUpdateRejected(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, seedInstitution(), ams(2026, 11, 25, 10, 30))
+	rec := &recorder{}
+	svc := instance(t, f.st, newRecNotifier("a", rec), f.clock, "a")
+	res, err := svc.Escalate(ctx, samRequest("a:sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.failNextWith("update", 100, fmt.Errorf("bot: update staff card: %w", &statusError{404}))
+	if _, err := svc.Claim(ctx, res.Escalation.ID, "Anna Jansen"); err != nil {
+		t.Fatal(err)
+	}
+	waitSvc(t, svc)
+	if n := rec.attempts("update"); n != 1 {
+		t.Errorf("card update tried %d times, want once", n)
+	}
+	if ms := rec.messages(); len(ms) != 1 || !strings.Contains(ms[0].Text, "opgepakt") {
+		t.Errorf("student messages %q; want the claim's", texts(ms))
+	}
+	f.clock.Set(f.clock.Now().Add(outboxMaxRetry))
+	if n, err := svc.SendOutbox(ctx); err != nil || n != 0 {
+		t.Errorf("SendOutbox later = %d, %v; want nothing left", n, err)
+	}
 }

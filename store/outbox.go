@@ -9,7 +9,12 @@ import (
 )
 
 // The outbox holds what must still be sent after an escalation changed.
-// Rows are leased like inbox items and timers (see claims.go).
+// Rows are leased like inbox items and timers (see claims.go). Order is
+// kept per escalation and kind: a failing student message does not hold
+// up the staff card, nor the other way round. A card update shows the
+// escalation's state when it is sent, so only the newest one of an
+// escalation matters: ClaimOutbox deletes the older ones that nobody
+// holds (a held one is being sent; the newer waits for it).
 
 func (s *sqlStore) UpdateEscalationOutbox(ctx context.Context, e Escalation, items []OutboxItem) (int64, error) {
 	for _, it := range items {
@@ -55,10 +60,18 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, owner string, limit int, lea
 		limit = 100
 	}
 	n := ns(now)
+	superseded := `SELECT t.id FROM outbox t
+		WHERE t.kind = ? AND t.claimed_until <= ?
+		AND EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = t.escalation_id AND o.kind = t.kind AND o.id > t.id)`
 	sel := `SELECT t.id FROM outbox t
 		WHERE t.due <= ? AND t.claimed_until <= ?
-		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = t.escalation_id AND o.id < t.id)
+		AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.escalation_id = t.escalation_id AND o.kind = t.kind AND o.id < t.id)
 		ORDER BY t.id LIMIT ?`
+	if s.d == dialectPostgres {
+		// Rows another claim holds locked are left to it (no waiting,
+		// no deadlock between two claims).
+		superseded += ` FOR UPDATE OF t SKIP LOCKED`
+	}
 	cols := `id, escalation_id, kind, payload, created_at, due, attempts`
 	var q string
 	var args []any
@@ -79,6 +92,9 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, owner string, limit int, lea
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM outbox WHERE id IN (`+superseded+`)`), OutboxCardUpdate, n); err != nil {
+		return nil, fmt.Errorf("store: claim outbox: drop superseded card updates: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)

@@ -197,3 +197,93 @@ func TestConcurrentOutboxClaims(t *testing.T) {
 		})
 	}
 }
+
+// Order is kept per escalation and kind: a student message that keeps
+// failing does not hold up the card update, and of an escalation's card
+// updates only the newest is sent (an older one in flight is left to its
+// owner, and the newer waits for it).
+func TestOutboxKinds(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			ctx := context.Background()
+			e := newOutboxEscalation(t, s, "c1")
+			add := func(kind, payload string) {
+				t.Helper()
+				v, err := s.UpdateEscalationOutbox(ctx, e, []OutboxItem{{Kind: kind, Payload: []byte(payload), CreatedAt: t0}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.Version = v
+			}
+			claim := func(owner string, at time.Time) []OutboxItem {
+				t.Helper()
+				got, err := s.ClaimOutbox(ctx, owner, 10, time.Minute, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			// Claim: card and message go out side by side.
+			add(OutboxCardUpdate, "card-claimed")
+			add(OutboxStudentMessage, "msg-claimed")
+			got := claim("A", t0)
+			if outboxKinds(got) != fmt.Sprintf("[%d:card-claimed %d:msg-claimed]", e.ID, e.ID) {
+				t.Fatalf("claimed %s; want the card update and the message", outboxKinds(got))
+			}
+			card, msg := got[0], got[1]
+			// The card went out; the message failed and waits for its retry.
+			if err := s.DeleteOutbox(ctx, card.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RetryOutbox(ctx, msg.ID, "A", t0.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			// Resolve: its card update goes out at once; its message waits
+			// behind the claim's.
+			add(OutboxCardUpdate, "card-resolved")
+			add(OutboxStudentMessage, "msg-resolved")
+			got = claim("A", t0.Add(time.Second))
+			if outboxKinds(got) != fmt.Sprintf("[%d:card-resolved]", e.ID) {
+				t.Fatalf("claimed %s; want only the resolve's card update", outboxKinds(got))
+			}
+			held := got[0]
+			// Two more card updates while one is in flight: the older
+			// pending one is dropped, the newest waits for the one in flight.
+			add(OutboxCardUpdate, "card-2")
+			add(OutboxCardUpdate, "card-3")
+			if got := claim("B", t0.Add(2*time.Second)); len(got) != 0 {
+				t.Fatalf("claimed %s while a card update is in flight", outboxKinds(got))
+			}
+			if err := s.DeleteOutbox(ctx, held.ID); err != nil {
+				t.Fatal(err)
+			}
+			got = claim("B", t0.Add(3*time.Second))
+			if outboxKinds(got) != fmt.Sprintf("[%d:card-3]", e.ID) {
+				t.Fatalf("claimed %s; want only the newest card update", outboxKinds(got))
+			}
+			if err := s.DeleteOutbox(ctx, got[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			// The messages in order once the retry is due.
+			got = claim("B", t0.Add(time.Hour))
+			if outboxKinds(got) != fmt.Sprintf("[%d:msg-claimed]", e.ID) || got[0].Attempts != 2 {
+				t.Fatalf("claimed %s; want the claim's message on its second attempt", outboxKinds(got))
+			}
+			if err := s.DeleteOutbox(ctx, got[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			got = claim("B", t0.Add(time.Hour))
+			if outboxKinds(got) != fmt.Sprintf("[%d:msg-resolved]", e.ID) {
+				t.Fatalf("claimed %s; want the resolve's message", outboxKinds(got))
+			}
+			if err := s.DeleteOutbox(ctx, got[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := s.(*sqlStore).r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("%d rows left, %v", n, err)
+			}
+		})
+	}
+}

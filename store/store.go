@@ -321,8 +321,12 @@ type Store interface {
 	// atomically, oldest first: an item is never handed to two owners,
 	// and one that is leased is not handed out again (not even to owner)
 	// until its lease runs out (its owner died) or RetryOutbox releases
-	// it. Only the oldest item of an escalation is handed out, so an
-	// escalation's items go out one after another in order. DeleteOutbox
+	// it. Only the oldest item of an escalation and kind is handed out,
+	// so an escalation's items of one kind go out one after another in
+	// order (kinds do not wait for each other). Of an escalation's
+	// OutboxCardUpdate items only the newest matters (the card shows the
+	// state at send time): ClaimOutbox deletes older ones no owner
+	// holds. DeleteOutbox
 	// ends an item (sent or given up); RetryOutbox releases owner's lease
 	// and makes the item due again at due.
 	UpdateEscalationOutbox(ctx context.Context, e Escalation, items []OutboxItem) (int64, error)

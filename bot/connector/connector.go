@@ -98,6 +98,9 @@ type HTTPError struct {
 	RetryAfter time.Duration
 }
 
+// HTTPStatus is the Connector's status code (handoff tells permanent failures by it).
+func (e *HTTPError) HTTPStatus() int { return e.Status }
+
 func (e *HTTPError) Error() string {
 	if e.Code != "" {
 		return fmt.Sprintf("connector: %s: status %d (%s)", e.Op, e.Status, e.Code)
