@@ -239,7 +239,7 @@ func TestBackoffWithoutRetryAfterAndGivingUp(t *testing.T) {
 }
 
 func TestNoBlindPostRetryAfterTimeout(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.Timeout = 500 * time.Millisecond })
+	e := newEnv(t, func(c *Config) { c.Timeout = 2 * time.Second })
 	// Warm the connection, so that the deadline below hits while waiting
 	// for the answer, not during a slow TLS handshake on a busy machine.
 	if err := e.c.Typing(context.Background(), e.conn.ServiceURL(), personal); err != nil {
