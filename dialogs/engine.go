@@ -91,6 +91,9 @@ func (t *turn) sayText(text string) { t.outs = append(t.outs, Out{Text: text}) }
 func (t *turn) card(c Card) {
 	if len(c.Buttons) > 0 {
 		t.s.ViewSeq++
+		if t.s.ViewStep != t.s.Step {
+			t.s.ViewStep, t.s.StepView = t.s.Step, t.s.ViewSeq
+		}
 		c.Buttons = slices.Clone(c.Buttons)
 		for i := range c.Buttons {
 			c.Buttons[i].View = t.s.ViewSeq
@@ -231,6 +234,7 @@ func (t *turn) run() {
 // welcome card follows when they are in.
 func (t *turn) begin() {
 	t.s.Step = StepWelcome
+	t.s.ViewStep = "" // the welcome that follows is a new visit
 	t.s.History = nil
 	t.s.StartRead = false
 	t.s.MethodsKnown = false
@@ -263,6 +267,21 @@ func (t *turn) button() {
 	// done card even after something else was said (rating again only
 	// replaces the score).
 	rating := in.Step == StepDone && in.Action == ActRate
+	if in.Step == t.s.Step && in.View != 0 && in.View < t.s.ViewSeq && !rating &&
+		t.s.ViewStep == t.s.Step && in.View >= t.s.StepView {
+		// An older card of this very visit of the step: the step card
+		// above an explanation or help card (on a phone, after scrolling
+		// up). What moves on or only shows something counts; a second
+		// tap on the button just applied, or a failure, does not.
+		if !t.laterClickCounts(in) {
+			t.say("msg.stale_same", nil)
+			t.view()
+			return
+		}
+		t.clicked(in)
+		t.apply(in.Action)
+		return
+	}
 	if in.Step != t.s.Step || (in.View != 0 && in.View != t.s.ViewSeq && !rating) {
 		if lookupStep(t.s.Step).Kind != KindCheck {
 			// (A check step has no card; it says what the check does.)
@@ -271,7 +290,26 @@ func (t *turn) button() {
 		t.view()
 		return
 	}
+	t.clicked(in)
 	t.apply(in.Action)
+}
+
+// clicked remembers the click being applied.
+func (t *turn) clicked(in Input) {
+	t.s.LastView, t.s.LastAction = in.View, string(in.Action)
+}
+
+// laterClickCounts tells whether a click on an older card of the current
+// step's visit is applied.
+func (t *turn) laterClickCounts(in Input) bool {
+	if in.View == t.s.LastView && string(in.Action) == t.s.LastAction {
+		return false // the same button tapped twice
+	}
+	switch in.Action {
+	case ActDone, ActSolved, ActYes, ActNo, ActSkip, ActExplain, ActHuman:
+		return true
+	}
+	return lookupStep(t.s.Step).Kind == KindChoice && isSituation(intent.Intent(in.Action))
 }
 
 func (t *turn) text() {

@@ -43,7 +43,8 @@ func TestDoubleTapOnOneCardIsOneClick(t *testing.T) {
 	if n := len(h.esc.requests()); n != 0 {
 		t.Fatalf("a double tap handed off (%d escalations)", n)
 	}
-	contains(t, rs, "Die stap ligt al achter je", "Stap 3 van 12")
+	contains(t, rs, "Gebruik de knoppen op de kaart hieronder", "Stap 3 van 12")
+	lacks(t, rs, "Die stap ligt al achter je")
 	if f := h.state().Failures["step03"]; f != 1 {
 		t.Fatalf("failures at step 3 = %d, want 1", f)
 	}
@@ -296,4 +297,70 @@ func TestCheckAfterGivenUpTimerFindsThePhone(t *testing.T) {
 	if !h.state().VerifiedNew {
 		t.Fatal("not verified")
 	}
+}
+
+// After "Uitleg" or one "Lukt niet", the step card above is still this
+// step's: "Gelukt" on it (on a phone, after scrolling up) counts.
+func TestOriginalCardOfCurrentStepCounts(t *testing.T) {
+	for _, first := range []string{"explain", "failed"} {
+		t.Run(first, func(t *testing.T) {
+			h := newHarness(t, "sam", nil)
+			toStep(h, 3)
+			done := lastButton(t, h, "done")
+			h.press(first)
+			h.wantStep("step03")
+			rs := h.turn(Turn{Kind: TurnMessage, ActivityID: "a1", Value: done})
+			h.wantStep("step04")
+			contains(t, rs, "Stap 4 van 12")
+			lacks(t, rs, "Die stap ligt al achter je", "Gebruik de knoppen")
+			// A second tap on it is one click: step 4 stays.
+			rs = h.turn(Turn{Kind: TurnMessage, ActivityID: "a2", Value: done})
+			h.wantStep("step04")
+			contains(t, rs, "Die stap ligt al achter je", "Stap 4 van 12")
+		})
+	}
+}
+
+// "Uitleg" on the original card after a help card explains; a failure
+// from an older card is not counted (it may be a second tap), and the
+// student is pointed to the newest card.
+func TestOlderCardOfCurrentStepExplainsButDoesNotFail(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 3)
+	explain := lastButton(t, h, "explain")
+	failed := lastButton(t, h, "failed")
+	h.press("failed")
+	rs := h.turn(Turn{Kind: TurnMessage, Value: explain})
+	h.wantStep("step03")
+	contains(t, rs, tr2("step03.explain"))
+	lacks(t, rs, "Die stap ligt al achter je", "Gebruik de knoppen")
+	rs = h.turn(Turn{Kind: TurnMessage, Value: failed})
+	h.wantStep("step03")
+	contains(t, rs, "Gebruik de knoppen op de kaart hieronder", "Stap 3 van 12")
+	if f := h.state().Failures["step03"]; f != 1 {
+		t.Fatalf("failures at step 3 = %d, want 1", f)
+	}
+	if n := len(h.esc.requests()); n != 0 {
+		t.Fatalf("escalations = %d, want 0", n)
+	}
+}
+
+// A welcome card shown again (after "help") still takes a choice from
+// the one above it; the welcome of an earlier start does not.
+func TestOlderWelcomeCardOfThisVisit(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	h.welcome()
+	move := lastButton(t, h, "move_phone")
+	h.say("help")
+	if lastButton(t, h, "move_phone")["v"] == move["v"] {
+		t.Fatal("no newer welcome card after 'help'")
+	}
+	h.turn(Turn{Kind: TurnMessage, Value: move})
+	h.wantStep("step01")
+
+	h.say("opnieuw")
+	h.wantStep(StepWelcome)
+	rs := h.turn(Turn{Kind: TurnMessage, Value: move})
+	h.wantStep(StepWelcome)
+	contains(t, rs, "Die stap ligt al achter je")
 }

@@ -31,6 +31,15 @@ type State struct {
 	// the number of its card ("v"), so a click on any card but the
 	// newest is recognised as stale.
 	ViewSeq int `json:"viewSeq,omitempty"`
+	// ViewStep and StepView: the step of the newest card with buttons,
+	// and the view number of the first such card at this visit of that
+	// step (the step card; an explanation or help card may follow it).
+	ViewStep string `json:"viewStep,omitempty"`
+	StepView int    `json:"stepView,omitempty"`
+	// LastView and LastAction: the last click applied (card and
+	// button), so that a second tap on it is not applied again.
+	LastView   int    `json:"lastView,omitempty"`
+	LastAction string `json:"lastAction,omitempty"`
 
 	LangChoice string `json:"langChoice,omitempty"` // "English please"
 	LangText   string `json:"langText,omitempty"`   // language of their messages
