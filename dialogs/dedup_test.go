@@ -1,6 +1,7 @@
 package dialogs
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -106,4 +107,88 @@ func TestLastRepliesAreBounded(t *testing.T) {
 	if got := boundReplies([]Reply{{Text: "a"}, {Text: "b"}}); len(got) != 2 {
 		t.Fatalf("small replies dropped: %v", got)
 	}
+}
+
+// The replies kept for a redelivery carry the student's name, device
+// names and a masked number: they stay only while a session runs and
+// are gone when it is done, rated, stopped or restarted.
+func TestLastRepliesClearedWhenTheSessionEnds(t *testing.T) {
+	n := 0
+	act := func(h *harness, tn Turn) []Reply {
+		n++
+		tn.ActivityID = fmt.Sprintf("act-%d", n)
+		return h.turn(tn)
+	}
+	press := func(h *harness, action string) []Reply {
+		h.t.Helper()
+		return act(h, Turn{Kind: TurnMessage, Value: lastButton(h.t, h, action)})
+	}
+	running := func(h *harness) {
+		t := h.t
+		t.Helper()
+		s := h.state()
+		if s.LastActivityID != fmt.Sprintf("act-%d", n) || len(s.LastReplies) == 0 {
+			t.Fatalf("running session at %s: last activity %q with %d replies, want act-%d with its replies", s.Step, s.LastActivityID, len(s.LastReplies), n)
+		}
+	}
+	cleared := func(h *harness) {
+		t := h.t
+		t.Helper()
+		s := h.state()
+		if s.LastActivityID != "" || len(s.LastReplies) != 0 {
+			t.Fatalf("after the session (step %s): last activity %q, %d replies kept", s.Step, s.LastActivityID, len(s.LastReplies))
+		}
+		c, err := h.st.GetConversation(context.Background(), h.ref.ConversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bad := range []string{"lastReplies", "lastActivityId", "Stap ", "CONTACT"} {
+			if strings.Contains(string(c.State), bad) {
+				t.Fatalf("stored state still holds %q after the session:\n%s", bad, c.State)
+			}
+		}
+	}
+
+	t.Run("done and rated", func(t *testing.T) {
+		h := newHarness(t, "sam", nil)
+		act(h, Turn{Kind: TurnWelcome})
+		press(h, "move_phone")
+		running(h)
+		for i := 1; i < 12; i++ {
+			press(h, "done")
+		}
+		last := lastButton(t, h, "done")
+		act(h, Turn{Kind: TurnMessage, Value: last})
+		h.wantStep(StepDone)
+		cleared(h)
+		rate := lastButton(t, h, string(ActRate))
+		// The done turn itself is recognised when delivered again, and
+		// not applied twice (its replies are not kept to send again).
+		if rs := h.turn(Turn{Kind: TurnMessage, ActivityID: fmt.Sprintf("act-%d", n), Value: last}); len(rs) != 0 {
+			t.Fatalf("redelivered done turn answered: %s", all(rs))
+		}
+		act(h, Turn{Kind: TurnMessage, Value: rate})
+		contains(t, h.last, tr2("done.thanks"))
+		cleared(h)
+	})
+	t.Run("stopped", func(t *testing.T) {
+		h := newHarness(t, "sam", nil)
+		act(h, Turn{Kind: TurnWelcome})
+		press(h, "move_phone")
+		press(h, "done")
+		running(h)
+		act(h, Turn{Kind: TurnMessage, Text: "stop"})
+		h.wantStep(StepStopped)
+		cleared(h)
+	})
+	t.Run("restarted", func(t *testing.T) {
+		h := newHarness(t, "sam", nil)
+		act(h, Turn{Kind: TurnWelcome})
+		press(h, "move_phone")
+		press(h, "done")
+		running(h)
+		act(h, Turn{Kind: TurnMessage, Text: "opnieuw"})
+		h.wantStep(StepWelcome)
+		cleared(h)
+	})
 }

@@ -147,6 +147,11 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 		if t.ActivityID != "" {
 			res.state.LastActivityID, res.state.LastReplies = t.ActivityID, boundReplies(replies)
 		}
+		if !keepLastReplies(res.state) {
+			// The replies hold the name, device names, a masked number:
+			// not kept in the state beyond the session.
+			res.state.LastActivityID, res.state.LastReplies = "", nil
+		}
 		raw, err := json.Marshal(res.state)
 		if err != nil {
 			return nil, fmt.Errorf("dialogs: encode state: %w", err)
@@ -541,6 +546,18 @@ func (r *Runner) render(t Turn, res result) []Reply {
 		add(res.after[i])
 	}
 	return replies
+}
+
+// keepLastReplies tells whether the newest activity's replies are kept
+// with the state: only while a session runs, and at a hand-off (whose
+// contact card must reach the student). A session that is done, stopped
+// or restarted keeps none; a redelivered activity of it then gets none.
+func keepLastReplies(s State) bool {
+	if s.Step == StepHandoff {
+		return true
+	}
+	d := lookupStep(s.Step)
+	return d != nil && d.Kind != KindEnd && s.SessionID != "" && s.Outcome == ""
 }
 
 // maxLastReplies bounds the size of State.LastReplies (JSON bytes).

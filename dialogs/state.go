@@ -76,7 +76,9 @@ type State struct {
 	// LastActivityID and LastReplies are the newest applied activity
 	// and its replies (bounded, maxLastReplies): when that activity is
 	// delivered again, its replies are sent again, since the first
-	// sending may never have happened.
+	// sending may never have happened. Kept only while a session runs
+	// (and at a hand-off): cleared when it is done, stopped or restarted
+	// (keepLastReplies), since the replies hold personal details.
 	LastActivityID string  `json:"lastActivityId,omitempty"`
 	LastReplies    []Reply `json:"lastReplies,omitempty"`
 }
