@@ -939,10 +939,12 @@ func (s *sqlStore) Purge(ctx context.Context, transcriptBefore, escalationBefore
 		{"inbox", `DELETE FROM inbox WHERE status <> 'pending' AND received_at < ?`, []any{ns(inboxBefore)}},
 		{"step events", `DELETE FROM step_events WHERE at < ?`, []any{eb}},
 		{"sessions", `DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?`, []any{eb}},
+		// The dialog state holds the student's name and masked methods:
+		// an idle conversation goes with the transcript retention.
 		{"conversations", `DELETE FROM conversations WHERE updated_at < ?
 			AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.conversation_id = conversations.id AND e.status <> 'resolved')
 			AND NOT EXISTS (SELECT 1 FROM sessions se WHERE se.conversation_id = conversations.id AND se.ended_at IS NULL)
-			AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.conversation_id = conversations.id)`, []any{eb}},
+			AND NOT EXISTS (SELECT 1 FROM timers t WHERE t.conversation_id = conversations.id)`, []any{tb}},
 	}
 	for _, st := range steps {
 		if _, err := s.exec(ctx, st.q, st.args...); err != nil {

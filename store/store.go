@@ -342,9 +342,9 @@ type Store interface {
 	// Retention: deletes transcripts older than transcriptBefore and
 	// resolved escalations older than escalationBefore. It also drops the
 	// transcript copy of escalations resolved before transcriptBefore,
-	// processed inbox entries older than two days, and
-	// sessions, step events and idle conversations older than
-	// escalationBefore.
+	// idle conversations (their dialog state) not touched since
+	// transcriptBefore, processed inbox entries older than two days, and
+	// sessions and step events older than escalationBefore.
 	Purge(ctx context.Context, transcriptBefore, escalationBefore time.Time) error
 
 	Ping(ctx context.Context) error

@@ -894,6 +894,10 @@ func testPurge(t *testing.T, s Store) {
 	setNow(s, ancient)
 	s.SaveConversation(ctx, Conversation{ID: "c-x", State: []byte("{}")})
 	s.SaveConversation(ctx, Conversation{ID: "c-d", State: []byte("{}")}) // has an open escalation
+	setNow(s, t0.Add(-40*24*time.Hour))
+	s.SaveConversation(ctx, Conversation{ID: "c-month", State: []byte(`{"userName":"Sam"}`)})
+	setNow(s, t0.Add(-10*24*time.Hour))
+	s.SaveConversation(ctx, Conversation{ID: "c-recent", State: []byte("{}")})
 	setNow(s, t0)
 
 	// Processed activity ids are remembered for two days.
@@ -925,6 +929,13 @@ func testPurge(t *testing.T, s Store) {
 	}
 	if _, err := s.GetConversation(ctx, "c-d"); err != nil {
 		t.Errorf("conversation with an open escalation was purged: %v", err)
+	}
+	// The dialog state (name, masked methods) follows the transcript retention.
+	if _, err := s.GetConversation(ctx, "c-month"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a conversation idle for 40 days outlived the 30-day transcript retention: %v", err)
+	}
+	if _, err := s.GetConversation(ctx, "c-recent"); err != nil {
+		t.Errorf("a conversation idle for 10 days was purged: %v", err)
 	}
 	st, _ := s.Stats(ctx, time.Time{})
 	if len(st.Funnel) != 0 {
