@@ -1,38 +1,19 @@
 package bot
 
 import (
-	"bytes"
 	"log/slog"
+	"mfabot/internal/testenv"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Real Bot Framework traffic (it always carries a token) reaching a dev
 // instance, through a tunnel say, is refused and the log says why.
 func TestDevModeRefusesBearerTokens(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	e := newEnv(t, envOpts{dev: true, noRun: true, mutate: func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	}})

@@ -2,12 +2,8 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"strings"
+	"mfabot/internal/testenv"
 	"sync"
 	"testing"
 	"time"
@@ -16,43 +12,6 @@ import (
 	"mfabot/dialogs"
 	"mfabot/store"
 )
-
-// postgresURL returns a URL of a fresh schema of the test database, or
-// skips the test when none is configured (fails under MFABOT_TEST_REQUIRE=1).
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("MFABOT_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("MFABOT_TEST_REQUIRE") == "1" {
-			t.Fatal("MFABOT_TEST_POSTGRES_URL is not set and MFABOT_TEST_REQUIRE=1")
-		}
-		t.Skip("MFABOT_TEST_POSTGRES_URL not set")
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "mfabot_bot_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if db, err := sql.Open("pgx", base); err == nil {
-			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-			db.Close()
-		}
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
 
 // countingTurns tells which instance ran a turn; the turns themselves are
 // recorded, in the order they ran, by the echoTurns both share.
@@ -86,7 +45,7 @@ func replyCounts(e *env) map[string]int {
 // several conversations arrive at both; each is answered exactly once,
 // and the turns of a conversation run in the order they were sent.
 func TestTwoInstancesOnePostgres(t *testing.T) {
-	url := postgresURL(t)
+	url := testenv.PostgresURL(t)
 	shared := &echoTurns{}
 	var mu sync.Mutex
 	by := map[string]int{}
@@ -190,7 +149,7 @@ func TestTerminalChatTimersLeftAlone(t *testing.T) {
 }
 
 func TestTerminalChatTimersLeftAlonePostgres(t *testing.T) {
-	url := postgresURL(t)
+	url := testenv.PostgresURL(t)
 	e := newEnv(t, envOpts{dev: true, noRun: true, storeURL: url, mutate: func(o *Options) { o.PollInterval = 5 * time.Millisecond }})
 	chat, err := store.Open(context.Background(), url)
 	if err != nil {

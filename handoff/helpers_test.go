@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"mfabot/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -133,7 +134,7 @@ func (f *fakeNotifier) snapshot() (posts []json.RawMessage, updates []cardUpdate
 const staffChannel = "19:staffchannel@thread.tacv2"
 
 type fixture struct {
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 	svc   *Service
 	st    store.Store
 	n     *fakeNotifier
@@ -149,7 +150,7 @@ func newFixture(t *testing.T, inst Institution, now time.Time) *fixture {
 	t.Cleanup(func() { st.Close() })
 	clk := &testClock{t: now}
 	n := &fakeNotifier{upns: map[string]string{}}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	svc, err := NewService(Options{
 		Store: st, Notifier: n, Institution: inst, StaffChannelID: staffChannel,
 		DashboardURL: "https://mfabot.example.nl/staff/", Now: clk.Now,
@@ -186,24 +187,6 @@ func golden(t *testing.T, name string, got json.RawMessage) {
 	if !bytes.Equal(buf.Bytes(), want) {
 		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got\n%s", name, buf.String())
 	}
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // wait lets the background card updates and student messages finish.

@@ -2,14 +2,11 @@ package handoff
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
+	"mfabot/internal/testenv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,37 +30,13 @@ func testStores(t *testing.T) map[string]func(t *testing.T) store.Store {
 			return st
 		},
 	}
-	base := os.Getenv("MFABOT_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("MFABOT_TEST_REQUIRE") == "1" {
-			t.Fatal("MFABOT_TEST_POSTGRES_URL is not set and MFABOT_TEST_REQUIRE=1")
-		}
+	base, ok := testenv.PostgresBase(t)
+	if !ok {
 		t.Log("postgres: skipped (MFABOT_TEST_POSTGRES_URL not set)")
 		return out
 	}
 	out["postgres"] = func(t *testing.T) store.Store {
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "mfabot_handoff_" + hex.EncodeToString(b[:])
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close()
-		if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-		t.Cleanup(func() {
-			if db, err := sql.Open("pgx", base); err == nil {
-				db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-				db.Close()
-			}
-		})
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
-		st, err := store.Open(context.Background(), base+sep+"search_path="+schema)
+		st, err := store.Open(context.Background(), testenv.FreshSchema(t, base))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,15 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mfabot/internal/testenv"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,49 +29,14 @@ func backends(t *testing.T) []backend {
 	bs := []backend{{name: "sqlite", url: func(t *testing.T) string {
 		return "sqlite:" + filepath.Join(t.TempDir(), "data", "mfabot.db")
 	}}}
-	pgURL := os.Getenv("MFABOT_TEST_POSTGRES_URL")
-	if pgURL == "" {
-		if os.Getenv("MFABOT_TEST_REQUIRE") == "1" {
-			t.Fatal("MFABOT_TEST_POSTGRES_URL is not set and MFABOT_TEST_REQUIRE=1")
-		}
+	pgURL, ok := testenv.PostgresBase(t)
+	if !ok {
 		t.Log("postgres: skipped (MFABOT_TEST_POSTGRES_URL not set)")
 		return bs
 	}
 	return append(bs, backend{name: "postgres", url: func(t *testing.T) string {
-		return freshSchema(t, pgURL)
+		return testenv.FreshSchema(t, pgURL)
 	}})
-}
-
-// freshSchema creates a schema of its own for one test and returns a URL
-// whose connections use it, so parallel runs never see each other's rows.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	schema := "mfabot_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
 }
 
 func mustOpen(t *testing.T, url string) Store {

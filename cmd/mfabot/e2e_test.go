@@ -12,12 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mfabot/internal/testenv"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,24 +37,6 @@ const (
 	e2ePhoneDigits = "612345678"
 )
 
-// syncBuffer collects the app's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // world is one production mfabot wired to the fakes.
 type world struct {
 	t      *testing.T
@@ -64,13 +46,13 @@ type world struct {
 	graph  *graphfake.Graph
 	app    *app
 	http   *httptest.Server
-	logs   *syncBuffer
+	logs   *testenv.LogBuffer
 	seq    int
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{t: t, logs: &syncBuffer{}}
+	w := &world{t: t, logs: &testenv.LogBuffer{}}
 	w.openid = msfake.NewOpenID(t, msfake.OpenIDOptions{TLS: true})
 	w.tokens = msfake.NewTokenServer(t, msfake.TokenServerOptions{TenantID: e2eTenant, ClientID: e2eAppID, ClientSecret: e2eSecret})
 	w.conn = msfake.NewConnector(t, msfake.ConnectorOptions{TLS: true})

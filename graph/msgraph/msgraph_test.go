@@ -1,7 +1,6 @@
 package msgraph
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -12,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"mfabot/internal/testenv"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,29 +41,11 @@ const (
 	error500Body = `{"error":{"code":"generalException","message":"General exception while processing.","innerError":{"date":"2026-11-27T05:00:00","request-id":"b1b1b1b1-0000-4000-8000-000000000007","client-request-id":"b1b1b1b1-0000-4000-8000-000000000008"}}}`
 )
 
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	entra *msfake.TokenServer
 	graph *graphfake.Graph
 	dir   *Directory
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 }
 
 // newEnv starts the fake Entra ID (internal/msfake) and the fake Graph
@@ -80,7 +61,7 @@ func newEnvWith(t *testing.T, to msfake.TokenServerOptions, mod func(*Config)) *
 	t.Helper()
 	entra := msfake.NewTokenServer(t, to)
 	g := graphfake.New(t, graphfake.Options{ValidBearer: entra.ValidBearer})
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	cfg := Config{
 		BaseURL:       g.BaseURL(),
 		Scope:         testScope,
