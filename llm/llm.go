@@ -54,9 +54,9 @@ type Config struct {
 	BreakerCooldown time.Duration
 	// MaxAnswerChars caps a grounded answer (default 600).
 	MaxAnswerChars int
-	// DetectLanguage checks an answer's language ("nl", "en" or ""); the
-	// bot passes intent.DetectLanguage. A built-in detector is used when
-	// nil.
+	// DetectLanguage tells an answer's language ("nl", "en" or ""); the
+	// bot passes intent.DetectLanguage, so that the student's messages and
+	// the LLM's answers are judged by one detector. Required.
 	DetectLanguage func(text string) string
 }
 
@@ -123,6 +123,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Model == "" {
 		return nil, fmt.Errorf("llm: provider %s needs llm.model", provider)
 	}
+	if cfg.DetectLanguage == nil {
+		// The language check of answers is a guardrail, not an option.
+		return nil, errors.New("llm: Config.DetectLanguage is required (the bot passes intent.DetectLanguage)")
+	}
 	var oc openai.ClientConfig
 	switch provider {
 	case ProviderOpenAI:
@@ -162,9 +166,6 @@ func New(cfg Config) (*Client, error) {
 		allowed:          cfg.AllowedURLs,
 		maxAns:           cfg.MaxAnswerChars,
 		lang:             cfg.DetectLanguage,
-	}
-	if c.lang == nil {
-		c.lang = detectLanguage
 	}
 	if c.timeout <= 0 {
 		c.timeout = 4 * time.Second

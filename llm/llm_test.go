@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"mfabot/dialogs/intent"
 	"mfabot/redact"
 )
 
@@ -151,6 +152,8 @@ func newClient(t *testing.T, f *fakeOpenAI, mod func(*Config)) (*Client, *clock)
 		Model:    "gpt-4o-mini",
 		Timeout:  2 * time.Second,
 		Now:      clk.Now,
+
+		DetectLanguage: intent.DetectLanguage,
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -174,6 +177,7 @@ func TestNew(t *testing.T) {
 		{Provider: "azure", Model: "dep", APIKey: "k"},          // no base URL
 		{Provider: "azure", Model: "dep", BaseURL: "https://x"}, // no key
 		{Provider: "claude", Model: "x"},
+		{Provider: "openai", Model: "x"}, // no language detector: answers could not be checked
 	}
 	for _, cfg := range bad {
 		if c, err := New(cfg); err == nil || c != nil {
@@ -181,7 +185,7 @@ func TestNew(t *testing.T) {
 		}
 	}
 	// a local server needs neither key nor base URL beyond its address
-	if c, err := New(Config{Provider: "openai", Model: "llama3.1", BaseURL: "http://127.0.0.1:11434/v1"}); err != nil || c == nil {
+	if c, err := New(Config{Provider: "openai", Model: "llama3.1", BaseURL: "http://127.0.0.1:11434/v1", DetectLanguage: intent.DetectLanguage}); err != nil || c == nil {
 		t.Errorf("local openai-compatible: %v %v", c, err)
 	}
 }
@@ -265,7 +269,7 @@ func TestClassifyAzure(t *testing.T) {
 	f.setReply(func(n int, req chatReq, w http.ResponseWriter, r *http.Request) {
 		writeContent(w, `{"intent":"move_phone","confidence":0.8}`)
 	})
-	c, err := New(Config{Provider: "azure", BaseURL: f.srv.URL, APIKey: "azure-key", Model: "mfabot-gpt4o", APIVersion: "2024-10-21"})
+	c, err := New(Config{Provider: "azure", BaseURL: f.srv.URL, APIKey: "azure-key", Model: "mfabot-gpt4o", APIVersion: "2024-10-21", DetectLanguage: intent.DetectLanguage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +284,7 @@ func TestClassifyAzure(t *testing.T) {
 		t.Errorf("api-key header %q", got.Header.Get("api-key"))
 	}
 	// the default API version supports structured output
-	c2, _ := New(Config{Provider: "azure", BaseURL: f.srv.URL, APIKey: "k", Model: "d"})
+	c2, _ := New(Config{Provider: "azure", BaseURL: f.srv.URL, APIKey: "k", Model: "d", DetectLanguage: intent.DetectLanguage})
 	_, _, _ = c2.Classify(context.Background(), "ander toestel", "nl")
 	if q := f.requests()[1].Query; q != "api-version="+DefaultAzureAPIVersion {
 		t.Errorf("default api version query %q", q)

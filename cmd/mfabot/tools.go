@@ -51,6 +51,7 @@ func understand(ctx context.Context, configPath string, args []string, in io.Rea
 	client, err := llm.New(llm.Config{
 		Provider: cfg.LLM.Provider, BaseURL: cfg.LLM.BaseURL, APIKey: cfg.LLM.APIKey,
 		Model: cfg.LLM.Model, APIVersion: cfg.LLM.APIVersion, Logger: newLogger(io.Discard, "error"),
+		DetectLanguage: intent.DetectLanguage,
 	})
 	if err != nil {
 		return err

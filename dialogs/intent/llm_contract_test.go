@@ -63,7 +63,7 @@ func fakeLLM(t *testing.T, status int, answer func(user string) string) (*llm.Cl
 		})
 	}))
 	t.Cleanup(srv.Close)
-	c, err := llm.New(llm.Config{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "m", Timeout: 200 * time.Millisecond})
+	c, err := llm.New(llm.Config{Provider: "openai", BaseURL: srv.URL + "/v1", Model: "m", Timeout: 200 * time.Millisecond, DetectLanguage: intent.DetectLanguage})
 	if err != nil {
 		t.Fatal(err)
 	}
