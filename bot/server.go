@@ -29,6 +29,7 @@ import (
 	"mfabot/bot/auth"
 	"mfabot/dialogs"
 	"mfabot/handoff"
+	"mfabot/internal/safe"
 	"mfabot/store"
 )
 
@@ -632,6 +633,7 @@ func (s *Server) detach(f func()) {
 	s.detached.Add(1)
 	go func() {
 		defer s.detached.Done()
+		defer safe.Recover(s.log, "staff action")
 		f()
 	}()
 }

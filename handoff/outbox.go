@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"mfabot/internal/safe"
 	"mfabot/store"
 )
 
@@ -115,10 +116,7 @@ func (s *Service) wake() {
 	go func() {
 		defer close(done)
 		for {
-			// Detached: the rows are stored; each call has its own timeout.
-			if _, err := s.SendOutbox(context.Background()); err != nil {
-				s.log.Error("handoff: outbox not sent", "err", err)
-			}
+			s.drainOutbox()
 			o.mu.Lock()
 			if !o.again {
 				o.done = nil
@@ -129,6 +127,17 @@ func (s *Service) wake() {
 			o.mu.Unlock()
 		}
 	}()
+}
+
+// drainOutbox sends what is due once. A panic (in the store, the
+// notifier) is recovered here, so the drain loop still clears its flag
+// and later wakes start a new one; the rows stay stored for the retry.
+func (s *Service) drainOutbox() {
+	defer safe.Recover(s.log, "outbox")
+	// Detached: the rows are stored; each call has its own timeout.
+	if _, err := s.SendOutbox(context.Background()); err != nil {
+		s.log.Error("handoff: outbox not sent", "err", err)
+	}
 }
 
 // RunOutbox sends the outbox's due notifications now and every
@@ -174,6 +183,8 @@ func (s *Service) SendOutbox(ctx context.Context) (int, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A panic leaves the row claimed: it is sent again when its lease ends.
+				defer safe.Recover(s.log, "outbox item")
 				if s.sendOutboxItem(ctx, it) {
 					mu.Lock()
 					sent++

@@ -73,7 +73,7 @@ func (v *Validator) key(ctx context.Context, kid string) (*signingKey, error) {
 func (v *Validator) runFetch(call *fetchCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
-	keys, err := v.fetchKeys(ctx)
+	keys, err := v.fetchKeysSafely(ctx)
 	v.mu.Lock()
 	if err == nil {
 		v.keys = keys
@@ -215,4 +215,16 @@ func trimPad(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// fetchKeysSafely is fetchKeys on runFetch's own goroutine, where a panic
+// (in the HTTP client or a parser) would end the process: it becomes a
+// failed fetch instead, and the request is refused as with any fetch error.
+func (v *Validator) fetchKeysSafely(ctx context.Context) (keys map[string]*signingKey, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("auth: fetching signing keys panicked: %v", p)
+		}
+	}()
+	return v.fetchKeys(ctx)
 }

@@ -649,7 +649,7 @@ func (c *Client) token(ctx context.Context) (string, error) {
 func (c *Client) fetchToken(tc *tokenCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
 	defer cancel()
-	tok, err := c.cfg.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.cfg.Scope}})
+	tok, err := c.getToken(ctx)
 	if err == nil && tok.Token == "" {
 		err = errors.New("empty token")
 	}
@@ -661,4 +661,18 @@ func (c *Client) fetchToken(tc *tokenCall) {
 	tc.tok, tc.err = tok, err
 	c.tokMu.Unlock()
 	close(tc.done)
+}
+
+// getToken asks the credential for a token. It runs on a goroutine of its
+// own (shared by the callers waiting for it), where a panic inside the
+// credential would end the process: it becomes an error instead, and the
+// turn that needed the token fails and is retried.
+func (c *Client) getToken(ctx context.Context) (tok azcore.AccessToken, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.cfg.Logger.Error("connector: token credential panicked", "panic", fmt.Sprint(v))
+			err = fmt.Errorf("token credential panicked: %v", v)
+		}
+	}()
+	return c.cfg.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.cfg.Scope}})
 }

@@ -3,6 +3,7 @@ package connector
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 
@@ -32,8 +33,10 @@ type CredentialOptions struct {
 	// login.microsoftonline.com and fails offline and in other clouds.
 	AuthorityHost string
 	// Transport carries the token requests (tests pass an *http.Client
-	// that trusts their fake's CA); default azcore's.
-	Transport policy.Transporter
+	// that trusts their fake's CA); nil means azcore's default. A concrete
+	// type on purpose: a nil *http.Client in an interface field is not
+	// nil, and azcore would call Do on it.
+	Transport *http.Client
 	// Retry tunes azcore's retries of token requests; zero = azcore's defaults.
 	Retry policy.RetryOptions
 }

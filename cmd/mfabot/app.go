@@ -22,6 +22,7 @@ import (
 	"mfabot/graph"
 	"mfabot/graph/msgraph"
 	"mfabot/handoff"
+	"mfabot/internal/safe"
 	"mfabot/llm"
 	"mfabot/staff"
 	"mfabot/store"
@@ -216,6 +217,7 @@ func (a *app) sweepLoop(ctx context.Context) {
 // sweep records abandoned conversations and purges what is past its
 // retention period.
 func (a *app) sweep(ctx context.Context) {
+	defer safe.Recover(a.log, "sweep") // the next tick tries again
 	now := a.now()
 	n, err := a.store.AbandonIdle(ctx, now.Add(-a.cfg.Conversation.AbandonAfter), now)
 	if err != nil && ctx.Err() == nil {
