@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Reply is one scripted answer. Body is sent as is (use ErrorBody for
@@ -29,6 +30,9 @@ type Reply struct {
 	Body       string
 	RetryAfter string
 	Hang       bool
+	// Delay holds the answer back (real time, cut short when the client
+	// gives up); with no Status and Body the answer is then the normal one.
+	Delay time.Duration
 }
 
 // Request is one request as the fake saw it.
@@ -304,6 +308,22 @@ func (g *Graph) reply(w http.ResponseWriter, r *http.Request, rep Reply) {
 		case <-g.stop:
 		}
 		return
+	}
+	if rep.Delay > 0 {
+		select {
+		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+			return
+		case <-g.stop:
+			return
+		}
+		if rep.Status == 0 && rep.Body == "" {
+			g.mu.Lock()
+			status, body := g.route(strings.TrimPrefix(r.URL.Path, "/v1.0"))
+			g.mu.Unlock()
+			writeJSON(w, status, nil, body)
+			return
+		}
 	}
 	h := http.Header{}
 	if rep.RetryAfter != "" {
