@@ -138,7 +138,7 @@ func TestNoConfigurationAtAll(t *testing.T) {
 		ln.Close()
 	}
 	conn := msfake.NewConnector(t, msfake.ConnectorOptions{}) // plain http on loopback
-	p := run(t, "", "", env) // no subcommand: serve
+	p := run(t, "", "", env)                                  // no subcommand: serve
 	p.waitReady()
 	if len(env) == 0 && p.base != "http://127.0.0.1:3978" {
 		t.Errorf("dev mode listens on %s, want the default 127.0.0.1:3978", p.base)
