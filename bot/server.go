@@ -102,6 +102,10 @@ type Options struct {
 	// TurnTimeout, and its card follows with a PUT); it also bounds a
 	// staff Action.Submit in the worker. Default 10 s.
 	StaffTimeout time.Duration
+	// DeskName and DeskPhone are added to the apology for a failed turn
+	// (institution.name and institution.phone), so a student whose turn
+	// failed for good still knows whom to call.
+	DeskName, DeskPhone string
 	// InstanceID names this instance in the store's leases; default the
 	// host name and a random suffix. Instances sharing a database (several
 	// replicas on PostgreSQL) must have different ids.
@@ -748,6 +752,25 @@ func personalOnlyText(locale string) string {
 		return "I'm happy to help you in a 1:1 chat: open the chat with me."
 	}
 	return "Ik help je graag in een 1-op-1-chat: open de chat met mij."
+}
+
+// apology is apologyText with the service desk's phone number, when known.
+func (s *Server) apology(locale string) string {
+	text := apologyText(locale)
+	if s.o.DeskPhone == "" {
+		return text
+	}
+	name := s.o.DeskName
+	if english(locale) {
+		if name == "" {
+			name = "the service desk"
+		}
+		return text + " Or call " + name + ": " + s.o.DeskPhone + "."
+	}
+	if name == "" {
+		name = "de servicedesk"
+	}
+	return text + " Of bel " + name + ": " + s.o.DeskPhone + "."
 }
 
 // apologyText is what a student sees when a turn failed for good.

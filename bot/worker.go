@@ -544,7 +544,7 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 				replyTo = act.ID
 			}
 			bctx, cancel := bookkeeping(ctx)
-			s.sendText(bctx, log, t.Ref, replyTo, apologyText(t.Ref.Locale))
+			s.sendText(bctx, log, t.Ref, replyTo, s.apology(t.Ref.Locale))
 			cancel()
 		}
 		return
@@ -736,7 +736,7 @@ func (s *Server) processTimer(t store.Timer, attempt int) bool {
 		}
 		metricTurnFailures.Inc()
 		bctx, cancel := bookkeeping(ctx)
-		s.sendText(bctx, log, conv.Ref, "", apologyText(conv.Ref.Locale))
+		s.sendText(bctx, log, conv.Ref, "", s.apology(conv.Ref.Locale))
 		cancel()
 		s.deleteTimer(ctx, log, t.ID)
 		return true

@@ -136,6 +136,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 		StaffChannelID: cfg.Staff.ChannelID, StaffServiceURL: cfg.Staff.ServiceURL, StaffTenantID: cfg.Bot.TenantID,
 		Store: a.store, Validator: validator, Connector: conn, Turns: a.runner, Staff: a.handoff,
 		Logger: log, Now: now, ServiceURLs: trusted, TurnTimeout: turnTimeout, InstanceID: instanceID,
+		DeskName: cfg.Institution.Name, DeskPhone: cfg.Institution.Phone,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
