@@ -29,6 +29,10 @@ type Connector struct {
 	// Now stamps recorded requests; default time.Now (tests with a Clock
 	// set it to clock.Now).
 	Now func() time.Time
+	// OnRequest, when set (before the first request), is called with each
+	// request as it is recorded: a load driver waits on it instead of
+	// polling Requests.
+	OnRequest func(ConnectorRequest)
 
 	mu       sync.Mutex
 	requests []ConnectorRequest
@@ -206,6 +210,9 @@ func (f *Connector) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, rec)
 	f.mu.Unlock()
+	if f.OnRequest != nil {
+		f.OnRequest(rec)
+	}
 
 	switch {
 	case resp.Hang:

@@ -1,0 +1,700 @@
+// Command mfaload measures the mfabot binary under load: it starts the
+// built binary in production mode (configured only by YAML and MFABOT_*
+// variables, as an operator runs it) against the project's TLS fakes of
+// the Bot Framework, Entra ID, the Connector and Graph, and drives N
+// concurrent students through the real move-phone journey: the welcome,
+// the situation, steps 1-12 with the new phone appearing in Graph at step
+// 10 and the old one going at step 11, and the rating. Each student waits
+// for the bot's reply and a think time before the next message.
+//
+// It reports turns/s, reply latency (POST to the card at the Connector)
+// p50/p90/p99/max, errors, the bot's CPU per turn and peak RSS, as a
+// human summary on stderr and one JSON line on stdout. Everything runs on
+// 127.0.0.1 and stops by itself (-max).
+//
+//	go run ./cmd/mfaload -students 50 -think 1s
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"mfabot/graph/graphfake"
+	"mfabot/internal/msfake"
+)
+
+const (
+	appID    = "11111111-2222-3333-4444-555555555555"
+	tenantID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	secret   = "load-client-secret"
+)
+
+type options struct {
+	students int
+	journeys int
+	think    time.Duration
+	tenants  int
+	store    string
+	bin      string
+	max      time.Duration
+	cpu      string
+	logLevel string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.students, "students", 50, "concurrent students, each walking the whole journey once")
+	flag.IntVar(&o.journeys, "journeys", 1, "journeys each student walks one after another (each as a new student)")
+	flag.DurationVar(&o.think, "think", time.Second, "think time between a reply and the next message (+-20%)")
+	flag.IntVar(&o.tenants, "tenants", 1, "spread the students over this many tenants (Teams' limits are per tenant)")
+	flag.StringVar(&o.store, "store", "", "store.url for the bot (default: a fresh SQLite file; or postgres://...)")
+	flag.StringVar(&o.bin, "bin", "", "the mfabot binary (default: go build ./cmd/mfabot into a temp dir)")
+	flag.DurationVar(&o.max, "max", 10*time.Minute, "stop after this long, whatever is left")
+	flag.StringVar(&o.cpu, "cpu", "", "pin the bot to these CPUs (taskset -c LIST), e.g. 0")
+	flag.StringVar(&o.logLevel, "log-level", "warn", "the bot's log.level")
+	flag.Parse()
+	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students {
+		fmt.Fprintln(os.Stderr, "mfaload: want 1 <= -students <= 2000, -students x -journeys <= 20000 and 1 <= -tenants <= -students")
+		os.Exit(2)
+	}
+	res, err := run(context.Background(), o, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mfaload:", err)
+		os.Exit(1)
+	}
+	line, _ := json.Marshal(res)
+	fmt.Println(string(line))
+	if res.Errors > 0 {
+		os.Exit(1)
+	}
+}
+
+// result is the JSON line.
+type result struct {
+	Students        int     `json:"students"`
+	Journeys        int     `json:"journeys"`
+	ThinkMS         int64   `json:"think_ms"`
+	Tenants         int     `json:"tenants"`
+	Store           string  `json:"store"`
+	Turns           int     `json:"turns"`
+	Errors          int     `json:"errors"`
+	Seconds         float64 `json:"seconds"`
+	TurnsPerSecond  float64 `json:"turns_per_s"`
+	P50MS           float64 `json:"p50_ms"`
+	P90MS           float64 `json:"p90_ms"`
+	P99MS           float64 `json:"p99_ms"`
+	MaxMS           float64 `json:"max_ms"`
+	CPUMSPerTurn    float64 `json:"cpu_ms_per_turn"`
+	PeakRSSMiB      float64 `json:"peak_rss_mib"`
+	ReadyMS         float64 `json:"ready_ms"`
+	MessagesPerTurn float64 `json:"messages_per_turn"`
+	TypingPerTurn   float64 `json:"typing_per_turn"`
+	MetadataFetches int64   `json:"openid_metadata_fetches"`
+	JWKSFetches     int64   `json:"jwks_fetches"`
+	TokenRequests   int64   `json:"token_requests"`
+	Verified        int     `json:"verified_journeys"`
+	BotLog          string  `json:"bot_log"`
+}
+
+func run(ctx context.Context, o options, out io.Writer) (*result, error) {
+	work, err := os.MkdirTemp("", "mfaload-")
+	if err != nil {
+		return nil, err
+	}
+	tb := &runTB{}
+	defer tb.cleanup()
+	keep := false // the work directory (bot log, store) stays when something failed
+	defer func() {
+		if !keep {
+			os.RemoveAll(work)
+		}
+	}()
+
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(work, "mfabot")
+		fmt.Fprintln(out, "building ./cmd/mfabot ...")
+		build := exec.Command("go", "build", "-o", bin, "mfabot/cmd/mfabot")
+		build.Stdout, build.Stderr = out, out
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("go build: %w", err)
+		}
+	}
+
+	// Microsoft, played by the project's TLS fakes.
+	openid := msfake.NewOpenID(tb, msfake.OpenIDOptions{TLS: true})
+	tokens := msfake.NewTokenServer(tb, msfake.TokenServerOptions{TenantID: tenantID, ClientID: appID, ClientSecret: secret})
+	conn := msfake.NewConnector(tb, msfake.ConnectorOptions{TLS: true})
+	conn.RequireAuth(tokens.ValidBearer)
+	gr := graphfake.New(tb, graphfake.Options{ValidBearer: tokens.ValidBearer})
+	ca := msfake.WriteCertificatePEM(tb, work, openid.Server, tokens.Server, conn.Server, gr.Server)
+
+	tenants := make([]string, o.tenants)
+	tenants[0] = tenantID
+	for i := 1; i < o.tenants; i++ {
+		tenants[i] = fmt.Sprintf("%08x-bbbb-cccc-dddd-eeeeeeeeeeee", i)
+	}
+	storeURL := o.store
+	if storeURL == "" {
+		storeURL = "sqlite:" + filepath.Join(work, "mfabot.db")
+	}
+	addr, metricsAddr, err := freeAddr(), freeAddr(), nil
+	if addr == "" || metricsAddr == "" {
+		return nil, errors.New("no free loopback port")
+	}
+	yaml := fmt.Sprintf(`mode: production
+http:
+  addr: %s
+  metrics_addr: %s
+log:
+  level: %s
+bot:
+  app_id: %s
+  tenant_id: %s
+  allowed_tenants: %q
+  openid_metadata_url: %s
+azure:
+  authority_host: %s
+graph:
+  base_url: %s
+store:
+  url: %q
+institution:
+  voice_calls: true
+`, addr, metricsAddr, o.logLevel, appID, tenantID, strings.Join(tenants, ","), openid.MetadataURL(), tokens.AuthorityHost(), gr.BaseURL(), storeURL)
+	cfgPath := filepath.Join(work, "mfabot.yaml")
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		return nil, err
+	}
+
+	// The students and the route of the bot's messages back to them.
+	sims := make([]*sim, o.students*o.journeys)
+	byConv := map[string]*sim{}
+	for i := range sims {
+		s := &sim{
+			oid:     fmt.Sprintf("%08x-1111-4a2b-9c3d-5e6f7a8b9c0d", i+1),
+			tenant:  tenants[(i%o.students)%len(tenants)],
+			replies: make(chan map[string]any, 256),
+		}
+		s.userID, s.convID = "29:1"+s.oid[:8], "a:1load-"+s.oid[:8]
+		s.oldPhone = fmt.Sprintf("%08x-c096-6803-96c0-036896c00368", i+1)
+		s.newPhone = fmt.Sprintf("%08x-cc33-dd44-ee55-ff6677889900", i+1)
+		gr.SetUser(s.oid, fmt.Sprintf("Student %d", i+1), fmt.Sprintf("s%07d@student.example.nl", i+1), "nl-NL")
+		gr.AddMethod(s.oid, graphfake.Password(fmt.Sprintf("%08x-6103-485e-b985-444c60001490", i+1)))
+		gr.AddMethod(s.oid, graphfake.Authenticator(s.oldPhone, "iPhone 12"))
+		gr.AddMethod(s.oid, graphfake.Phone(fmt.Sprintf("%08x-750b-4051-897c-87b9720928f7", i+1), "+31 612345678", "mobile"))
+		sims[i] = s
+		byConv[s.convID] = s
+	}
+	var messages, typing atomic.Int64
+	conn.OnRequest = func(r msfake.ConnectorRequest) {
+		if (r.Op != "send" && r.Op != "reply") || r.Body == nil || r.Status >= 300 {
+			return
+		}
+		switch r.Body["type"] {
+		case "typing":
+			typing.Add(1)
+		case "message":
+			messages.Add(1)
+			if s := byConv[r.ConversationID]; s != nil {
+				select {
+				case s.replies <- r.Body:
+				default: // a student that stopped listening
+				}
+			}
+		}
+	}
+
+	// The bot, as systemd would start it.
+	logPath := filepath.Join(work, "mfabot.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	args := []string{bin, "serve"}
+	if o.cpu != "" {
+		args = append([]string{"taskset", "-c", o.cpu}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = work
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "SSL_CERT_FILE=" + ca,
+		"MFABOT_CONFIG=" + cfgPath, "MFABOT_BOT_APP_PASSWORD=" + secret}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	started := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mfabot: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	}()
+	base := "http://" + addr
+	if err := waitReady(base, exited); err != nil {
+		return nil, fmt.Errorf("%w (log: %s)", err, logPath)
+	}
+	ready := time.Since(started)
+	pid := cmd.Process.Pid // taskset execs the bot: the same pid
+
+	// Drive.
+	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think}
+	d.expected = len(sims) * journeyTurns
+	cpu0, err := cpuTicks(pid)
+	if err != nil {
+		return nil, err
+	}
+	msg0, typ0 := messages.Load(), typing.Load()
+	runCtx, cancel := context.WithTimeout(ctx, o.max)
+	defer cancel()
+	begin := time.Now()
+	stopBar := d.progress(out, begin)
+	var wg sync.WaitGroup
+	for slot := range o.students {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range o.journeys {
+				d.journey(runCtx, sims[j*o.students+slot])
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	stopBar()
+	cpu1, err := cpuTicks(pid)
+	if err != nil {
+		return nil, fmt.Errorf("the bot is gone: %w (log: %s)", err, logPath)
+	}
+	rss, _ := peakRSS(pid)
+
+	lat := d.latencies()
+	keep = d.errors.Load() > 0
+	res := &result{
+		Students: o.students, Journeys: o.journeys, ThinkMS: o.think.Milliseconds(), Tenants: o.tenants, Store: storeKind(storeURL),
+		Turns: len(lat), Errors: int(d.errors.Load()), Seconds: elapsed.Seconds(),
+		TurnsPerSecond: float64(len(lat)) / elapsed.Seconds(),
+		P50MS:          pct(lat, 0.50), P90MS: pct(lat, 0.90), P99MS: pct(lat, 0.99), MaxMS: pct(lat, 1),
+		PeakRSSMiB:      rss / 1024,
+		ReadyMS:         float64(ready.Microseconds()) / 1000,
+		MetadataFetches: openid.MetadataFetches(), JWKSFetches: openid.JWKSFetches(), TokenRequests: tokens.TokenRequests(),
+		Verified: int(d.verified.Load()), BotLog: logPath,
+	}
+	if n := len(lat); n > 0 {
+		res.CPUMSPerTurn = float64(cpu1-cpu0) * 1000 / clockTicks / float64(n)
+		res.MessagesPerTurn = float64(messages.Load()-msg0) / float64(n)
+		res.TypingPerTurn = float64(typing.Load()-typ0) / float64(n)
+	}
+	fmt.Fprintf(out, "\nmfabot under load: %d concurrent students x %d journey(s) of %d turns (think %s, %d tenant(s), %s)\n",
+		o.students, o.journeys, journeyTurns, o.think, o.tenants, res.Store)
+	fmt.Fprintf(out, "  turns        %d in %.1f s = %.1f turns/s, %d errors, %d journeys verified through Graph\n", res.Turns, res.Seconds, res.TurnsPerSecond, res.Errors, res.Verified)
+	fmt.Fprintf(out, "  reply ms     p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", res.P50MS, res.P90MS, res.P99MS, res.MaxMS)
+	fmt.Fprintf(out, "  bot          %.2f ms CPU per turn, peak RSS %.1f MiB, ready %.0f ms after start\n", res.CPUMSPerTurn, res.PeakRSSMiB, res.ReadyMS)
+	fmt.Fprintf(out, "  Connector    %.2f messages and %.2f typing indicators per turn\n", res.MessagesPerTurn, res.TypingPerTurn)
+	fmt.Fprintf(out, "  fetches      %d OpenID metadata, %d JWKS, %d tokens\n", res.MetadataFetches, res.JWKSFetches, res.TokenRequests)
+	for _, e := range d.firstErrors() {
+		fmt.Fprintln(out, "  error:", e)
+	}
+	return res, nil
+}
+
+// sim is one student.
+type sim struct {
+	oid, userID, convID, tenant string
+	oldPhone, newPhone          string
+	seq                         int
+	replies                     chan map[string]any
+}
+
+// journeyTurns is the number of turns of the move-phone journey (the
+// welcome, the situation, 12 steps and the rating), for the progress bar.
+const journeyTurns = 15
+
+type driver struct {
+	base     string
+	openid   *msfake.OpenID
+	conn     *msfake.Connector
+	graph    *graphfake.Graph
+	think    time.Duration
+	expected int
+
+	mu   sync.Mutex
+	lat  []time.Duration
+	errs []string
+
+	done, errors, verified atomic.Int64
+}
+
+func (d *driver) fail(s *sim, format string, args ...any) {
+	d.errors.Add(1)
+	d.mu.Lock()
+	if len(d.errs) < 5 {
+		d.errs = append(d.errs, s.oid[:8]+": "+fmt.Sprintf(format, args...))
+	}
+	d.mu.Unlock()
+}
+
+func (d *driver) firstErrors() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.errs)
+}
+
+func (d *driver) latencies() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := slices.Clone(d.lat)
+	slices.Sort(out)
+	return out
+}
+
+// journey walks one student through the move-phone route.
+func (d *driver) journey(ctx context.Context, s *sim) {
+	act := s.activity("conversationUpdate", d.conn.ServiceURL())
+	act["membersAdded"] = []any{map[string]any{"id": "28:" + appID}}
+	bs, ok := d.turn(ctx, s, act, true)
+	if !ok {
+		return
+	}
+	next := button(bs, "move_phone")
+	if next == nil {
+		d.fail(s, "no move_phone button on the welcome")
+		return
+	}
+	added, removed := false, false
+	for range 40 {
+		d.pause(ctx)
+		a := s.activity("message", d.conn.ServiceURL())
+		a["value"], a["replyToId"] = next, "card"
+		rating := next["action"] == "rate"
+		if bs, ok = d.turn(ctx, s, a, !rating); !ok || rating {
+			if ok && added && removed {
+				d.verified.Add(1)
+			}
+			return
+		}
+		switch stepOf(bs) {
+		case "step10":
+			if !added {
+				d.graph.AddMethod(s.oid, graphfake.Authenticator(s.newPhone, "Pixel 8"))
+				added = true
+			}
+		case "step11":
+			if !removed {
+				d.graph.RemoveMethod(s.oid, s.oldPhone)
+				removed = true
+			}
+		}
+		if r := button(bs, "rate"); r != nil {
+			next = r
+			continue
+		}
+		if next = forward(bs); next == nil {
+			d.fail(s, "stuck at %q", stepOf(bs))
+			return
+		}
+	}
+	d.fail(s, "no end after 40 clicks")
+}
+
+func (d *driver) pause(ctx context.Context) {
+	if d.think <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(float64(d.think) * (0.8 + 0.4*rand.Float64())))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// turn posts act and waits for the reply: the message with a card of
+// buttons (wantCard), or any message. It records the latency.
+func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard bool) ([]map[string]any, bool) {
+	if ctx.Err() != nil {
+		d.fail(s, "out of time (-max)")
+		return nil, false
+	}
+	// Anything still queued belongs to an earlier turn.
+	for len(s.replies) > 0 {
+		<-s.replies
+	}
+	body, _ := json.Marshal(act)
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.base+"/api/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+d.openid.SignActivityToken(appID, d.conn.ServiceURL()))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.fail(s, "POST: %v", err)
+		return nil, false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		d.fail(s, "POST answered %d", resp.StatusCode)
+		return nil, false
+	}
+	timeout := time.NewTimer(30 * time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case m := <-s.replies:
+			bs := buttons(m)
+			if wantCard && len(bs) == 0 {
+				continue
+			}
+			d.mu.Lock()
+			d.lat = append(d.lat, time.Since(start))
+			d.mu.Unlock()
+			d.done.Add(1)
+			return bs, true
+		case <-timeout.C:
+			d.fail(s, "no reply within 30 s")
+			return nil, false
+		case <-ctx.Done():
+			d.fail(s, "out of time (-max)")
+			return nil, false
+		}
+	}
+}
+
+func (s *sim) activity(typ, serviceURL string) map[string]any {
+	s.seq++
+	return map[string]any{
+		"type": typ, "id": fmt.Sprintf("f:%s-%d", s.oid[:8], s.seq), "channelId": "msteams",
+		"serviceUrl": serviceURL, "timestamp": time.Now().UTC().Format(time.RFC3339Nano), "locale": "nl-NL",
+		"from":         map[string]any{"id": s.userID, "name": "Student", "aadObjectId": s.oid},
+		"recipient":    map[string]any{"id": "28:" + appID, "name": "MFA-hulp"},
+		"conversation": map[string]any{"id": s.convID, "conversationType": "personal", "tenantId": s.tenant},
+		"channelData":  map[string]any{"tenant": map[string]any{"id": s.tenant}},
+		"entities":     []any{map[string]any{"type": "clientInfo", "locale": "nl-NL", "platform": "Windows"}},
+	}
+}
+
+// progress draws a bar on out until the returned stop is called.
+func (d *driver) progress(out io.Writer, begin time.Time) (stop func()) {
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	// A bar redrawn in place on a terminal, a line every 5 s elsewhere.
+	every, end := 5*time.Second, "\n"
+	if f, ok := out.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			every, end = 250*time.Millisecond, ""
+		}
+	}
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			done := int(d.done.Load())
+			frac := min(1, float64(done)/float64(max(1, d.expected)))
+			bar := strings.Repeat("#", int(frac*30)) + strings.Repeat(".", 30-int(frac*30))
+			fmt.Fprintf(out, "\r[%s] %d/%d turns  %.0f turns/s  %d errors %s", bar, done, d.expected,
+				float64(done)/time.Since(begin).Seconds(), d.errors.Load(), end)
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(quit); wg.Wait() }
+}
+
+// buttons returns the Action.Submit data of an activity's cards.
+func buttons(act map[string]any) []map[string]any {
+	var out []map[string]any
+	atts, _ := act["attachments"].([]any)
+	for _, att := range atts {
+		m, _ := att.(map[string]any)
+		content, _ := m["content"].(map[string]any)
+		actions, _ := content["actions"].([]any)
+		for _, a := range actions {
+			am, _ := a.(map[string]any)
+			if data, ok := am["data"].(map[string]any); ok && am["type"] == "Action.Submit" {
+				out = append(out, data)
+			}
+		}
+	}
+	return out
+}
+
+func button(bs []map[string]any, want ...string) map[string]any {
+	for _, w := range want {
+		for _, b := range bs {
+			for _, v := range b {
+				if v == w {
+					return b
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// forward is the button that moves the journey on.
+func forward(bs []map[string]any) map[string]any {
+	if b := button(bs, "done", "continue", "yes"); b != nil {
+		return b
+	}
+	for _, b := range bs {
+		switch b["action"] {
+		case "failed", "explain", "human", "stop", "back", "restart", "retry", "help", "no":
+		default:
+			return b
+		}
+	}
+	return nil
+}
+
+func stepOf(bs []map[string]any) string {
+	for _, b := range bs {
+		if st, ok := b["step"].(string); ok {
+			return st
+		}
+	}
+	return ""
+}
+
+func pct(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+func storeKind(url string) string {
+	if strings.HasPrefix(url, "sqlite:") {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times (100 on
+// Linux everywhere in practice).
+const clockTicks = 100
+
+// cpuTicks is the user + system CPU time of pid so far.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may contain spaces) in parentheses.
+	rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + s, nil
+}
+
+// peakRSS is VmHWM of pid, in KiB.
+func peakRSS(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0, errors.New("no VmHWM")
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v, nil
+}
+
+func waitReady(base string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("mfabot exited before it was ready")
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return errors.New("mfabot not ready within 30 s")
+}
+
+// freeAddr is a loopback address with a port nobody listens on now.
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return ""
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// runTB lets the test fakes run outside a test: they need only Helper,
+// Cleanup and Fatal of testing.TB (the embedded interface is never called
+// for anything else).
+type runTB struct {
+	testing.TB
+	mu       sync.Mutex
+	cleanups []func()
+}
+
+func (t *runTB) Helper() {}
+
+func (t *runTB) Cleanup(f func()) {
+	t.mu.Lock()
+	t.cleanups = append(t.cleanups, f)
+	t.mu.Unlock()
+}
+
+func (t *runTB) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"mfaload:"}, args...)...)
+	os.Exit(1)
+}
+
+func (t *runTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "mfaload: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func (t *runTB) cleanup() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.cleanups) - 1; i >= 0; i-- {
+		t.cleanups[i]()
+	}
+}
