@@ -59,6 +59,7 @@ type options struct {
 	max      time.Duration
 	cpu      string
 	logLevel string
+	slow     time.Duration
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	flag.DurationVar(&o.max, "max", 10*time.Minute, "stop after this long, whatever is left")
 	flag.StringVar(&o.cpu, "cpu", "", "pin the bot to these CPUs (taskset -c LIST), e.g. 0")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "the bot's log.level")
+	flag.DurationVar(&o.slow, "slow", 0, "print each turn slower than this (its step and latency) to stderr")
 	flag.Parse()
 	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students {
 		fmt.Fprintln(os.Stderr, "mfaload: want 1 <= -students <= 2000, -students x -journeys <= 20000 and 1 <= -tenants <= -students")
@@ -263,7 +265,7 @@ institution:
 	pid := cmd.Process.Pid // taskset execs the bot: the same pid
 
 	// Drive.
-	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think}
+	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think, slow: o.slow, out: out}
 	d.expected = len(sims) * journeyTurns
 	cpu0, err := cpuTicks(pid)
 	if err != nil {
@@ -342,6 +344,8 @@ type driver struct {
 	graph    *graphfake.Graph
 	think    time.Duration
 	expected int
+	slow     time.Duration
+	out      io.Writer
 
 	mu   sync.Mutex
 	lat  []time.Duration
@@ -470,9 +474,13 @@ func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard 
 			if wantCard && len(bs) == 0 {
 				continue
 			}
+			took := time.Since(start)
 			d.mu.Lock()
-			d.lat = append(d.lat, time.Since(start))
+			d.lat = append(d.lat, took)
 			d.mu.Unlock()
+			if d.slow > 0 && took > d.slow {
+				fmt.Fprintf(d.out, "slow turn: %s %s -> %s: %s\n", s.oid[:8], what(act), stepOf(bs), took.Round(time.Millisecond))
+			}
 			d.done.Add(1)
 			return bs, true
 		case <-timeout.C:
@@ -483,6 +491,14 @@ func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard 
 			return nil, false
 		}
 	}
+}
+
+// what names the student's side of a turn for -slow.
+func what(act map[string]any) string {
+	if v, ok := act["value"].(map[string]any); ok {
+		return fmt.Sprintf("click %v@%v", v["action"], v["step"])
+	}
+	return fmt.Sprint(act["type"])
 }
 
 func (s *sim) activity(typ, serviceURL string) map[string]any {
