@@ -60,6 +60,7 @@ type options struct {
 	cpu      string
 	logLevel string
 	slow     time.Duration
+	turns    int
 }
 
 func main() {
@@ -73,6 +74,7 @@ func main() {
 	flag.DurationVar(&o.max, "max", 10*time.Minute, "stop after this long, whatever is left")
 	flag.StringVar(&o.cpu, "cpu", "", "pin the bot to these CPUs (taskset -c LIST), e.g. 0")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "the bot's log.level")
+	flag.IntVar(&o.turns, "turns", 0, "stop each journey after this many turns (1: only the welcome, a cold burst); 0 = the whole journey")
 	flag.DurationVar(&o.slow, "slow", 0, "print each turn slower than this (its step and latency) to stderr")
 	flag.Parse()
 	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students {
@@ -265,8 +267,12 @@ institution:
 	pid := cmd.Process.Pid // taskset execs the bot: the same pid
 
 	// Drive.
-	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think, slow: o.slow, out: out}
-	d.expected = len(sims) * journeyTurns
+	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think, slow: o.slow, out: out, turns: o.turns}
+	perJourney := journeyTurns
+	if o.turns > 0 {
+		perJourney = min(o.turns, journeyTurns)
+	}
+	d.expected = len(sims) * perJourney
 	cpu0, err := cpuTicks(pid)
 	if err != nil {
 		return nil, err
@@ -313,7 +319,7 @@ institution:
 		res.TypingPerTurn = float64(typing.Load()-typ0) / float64(n)
 	}
 	fmt.Fprintf(out, "\nmfabot under load: %d concurrent students x %d journey(s) of %d turns (think %s, %d tenant(s), %s)\n",
-		o.students, o.journeys, journeyTurns, o.think, o.tenants, res.Store)
+		o.students, o.journeys, perJourney, o.think, o.tenants, res.Store)
 	fmt.Fprintf(out, "  turns        %d in %.1f s = %.1f turns/s, %d errors, %d journeys verified through Graph\n", res.Turns, res.Seconds, res.TurnsPerSecond, res.Errors, res.Verified)
 	fmt.Fprintf(out, "  reply ms     p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", res.P50MS, res.P90MS, res.P99MS, res.MaxMS)
 	fmt.Fprintf(out, "  bot          %.2f ms CPU per turn, peak RSS %.1f MiB, ready %.0f ms after start\n", res.CPUMSPerTurn, res.PeakRSSMiB, res.ReadyMS)
@@ -346,6 +352,7 @@ type driver struct {
 	expected int
 	slow     time.Duration
 	out      io.Writer
+	turns    int // per journey; 0 = all
 
 	mu   sync.Mutex
 	lat  []time.Duration
@@ -382,7 +389,7 @@ func (d *driver) journey(ctx context.Context, s *sim) {
 	act := s.activity("conversationUpdate", d.conn.ServiceURL())
 	act["membersAdded"] = []any{map[string]any{"id": "28:" + appID}}
 	bs, ok := d.turn(ctx, s, act, true)
-	if !ok {
+	if !ok || d.turns == 1 {
 		return
 	}
 	next := button(bs, "move_phone")
@@ -391,7 +398,10 @@ func (d *driver) journey(ctx context.Context, s *sim) {
 		return
 	}
 	added, removed := false, false
-	for range 40 {
+	for i := range 40 {
+		if d.turns > 0 && i+2 > d.turns {
+			return
+		}
 		d.pause(ctx)
 		a := s.activity("message", d.conn.ServiceURL())
 		a["value"], a["replyToId"] = next, "card"
