@@ -75,6 +75,7 @@ type Graph struct {
 	accounts map[string]*account
 	scripts  map[string][]Reply
 	requests []Request
+	writes   writeState // actions.go
 }
 
 // New starts the fake over TLS; it is closed when the test ends.
@@ -268,6 +269,7 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, nil, ErrorBody("InvalidAuthenticationToken", "Access token is empty."))
 		return
 	}
+	var payload []byte
 	if r.Body != nil {
 		var body io.Reader = r.Body
 		if r.Header.Get("Content-Encoding") == "gzip" {
@@ -278,13 +280,15 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			body = zr
 		}
-		if _, err := io.Copy(io.Discard, body); err != nil {
+		b, err := io.ReadAll(io.LimitReader(body, 1<<20))
+		if err != nil {
 			writeJSON(w, http.StatusBadRequest, nil, ErrorBody("BadRequest", "Request body could not be read."))
 			return
 		}
+		payload = b
 	}
-	if r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, nil, ErrorBody("Request_BadRequest", "mfabot only reads; "+r.Method+" is not expected."))
+	if r.Method != http.MethodGet && !writeMethod(r.Method) {
+		writeJSON(w, http.StatusMethodNotAllowed, nil, ErrorBody("Request_BadRequest", r.Method+" is not expected."))
 		return
 	}
 
@@ -294,6 +298,12 @@ func (g *Graph) serve(w http.ResponseWriter, r *http.Request) {
 		g.scripts[path] = q[1:]
 		g.mu.Unlock()
 		g.reply(w, r, rep)
+		return
+	}
+	if r.Method != http.MethodGet {
+		status, body := g.routeWrite(r.Method, path, payload) // actions.go
+		g.mu.Unlock()
+		writeJSON(w, status, nil, body)
 		return
 	}
 	status, body := g.route(path)
