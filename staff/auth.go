@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,6 +156,7 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 	st := loginState{
 		State: randomToken(), Nonce: randomToken(), Verifier: oauth2.GenerateVerifier(),
 		Next: safeNext(r.URL.Query().Get("next")), Expires: s.now().Add(loginTTL).Unix(),
+		Fresh: r.URL.Query().Get("fresh") == "1",
 	}
 	v, err := s.sign("login", st)
 	if err != nil {
@@ -162,7 +164,13 @@ func (s *server) oidcStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.cookie(loginCookie, v, "/staff/auth/", loginTTL))
-	u := s.oauthConfig(r, p).AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)}
+	if st.Fresh {
+		// Account actions: the identity provider must authenticate the
+		// staff member again unless they did within FreshSignIn.
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(int(FreshSignIn/time.Second))))
+	}
+	u := s.oauthConfig(r, p).AuthCodeURL(st.State, opts...)
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u, http.StatusFound)
 }
@@ -174,6 +182,7 @@ type idClaims struct {
 	Email             string   `json:"email"`
 	OID               string   `json:"oid"`
 	Groups            []string `json:"groups"`
+	AuthTime          int64    `json:"auth_time"`
 }
 
 func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
@@ -262,7 +271,14 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "Geen toegang", "Je account is niet lid van de groep die dit dashboard mag gebruiken. Vraag toegang aan bij de beheerder van de ICT Servicedesk.")
 		return
 	}
-	if err := s.startSession(w, session{Name: name, UPN: upn, Subject: subject, Method: "oidc"}); err != nil {
+	authTime := cl.AuthTime
+	if authTime > s.now().Add(time.Minute).Unix() {
+		authTime = 0 // from the future: not trusted as fresh
+	}
+	if st.Fresh && (authTime == 0 || s.now().Sub(time.Unix(authTime, 0)) > FreshSignIn) {
+		s.log.Warn("fresh sign-in asked, identity provider gave an older one", "subject", subject, "auth_time", authTime)
+	}
+	if err := s.startSession(w, session{Name: name, UPN: upn, Subject: subject, Method: "oidc", AuthTime: authTime}); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -289,7 +305,7 @@ func (s *server) devLogin(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if err := s.startSession(w, session{Name: name, Subject: "dev:" + name, Method: "dev"}); err != nil {
+	if err := s.startSession(w, session{Name: name, Subject: "dev:" + name, Method: "dev", AuthTime: s.now().Unix()}); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

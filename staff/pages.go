@@ -27,7 +27,7 @@ type pages struct {
 	set map[string]*template.Template
 }
 
-var pageNames = []string{"login", "error", "queue", "detail", "stats"}
+var pageNames = []string{"login", "error", "queue", "detail", "stats", "confirm", "tap"}
 
 func loadPages(s *server) (*pages, error) {
 	funcs := template.FuncMap{
@@ -44,8 +44,9 @@ func loadPages(s *server) (*pages, error) {
 		"language":  func(c string) string { return label(languageLabels, c) },
 		"outcome":   func(c string) string { return label(outcomeLabels, c) },
 		"duration":  humanDuration,
+		"kindlabel": methodKindLabel,
 	}
-	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/actions.html")
 	if err != nil {
 		return nil, fmt.Errorf("staff: parse templates: %w", err)
 	}
@@ -299,6 +300,7 @@ type detailData struct {
 	CSRF       string
 	Flash      string
 	FlashError bool
+	Actions    *actionsView // staff.actions; nil: off
 }
 
 var flashes = map[string]struct {
@@ -343,7 +345,7 @@ func (s *server) detail(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	d := detailData{E: e, Audit: audit, CSRF: ss.CSRF}
+	d := detailData{E: e, Audit: audit, CSRF: ss.CSRF, Actions: s.actionsPanel(r, e, audit)}
 	if e.Status == store.StatusOpen {
 		d.Waiting = humanDuration(s.now().Sub(e.CreatedAt))
 	}

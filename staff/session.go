@@ -26,6 +26,9 @@ type session struct {
 	Subject string `json:"s"`           // oid or sub; "dev:<name>" for the dev sign-in
 	Method  string `json:"m"`           // oidc | dev
 	CSRF    string `json:"c"`
+	// AuthTime is when the staff member last authenticated (OIDC
+	// auth_time; the dev sign-in's time): account actions need it fresh.
+	AuthTime int64 `json:"at,omitempty"`
 	Expires int64  `json:"e"`
 }
 
@@ -35,6 +38,7 @@ type loginState struct {
 	Nonce    string `json:"no"`
 	Verifier string `json:"v"`
 	Next     string `json:"nx"`
+	Fresh    bool   `json:"f,omitempty"` // asked with max_age (account actions)
 	Expires  int64  `json:"e"`
 }
 

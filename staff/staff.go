@@ -65,6 +65,12 @@ type Options struct {
 	Logger     *slog.Logger
 	// Location is the time zone times are shown in; nil: Europe/Amsterdam.
 	Location *time.Location
+	// Account turns on the service-desk account actions (staff.actions;
+	// actions.go); nil: off. Route tells the student's conversation about
+	// a pass; TAPLifetime is staff.tap_lifetime (0: 60 minutes).
+	Account     AccountActions
+	Route       StudentRoute
+	TAPLifetime time.Duration
 }
 
 // Paths, relative to the host. The lead mounts the handler at "/staff/".
@@ -94,6 +100,9 @@ type server struct {
 	oidcMu  sync.Mutex
 	oidcP   *oidcProvider
 	handler http.Handler
+	locks   actionLocks     // account actions per escalation
+	keysMu  sync.Mutex      // keys: one-time form keys, for a store
+	keys    map[string]bool // without action_keys (tests' fakes)
 }
 
 // New builds the dashboard handler. Outside dev mode the OIDC issuer,
@@ -171,6 +180,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /staff/escalations/{id}/reopen", s.requirePOST(s.reopen))
 	mux.HandleFunc("GET /staff/stats", s.requireGET(s.stats))
 	mux.HandleFunc("GET /staff/export.csv", s.requireGET(s.export))
+	s.actionRoutes(mux)
 	mux.HandleFunc("/staff/", func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusNotFound, "Niet gevonden", "Deze pagina bestaat niet.")
 	})
