@@ -1094,6 +1094,10 @@ func (t *turn) notYet(point, stillKey string, asked bool) {
 
 func (t *turn) timer() {
 	in := t.in
+	if in.Point == PointStaffPass {
+		t.staffPass() // staffpass.go
+		return
+	}
 	want := StepVerifyNew
 	if in.Point == PointAfterRemove {
 		want = StepVerifyOld

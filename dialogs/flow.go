@@ -220,14 +220,15 @@ func indexFlow(steps []StepDef) map[string]*StepDef {
 func lookupStep(id string) *StepDef { return flowIndex[id] }
 
 // globalTargets are reachable from every step through the global commands
-// (start over, talk to a person, stop).
-var globalTargets = []string{StepWelcome, StepHandoff, StepStopped}
+// (start over, talk to a person, stop), and step 3 when the service desk
+// gave the student a Temporary Access Pass (staffpass.go).
+var globalTargets = []string{StepWelcome, StepHandoff, StepStopped, guideID(3)}
 
 // commonKeys are texts used outside any single step.
 var commonKeys = []string{
 	"label.progress", "label.where", "label.see", "msg.stale", "msg.unknown", "msg.unknown_welcome",
 	"msg.help", "msg.secret", "msg.lang", "msg.reset", "msg.failed_once", "msg.retry_nothing",
-	"msg.privacy", "msg.no_answer", "msg.back_start", "msg.restarted", "msg.rated_range", "msg.understood", "msg.midway", "step11.keep_phone", "msg.failed_next", "msg.pair_link", "label.where_phone_browser", "label.where_phone_both", "summary.or", "privacy.default",
+	"msg.privacy", "msg.no_answer", "msg.back_start", "msg.restarted", "msg.rated_range", "msg.understood", "msg.midway", "step11.keep_phone", "msg.failed_next", "msg.pair_link", "label.where_phone_browser", "label.where_phone_both", "summary.or", "privacy.default", "staff_pass.route",
 	"handoff.reason.two_failures", "handoff.reason.asked_for_human", "handoff.reason.no_usable_method",
 	"handoff.reason.not_confirmed", "handoff.reason.graph_unavailable", "handoff.reason.suspicious_prompt",
 }
