@@ -84,6 +84,13 @@ type Staff struct {
 	// same one (at least 32 characters). Empty in dev: a random key.
 	SessionKey string `mapstructure:"session_key" secret:"true"`
 	OIDC       OIDC   `mapstructure:"oidc"`
+	// Actions turns on the service-desk account actions on the dashboard
+	// (Temporary Access Pass, removing a registration, signing out
+	// everywhere); they need Graph write permissions (docs/deploy.md).
+	Actions bool `mapstructure:"actions"`
+	// TAPLifetime is how long a Temporary Access Pass made there lasts
+	// (10m to 720h, within the tenant's TAP policy).
+	TAPLifetime time.Duration `mapstructure:"tap_lifetime"`
 }
 
 type OIDC struct {
@@ -186,6 +193,8 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("staff.oidc.client_secret", "")
 	v.SetDefault("staff.oidc.group", "")
 	v.SetDefault("staff.oidc.redirect_url", "")
+	v.SetDefault("staff.actions", false)
+	v.SetDefault("staff.tap_lifetime", "60m")
 	v.SetDefault("conversation.abandon_after", "24h")
 	v.SetDefault("retention.transcript_days", 30)
 	v.SetDefault("retention.escalation_days", 180)
@@ -433,6 +442,14 @@ func (c *Config) Validate() error {
 		if c.Mode == "production" && len(c.Staff.SessionKey) < 32 {
 			bad("staff.session_key", "at least 32 characters, the same on every instance (it signs the dashboard's session cookies)")
 		}
+	}
+	if c.Staff.Actions && c.Mode == "production" && c.Staff.OIDC.Issuer == "" {
+		bad("staff.actions", "needs the dashboard's OIDC sign-in (staff.oidc.issuer): account actions are never offered without it")
+	}
+	if c.Staff.TAPLifetime < 10*time.Minute || c.Staff.TAPLifetime > 43200*time.Minute {
+		bad("staff.tap_lifetime", "must be between 10m and 720h (Microsoft's bounds for a Temporary Access Pass), got %s", c.Staff.TAPLifetime)
+	} else if c.Staff.TAPLifetime%time.Minute != 0 {
+		bad("staff.tap_lifetime", "must be whole minutes, got %s", c.Staff.TAPLifetime)
 	}
 	if c.Staff.SessionKey != "" && len(c.Staff.SessionKey) < 32 {
 		bad("staff.session_key", "at least 32 characters")

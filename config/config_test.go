@@ -126,6 +126,10 @@ func TestInvalidConfigurationNamesTheKey(t *testing.T) {
 		{"bad llm", map[string]string{"MFABOT_LLM_PROVIDER": "openai"}, "llm.model"},
 		{"bad duration", map[string]string{"MFABOT_CONVERSATION_ABANDON_AFTER": "0s"}, "conversation.abandon_after"},
 		{"bad zone", map[string]string{"MFABOT_INSTITUTION_TIMEZONE": "Mars/Olympus"}, "institution.timezone"},
+		{"staff actions in production without oidc", map[string]string{"MFABOT_MODE": "production", "MFABOT_BOT_APP_ID": "a", "MFABOT_BOT_APP_PASSWORD": "p", "MFABOT_BOT_TENANT_ID": "t", "MFABOT_STAFF_ACTIONS": "true"}, "staff.actions"},
+		{"tap lifetime too short", map[string]string{"MFABOT_STAFF_TAP_LIFETIME": "5m"}, "staff.tap_lifetime"},
+		{"tap lifetime too long", map[string]string{"MFABOT_STAFF_TAP_LIFETIME": "721h"}, "staff.tap_lifetime"},
+		{"tap lifetime in seconds", map[string]string{"MFABOT_STAFF_TAP_LIFETIME": "90s"}, "staff.tap_lifetime"},
 		{"http authority in production", map[string]string{"MFABOT_MODE": "production", "MFABOT_BOT_APP_ID": "a", "MFABOT_BOT_APP_PASSWORD": "p", "MFABOT_BOT_TENANT_ID": "t", "MFABOT_AZURE_AUTHORITY_HOST": "http://login.example/"}, "azure.authority_host"},
 	}
 	for _, tc := range cases {
@@ -284,5 +288,24 @@ func TestPrintMasksCredentialsInEveryURLKey(t *testing.T) {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("printed configuration contains %q", secret)
 		}
+	}
+}
+
+func TestStaffActionsDefaultsAndEnvironment(t *testing.T) {
+	clearEnv(t)
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Staff.Actions || c.Staff.TAPLifetime != 60*time.Minute {
+		t.Fatalf("defaults: actions=%v tap_lifetime=%s, want false and 60m", c.Staff.Actions, c.Staff.TAPLifetime)
+	}
+	t.Setenv("MFABOT_STAFF_ACTIONS", "true")
+	t.Setenv("MFABOT_STAFF_TAP_LIFETIME", "30m")
+	if c, err = Load(""); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Staff.Actions || c.Staff.TAPLifetime != 30*time.Minute {
+		t.Fatalf("env not applied: actions=%v tap_lifetime=%s", c.Staff.Actions, c.Staff.TAPLifetime)
 	}
 }

@@ -29,7 +29,7 @@ type session struct {
 	// AuthTime is when the staff member last authenticated (OIDC
 	// auth_time; the dev sign-in's time): account actions need it fresh.
 	AuthTime int64 `json:"at,omitempty"`
-	Expires int64  `json:"e"`
+	Expires  int64 `json:"e"`
 }
 
 // loginState carries the OIDC flow's secrets between start and callback.
