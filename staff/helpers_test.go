@@ -159,6 +159,10 @@ type fakeIdP struct {
 	name   string
 	codes  map[string]authRequest
 	issued int
+	// authTime is the ID token's auth_time (0: none); maxAge is the
+	// max_age of the last authorization request.
+	authTime int64
+	maxAge   string
 }
 
 type authRequest struct {
@@ -223,6 +227,7 @@ func (f *fakeIdP) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.issued++
+	f.maxAge = q.Get("max_age")
 	code := fmt.Sprintf("code-%d", f.issued)
 	f.codes[code] = authRequest{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
 	f.mu.Unlock()
@@ -259,7 +264,7 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	req, found := f.codes[r.PostForm.Get("code")]
 	delete(f.codes, r.PostForm.Get("code"))
-	name, groups := f.name, f.groups
+	name, groups, authTime := f.name, f.groups, f.authTime
 	f.mu.Unlock()
 	if !found || r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("redirect_uri") != req.redirect {
 		fail("unknown code or redirect")
@@ -278,6 +283,9 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if groups != nil {
 		claims["groups"] = groups
+	}
+	if authTime != 0 {
+		claims["auth_time"] = authTime
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	tok.Header["kid"] = "k1"
