@@ -1,6 +1,6 @@
 // Package graphfake is a fake of the Microsoft Graph v1.0 endpoints mfabot
-// reads, for tests: the user, the authentication methods list and the
-// registration report, over TLS, in the JSON shapes of
+// uses, for tests: the user, the authentication methods list and the
+// registration report (and the service desk's writes, actions.go), over TLS, in the JSON shapes of
 // shared/reference/graph. It refuses requests without a valid bearer
 // token, gunzips request bodies, and lets a test change the student's
 // account between turns (a new Authenticator appears, possibly only after
