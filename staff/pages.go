@@ -478,6 +478,16 @@ type statsData struct {
 	SatTotal      int
 	SatAverage    string
 	Open          int
+	// charts.go: server-rendered SVG of the same numbers.
+	OutcomesChart template.HTML
+	DropoffChart  template.HTML
+	Dropoff       []dropoffRow
+	Legend        []legendItem
+}
+
+type legendItem struct {
+	Label  string
+	Colour template.CSS
 }
 
 type satRow struct {
@@ -485,19 +495,20 @@ type satRow struct {
 }
 
 func (s *server) stats(w http.ResponseWriter, r *http.Request) {
-	days := 30
-	switch r.URL.Query().Get("days") {
-	case "7":
-		days = 7
-	case "90":
-		days = 90
-	case "365":
-		days = 365
-	}
-	st, err := s.opt.Store.Stats(r.Context(), s.now().Add(-time.Duration(days)*24*time.Hour))
+	d, err := s.loadStats(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
+	}
+	s.render(w, r, http.StatusOK, "stats", "Statistieken", d)
+}
+
+func (s *server) loadStats(r *http.Request) (statsData, error) {
+	days := statsDays(r)
+	since := s.now().Add(-time.Duration(days) * 24 * time.Hour)
+	st, err := s.opt.Store.Stats(r.Context(), since)
+	if err != nil {
+		return statsData{}, err
 	}
 	d := statsData{Days: days, DayOptions: []int{7, 30, 90, 365}, Outcomes: outcomeOrder, Open: st.OpenEscalations}
 	d.Totals = make([]int, len(outcomeOrder))
@@ -532,7 +543,14 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 	if d.SatTotal > 0 {
 		d.SatAverage = strconv.FormatFloat(float64(sum)/float64(d.SatTotal), 'f', 1, 64)
 	}
-	s.render(w, r, http.StatusOK, "stats", "Statistieken", d)
+	// charts.go
+	d.OutcomesChart = outcomesChart(dayRange(since, s.now()), d.PerDay)
+	d.Dropoff = dropoff(d.Funnel)
+	d.DropoffChart = dropoffChart(d.Dropoff)
+	for i, o := range outcomeOrder {
+		d.Legend = append(d.Legend, legendItem{Label: label(outcomeLabels, o), Colour: template.CSS(outcomeColours[i])})
+	}
+	return d, nil
 }
 
 func medianText(d time.Duration) string {

@@ -179,6 +179,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /staff/escalations/{id}/resolve", s.requirePOST(s.resolve))
 	mux.HandleFunc("POST /staff/escalations/{id}/reopen", s.requirePOST(s.reopen))
 	mux.HandleFunc("GET /staff/stats", s.requireGET(s.stats))
+	mux.HandleFunc("GET /staff/stats.csv", s.requireGET(s.statsCSV))
 	mux.HandleFunc("GET /staff/export.csv", s.requireGET(s.export))
 	s.actionRoutes(mux)
 	mux.HandleFunc("/staff/", func(w http.ResponseWriter, r *http.Request) {
