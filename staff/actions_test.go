@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -241,16 +242,18 @@ func TestTAPOnlyForTheClaimerAfterTheIdentityCheck(t *testing.T) {
 		t.Errorf("TAP page Cache-Control = %q, want no-store", cc)
 	}
 	m := passRe.FindStringSubmatch(tapPage)
-	if m == nil || len(a.dir.passes) != 1 || m[1] != a.dir.passes[0] {
+	if m == nil || len(a.dir.passes) != 1 || html.UnescapeString(m[1]) != a.dir.passes[0] {
 		t.Fatalf("the page does not show the created pass %v:\n%s", a.dir.passes, tapPage)
 	}
-	pass := m[1]
+	pass := a.dir.passes[0]
+	// html/template writes '+' as &#43;: a leak on a page may look so.
+	leaks := func(s string) bool { return strings.Contains(s, pass) || strings.Contains(s, strings.ReplaceAll(pass, "+", "&#43;")) }
 	if !strings.Contains(tapPage, "Eenmalig") {
 		t.Errorf("the pass is not shown as one-time")
 	}
 	// The same form again (a reload, a double click): no second pass.
 	res, again := postForm(t, ine, a.url("/tap"), form, nil)
-	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "a=twice") || strings.Contains(again, pass) {
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "a=twice") || leaks(again) {
 		t.Fatalf("form sent again: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	if a.dir.creates != 1 {
@@ -262,7 +265,7 @@ func TestTAPOnlyForTheClaimerAfterTheIdentityCheck(t *testing.T) {
 	}
 	// The pass is nowhere else: not on the detail page, the audit, the log.
 	_, body = get(t, ine, a.url(""))
-	if strings.Contains(body, pass) {
+	if leaks(body) {
 		t.Fatal("the detail page shows the pass")
 	}
 	audit, _ := a.st.Audit(context.Background(), a.id)
