@@ -247,7 +247,9 @@ func TestTAPOnlyForTheClaimerAfterTheIdentityCheck(t *testing.T) {
 	}
 	pass := a.dir.passes[0]
 	// html/template writes '+' as &#43;: a leak on a page may look so.
-	leaks := func(s string) bool { return strings.Contains(s, pass) || strings.Contains(s, strings.ReplaceAll(pass, "+", "&#43;")) }
+	leaks := func(s string) bool {
+		return strings.Contains(s, pass) || strings.Contains(s, strings.ReplaceAll(pass, "+", "&#43;"))
+	}
 	if !strings.Contains(tapPage, "Eenmalig") {
 		t.Errorf("the pass is not shown as one-time")
 	}
