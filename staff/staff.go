@@ -2,7 +2,10 @@
 // escalation queue, an escalation's detail page with claim/resolve/reopen,
 // the statistics, the CSV export, and the sign-in (OpenID Connect, or a
 // loopback-only developer sign-in in dev mode). Staff actions go through
-// Actions (implemented by handoff); everything else reads the store.
+// Actions (implemented by handoff); the service-desk account actions
+// (staff.actions: Temporary Access Pass, removing a lost phone, signing
+// out everywhere) through AccountActions (actions.go); everything else
+// reads the store.
 package staff
 
 import (
