@@ -206,7 +206,7 @@ func New(cfg Config) *Client {
 	}
 	return &Client{
 		cfg:    cfg,
-		limits: newLimiter(map[string][]Window{"conversation": cfg.ConversationLimits, "tenant": cfg.TenantLimits}),
+		limits: newLimiter(map[string][]Window{"conversation": cfg.ConversationLimits, "tenant": cfg.TenantLimits}, "conversation"),
 	}
 }
 

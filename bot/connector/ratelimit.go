@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -30,12 +31,20 @@ var (
 
 // limiter holds sliding-window limits per key for several classes of key
 // (conversation, tenant). reserve books, for all given keys at once, the
-// earliest slot that keeps every window of every key within its limit, in
-// FIFO order per key, and the caller waits for it: requests queue instead
-// of failing. A reservation whose wait is abandoned is released.
+// earliest slot that keeps every window of every key within its limit,
+// and the caller waits for it: requests queue instead of failing. A
+// reservation whose wait is abandoned is released.
+//
+// A FIFO class (the conversation) never books a slot ahead of an earlier
+// one of the same key, so a conversation's messages keep their order. A
+// shared class (the tenant) books the earliest slot that fits among the
+// slots already booked, before or after them: a conversation pushed
+// seconds ahead by its own window does not hold that future slot against
+// the tenant's other conversations, which take the free slots before it.
 type limiter struct {
 	classes map[string][]Window
 	longest map[string]time.Duration // per class
+	fifo    map[string]bool
 
 	mu      sync.Mutex
 	keys    map[limitKey][]time.Time // reserved slots, ascending
@@ -46,14 +55,19 @@ type limitKey struct {
 	class, key string
 }
 
-func newLimiter(classes map[string][]Window) *limiter {
-	l := &limiter{classes: classes, longest: map[string]time.Duration{}, keys: map[limitKey][]time.Time{}}
+// newLimiter returns a limiter for the classes; those named in fifo keep
+// their slots in request order.
+func newLimiter(classes map[string][]Window, fifo ...string) *limiter {
+	l := &limiter{classes: classes, longest: map[string]time.Duration{}, fifo: map[string]bool{}, keys: map[limitKey][]time.Time{}}
 	for class, ws := range classes {
 		for _, w := range ws {
 			if w.Per > l.longest[class] {
 				l.longest[class] = w.Per
 			}
 		}
+	}
+	for _, c := range fifo {
+		l.fifo[c] = true
 	}
 	return l
 }
@@ -68,17 +82,14 @@ func (l *limiter) reserve(now time.Time, keys ...limitKey) time.Time {
 	}
 	t := now
 	for _, k := range keys {
-		ev := l.keys[k]
-		// Drop slots that no window can see any more.
-		cut := 0
-		horizon := now.Add(-l.longest[k.class])
-		for cut < len(ev) && !ev[cut].After(horizon) {
-			cut++
+		ev := l.prune(k, now)
+		if !l.fifo[k.class] {
+			continue
 		}
-		ev = ev[cut:]
-		l.keys[k] = ev
+		// FIFO: after the key's last slot, and at least Per after its
+		// N-th last for every window. Later is always fine for this key.
 		if n := len(ev); n > 0 && ev[n-1].After(t) {
-			t = ev[n-1] // FIFO: never ahead of an earlier reservation
+			t = ev[n-1]
 		}
 		for _, w := range l.classes[k.class] {
 			if w.N > 0 && len(ev) >= w.N {
@@ -88,10 +99,94 @@ func (l *limiter) reserve(now time.Time, keys ...limitKey) time.Time {
 			}
 		}
 	}
+	// Shared keys: move t to the earliest time that fits every one of
+	// them (moving later never breaks a FIFO key's fit).
+	for moved := true; moved; {
+		moved = false
+		for _, k := range keys {
+			if l.fifo[k.class] {
+				continue
+			}
+			if f := l.fit(k, t); f.After(t) {
+				t, moved = f, true
+			}
+		}
+	}
 	for _, k := range keys {
-		l.keys[k] = append(l.keys[k], t)
+		ev := l.keys[k]
+		i := sort.Search(len(ev), func(i int) bool { return ev[i].After(t) })
+		ev = append(ev, time.Time{})
+		copy(ev[i+1:], ev[i:])
+		ev[i] = t
+		l.keys[k] = ev
 	}
 	return t
+}
+
+// prune drops the slots of k that no window can see any more.
+func (l *limiter) prune(k limitKey, now time.Time) []time.Time {
+	ev := l.keys[k]
+	cut := 0
+	horizon := now.Add(-l.longest[k.class])
+	for cut < len(ev) && !ev[cut].After(horizon) {
+		cut++
+	}
+	ev = ev[cut:]
+	l.keys[k] = ev
+	return ev
+}
+
+// fit is the earliest time at or after t at which one more slot keeps
+// every window of k within its limit, given all of k's booked slots.
+func (l *limiter) fit(k limitKey, t time.Time) time.Time {
+	if l.fits(k, t) {
+		return t
+	}
+	// The next candidates: a window boundary Per after a booked slot.
+	var cand []time.Time
+	for _, s := range l.keys[k] {
+		for _, w := range l.classes[k.class] {
+			if c := s.Add(w.Per); c.After(t) {
+				cand = append(cand, c)
+			}
+		}
+	}
+	sort.Slice(cand, func(i, j int) bool { return cand[i].Before(cand[j]) })
+	for _, c := range cand {
+		if l.fits(k, c) {
+			return c
+		}
+	}
+	// Unreachable: after the last booked slot plus the longest window
+	// every window is empty.
+	return t.Add(l.longest[k.class])
+}
+
+// fits tells whether a slot at c keeps every window of k within its limit:
+// no N booked slots and c lie within less than Per of each other.
+func (l *limiter) fits(k limitKey, c time.Time) bool {
+	ev := l.keys[k]
+	for _, w := range l.classes[k.class] {
+		if w.N <= 0 {
+			continue
+		}
+		lo := sort.Search(len(ev), func(i int) bool { return ev[i].After(c.Add(-w.Per)) })
+		hi := sort.Search(len(ev), func(i int) bool { return !ev[i].Before(c.Add(w.Per)) })
+		near := ev[lo:hi]
+		for j := 0; j+w.N-1 < len(near); j++ {
+			first, last := near[j], near[j+w.N-1]
+			if c.Before(first) {
+				first = c
+			}
+			if c.After(last) {
+				last = c
+			}
+			if last.Sub(first) < w.Per {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // release gives back a slot that will not be used.

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLimiterWindowsAndMemory(t *testing.T) {
-	l := newLimiter(map[string][]Window{"conversation": ConversationLimits, "tenant": TenantLimits})
+	l := newLimiter(map[string][]Window{"conversation": ConversationLimits, "tenant": TenantLimits}, "conversation")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var slots []time.Time
 	for i := 0; i < 10; i++ {
