@@ -64,7 +64,7 @@ func TestTenantBudgetFullAndFair(t *testing.T) {
 	var all []time.Time
 	for i, r := range order {
 		now := t0.Add(time.Duration(i) * time.Millisecond) // a rush: 1,000 in one second
-		s := l.reserve(now, limitKey{"conversation", string(rune('a' + r.conv%26)) + string(rune('A'+r.conv/26))}, limitKey{"tenant", "T"})
+		s := l.reserve(now, limitKey{"conversation", string(rune('a'+r.conv%26)) + string(rune('A'+r.conv/26))}, limitKey{"tenant", "T"})
 		if n := len(slots[r.conv]); n > 0 && s.Before(slots[r.conv][n-1]) {
 			t.Fatalf("conversation %d: message %d booked before message %d", r.conv, r.n, r.n-1)
 		}
