@@ -89,8 +89,8 @@ type Options struct {
 	Staff  StaffHandler
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Workers process the inbox; default 4. Activities of one
-	// conversation are always processed by the same worker, in order.
+	// Workers is how many turns run at once; default 64. A conversation
+	// has at most one turn running, and its activities run in order.
 	Workers int
 	// PollInterval is how often the inbox and the timers are polled
 	// besides the wake-ups by new activities; default 1 s.
@@ -202,7 +202,7 @@ func New(o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 64
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,10 +17,6 @@ import (
 
 // pollLimit is how many inbox entries and timers one poll takes.
 const pollLimit = 256
-
-// queueSize is each worker's backlog; a full queue leaves entries in the
-// store for the next poll.
-const queueSize = 64
 
 // job is one unit of work for a worker: an inbox entry or a due timer.
 type job struct {
@@ -47,20 +42,8 @@ type job struct {
 // has less than TurnTimeout left is not started (it is claimed again).
 func (s *Server) Run(ctx context.Context) error {
 	d := &dispatcher{
-		s:      s,
-		queues: make([]chan job, s.o.Workers),
-	}
-	var wg sync.WaitGroup
-	for i := range d.queues {
-		q := make(chan job, queueSize)
-		d.queues[i] = q
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range q {
-				d.do(j)
-			}
-		}()
+		s:     s,
+		slots: make(chan struct{}, s.o.Workers),
 	}
 	ticker := time.NewTicker(s.o.PollInterval)
 	defer ticker.Stop()
@@ -71,10 +54,7 @@ func (s *Server) Run(ctx context.Context) error {
 			// Jobs still queued are dropped by the workers (see do):
 			// they stay in the store for the next start.
 			d.stopping.Store(true)
-			for _, q := range d.queues {
-				close(q)
-			}
-			wg.Wait()
+			d.running.Wait()
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := s.o.Store.ReleaseClaims(rctx, s.o.InstanceID); err != nil {
 				s.log.Warn("leases not released; other instances take them over when they run out", "err", err)
@@ -87,9 +67,15 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 }
 
+// dispatcher hands each job to a goroutine of its own, at most
+// Options.Workers at once. A conversation has at most one job in flight,
+// so a turn that waits (for Graph, or for its Teams rate-limit slot)
+// holds up only its own conversation, never others that would share a
+// worker with it.
 type dispatcher struct {
-	s      *Server
-	queues []chan job
+	s       *Server
+	slots   chan struct{} // one per running job
+	running sync.WaitGroup
 
 	items  tracker // inbox seqs
 	timers tracker // timer ids
@@ -248,10 +234,20 @@ func (t *tracker) end(e uint64) {
 	t.mu.Unlock()
 }
 
-func (d *dispatcher) worker(conversationID string) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(conversationID))
-	return int(h.Sum32() % uint32(len(d.queues)))
+// start runs j on a goroutine of its own if a slot is free.
+func (d *dispatcher) start(j job) bool {
+	select {
+	case d.slots <- struct{}{}:
+	default:
+		return false
+	}
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		defer func() { <-d.slots }()
+		d.do(j)
+	}()
+	return true
 }
 
 func (d *dispatcher) poll(ctx context.Context) {
@@ -259,7 +255,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 		return
 	}
 	s := d.s
-	blocked := map[int]bool{}    // worker queue full
+	full := false                // every slot taken: the rest waits for the next poll
 	waiting := map[string]bool{} // conversation behind a held entry
 
 	now := s.o.Now()
@@ -278,8 +274,7 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range items {
 		it := items[i]
 		d.items.renew(it.Seq, until)
-		w := d.worker(it.ConversationID)
-		if blocked[w] || waiting[it.ConversationID] {
+		if full || waiting[it.ConversationID] {
 			continue
 		}
 		if s.held(it.Seq) {
@@ -294,12 +289,10 @@ func (d *dispatcher) poll(ctx context.Context) {
 		if !d.items.claim(it.Seq, epoch, until) {
 			continue
 		}
-		select {
-		case d.queues[w] <- job{item: &it}:
-		default:
-			// Keep the order of this worker's conversations: nothing
-			// later may overtake the entry that did not fit.
-			blocked[w] = true
+		if !d.start(job{item: &it}) {
+			// Oldest first: nothing later may overtake the entry that
+			// did not fit; a finishing job signals the next poll.
+			full = true
 			d.items.unclaim(it.Seq)
 		}
 	}
@@ -319,14 +312,11 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range timers {
 		t := timers[i]
 		d.timers.renew(t.ID, until)
-		w := d.worker(t.ConversationID)
-		if blocked[w] || d.retries.held(t.ID) || !d.timers.claim(t.ID, epoch, until) {
+		if full || d.retries.held(t.ID) || !d.timers.claim(t.ID, epoch, until) {
 			continue
 		}
-		select {
-		case d.queues[w] <- job{timer: &t}:
-		default:
-			blocked[w] = true
+		if !d.start(job{timer: &t}) {
+			full = true
 			d.timers.unclaim(t.ID)
 		}
 	}
