@@ -51,3 +51,56 @@ func TestAWaitingTurnHoldsUpNoOtherConversation(t *testing.T) {
 	close(slow.release)
 	e.sender.waitMessages(t, 1)
 }
+
+// TestTypingOnlyForASlowTurn: a turn that asks for the typing indicator
+// and answers at once sends none; one still running after TypingDelay
+// sends exactly one, before its reply.
+func TestTypingOnlyForASlowTurn(t *testing.T) {
+	slow := &slowFor{echoTurns: &echoTurns{}, conv: "a:slow", release: make(chan struct{})}
+	e := newEnv(t, envOpts{mutate: func(o *Options) { o.Turns = &typingFirst{slow}; o.TypingDelay = 50 * time.Millisecond }})
+	count := func() (typing, messages int) {
+		for _, r := range e.conn.Requests() {
+			switch r.Body["type"] {
+			case "typing":
+				typing++
+			case "message":
+				messages++
+			}
+		}
+		return
+	}
+	if resp, _ := e.postActivity(e.activity("fast-1", "hallo")); resp.StatusCode != 200 {
+		t.Fatal("not accepted")
+	}
+	e.sender.waitMessages(t, 1)
+	time.Sleep(100 * time.Millisecond)
+	if ty, _ := count(); ty != 0 {
+		t.Fatalf("%d typing indicators for a turn that answered at once, want 0", ty)
+	}
+	a := e.activity("slow-1", "wacht")
+	a["conversation"].(map[string]any)["id"] = "a:slow"
+	if resp, _ := e.postActivity(a); resp.StatusCode != 200 {
+		t.Fatal("not accepted")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for ty, _ := count(); ty == 0; ty, _ = count() {
+		if time.Now().After(deadline) {
+			t.Fatal("no typing indicator for a turn that waits")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(slow.release)
+	e.sender.waitMessages(t, 1)
+	if ty, msgs := count(); ty != 1 || msgs != 2 {
+		t.Fatalf("%d typing indicators and %d messages, want 1 and 2", ty, msgs)
+	}
+}
+
+// typingFirst asks for the typing indicator before the turn's work, as the
+// runner does before a Graph read.
+type typingFirst struct{ inner *slowFor }
+
+func (f *typingFirst) Handle(ctx context.Context, t dialogs.Turn, typing func()) ([]dialogs.Reply, error) {
+	typing()
+	return f.inner.Handle(ctx, t, func() {})
+}

@@ -102,6 +102,10 @@ type Options struct {
 	// TurnTimeout, and its card follows with a PUT); it also bounds a
 	// staff Action.Submit in the worker. Default 10 s.
 	StaffTimeout time.Duration
+	// TypingDelay: a turn's typing indicator is sent only when the turn
+	// still runs this long after asking for it; default 1 s, negative
+	// sends it at once.
+	TypingDelay time.Duration
 	// DeskName and DeskPhone are added to the apology for a failed turn
 	// (institution.name and institution.phone), so a student whose turn
 	// failed for good still knows whom to call.
@@ -203,6 +207,9 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 64
+	}
+	if o.TypingDelay == 0 {
+		o.TypingDelay = time.Second
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second

@@ -12,6 +12,7 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"mfabot/dialogs"
+	"mfabot/internal/safe"
 	"mfabot/store"
 )
 
@@ -560,31 +561,80 @@ func (s *Server) handle(ctx context.Context, t dialogs.Turn) (replies []dialogs.
 			err = fmt.Errorf("turn handler panicked: %v", v)
 		}
 	}()
-	return s.o.Turns.Handle(ctx, t, s.typingFunc(ctx, t.Ref))
+	ty := s.newTyping(ctx, t.Ref)
+	defer ty.stop()
+	return s.o.Turns.Handle(ctx, t, ty.start)
 }
 
 // typingMinGap: Teams shows the indicator for about 3 s; sending it more
 // often only costs rate-limit budget.
 const typingMinGap = 2500 * time.Millisecond
 
-func (s *Server) typingFunc(ctx context.Context, ref store.ConversationRef) func() {
-	var mu sync.Mutex
-	var last time.Time
-	return func() {
-		mu.Lock()
-		now := s.o.Now()
-		if !last.IsZero() && now.Sub(last) < typingMinGap {
-			mu.Unlock()
-			return
-		}
-		last = now
-		mu.Unlock()
-		tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		defer cancel()
-		if err := s.typing(tctx, ref); err != nil {
-			metricSendErrors.WithLabelValues("typing").Inc()
-			s.log.Debug("typing indicator not sent", "err", err)
-		}
+// typing sends Teams' typing indicator for a turn that takes a while: the
+// turn asks for it (before a Graph read or an LLM call), and it goes out
+// only if the turn is still running Options.TypingDelay later. A reply
+// that comes within that time needs no indicator, and the indicator
+// would only spend the conversation's and the tenant's rate limits.
+type typing struct {
+	s   *Server
+	ctx context.Context
+	ref store.ConversationRef
+
+	mu      sync.Mutex
+	pending *time.Timer
+	last    time.Time
+	done    bool
+}
+
+func (s *Server) newTyping(ctx context.Context, ref store.ConversationRef) *typing {
+	return &typing{s: s, ctx: ctx, ref: ref}
+}
+
+// start asks for the indicator.
+func (ty *typing) start() {
+	ty.mu.Lock()
+	defer ty.mu.Unlock()
+	if ty.done || ty.pending != nil {
+		return
+	}
+	if !ty.last.IsZero() && ty.s.o.Now().Sub(ty.last) < typingMinGap {
+		return
+	}
+	if ty.s.o.TypingDelay <= 0 {
+		ty.last = ty.s.o.Now()
+		ty.pending = time.AfterFunc(0, ty.send)
+		return
+	}
+	ty.pending = time.AfterFunc(ty.s.o.TypingDelay, ty.send)
+}
+
+func (ty *typing) send() {
+	defer safe.Recover(ty.s.log, "typing")
+	ty.mu.Lock()
+	if ty.done {
+		ty.mu.Unlock()
+		return
+	}
+	ty.last = ty.s.o.Now()
+	ty.mu.Unlock()
+	tctx, cancel := context.WithTimeout(ty.ctx, 3*time.Second)
+	defer cancel()
+	if err := ty.s.typing(tctx, ty.ref); err != nil {
+		metricSendErrors.WithLabelValues("typing").Inc()
+		ty.s.log.Debug("typing indicator not sent", "err", err)
+	}
+	ty.mu.Lock()
+	ty.pending = nil
+	ty.mu.Unlock()
+}
+
+// stop ends the turn: an indicator not sent yet is not sent.
+func (ty *typing) stop() {
+	ty.mu.Lock()
+	defer ty.mu.Unlock()
+	ty.done = true
+	if ty.pending != nil {
+		ty.pending.Stop()
 	}
 }
 
