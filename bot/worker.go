@@ -640,8 +640,24 @@ func (ty *typing) stop() {
 
 // sendReplies sends the turn's replies: the first as a reply to the
 // student's activity (when there is one), the rest as new messages.
+// combine puts a text followed by a card into one activity (Teams shows
+// the text above the card): one message instead of two against the
+// conversation's and the tenant's rate limits.
+func combine(replies []dialogs.Reply) []dialogs.Reply {
+	out := make([]dialogs.Reply, 0, len(replies))
+	for i := 0; i < len(replies); i++ {
+		r := replies[i]
+		if r.Text != "" && len(r.Card) == 0 && i+1 < len(replies) && replies[i+1].Text == "" && len(replies[i+1].Card) > 0 {
+			r.Card = replies[i+1].Card
+			i++
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func (s *Server) sendReplies(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo string, replies []dialogs.Reply) {
-	for i, r := range replies {
+	for i, r := range combine(replies) {
 		if r.Text == "" && len(r.Card) == 0 {
 			continue
 		}
