@@ -160,6 +160,9 @@ type tokenCall struct {
 	err  error
 }
 
+// idleConnsPerHost is how many connections to the Connector stay open.
+const idleConnsPerHost = 64
+
 // New returns a Client for cfg.
 func New(cfg Config) *Client {
 	if cfg.Scope == "" {
@@ -171,6 +174,14 @@ func New(cfg Config) *Client {
 	hc := http.Client{}
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
+	}
+	if hc.Transport == nil {
+		// All replies go to one Connector host, many at once: keep that
+		// many connections open instead of the default two, or every
+		// burst pays new TLS handshakes.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = idleConnsPerHost
+		hc.Transport = t
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	cfg.HTTPClient = &hc

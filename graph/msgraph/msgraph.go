@@ -133,7 +133,9 @@ func New(cfg Config) (*Directory, error) {
 		return nil, fmt.Errorf("msgraph: auth provider: %w", err)
 	}
 
-	var parent http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	dt := http.DefaultTransport.(*http.Transport).Clone()
+	dt.MaxIdleConnsPerHost = 64 // concurrent turns read Graph at once: no handshake per burst
+	var parent http.RoundTripper = dt
 	if cfg.Transport != nil && cfg.Transport.Transport != nil {
 		parent = cfg.Transport.Transport
 	}
