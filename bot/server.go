@@ -127,6 +127,9 @@ type Server struct {
 	log *slog.Logger
 
 	wake chan struct{}
+	// kicks names conversations with new work: the dispatcher claims that
+	// conversation's next entry alone instead of polling the whole inbox.
+	kicks chan string
 
 	mu       sync.Mutex
 	welcomed map[string]time.Time // conversation id -> last welcome turn
@@ -235,6 +238,7 @@ func New(o Options) (*Server, error) {
 		o:        o,
 		log:      o.Logger,
 		wake:     make(chan struct{}, 1),
+		kicks:    make(chan string, kickBacklog),
 		welcomed: map[string]time.Time{},
 		holds:    map[int64]time.Time{},
 	}, nil
@@ -580,7 +584,7 @@ func (s *Server) accept(ctx context.Context, a *Activity, body []byte) (fresh bo
 		return false, fmt.Errorf("enqueue: %w", err)
 	}
 	if fresh {
-		s.signal()
+		s.kick(a.Conversation.ID)
 	}
 	return fresh, nil
 }
@@ -599,6 +603,19 @@ func (s *Server) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
+	}
+}
+
+// kickBacklog is how many kicks may wait; beyond it a full poll runs.
+const kickBacklog = 4096
+
+// kick tells the dispatcher that conversationID has new work (an accepted
+// activity, a finished turn with more behind it).
+func (s *Server) kick(conversationID string) {
+	select {
+	case s.kicks <- conversationID:
+	default:
+		s.signal()
 	}
 }
 

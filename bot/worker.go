@@ -64,6 +64,19 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 		case <-ticker.C:
+		case conv := <-s.kicks:
+			// New work in one conversation: claim its next entry alone,
+			// and the other kicks waiting, before any full poll.
+			d.claimOne(ctx, conv)
+			for more := true; more; {
+				select {
+				case conv := <-s.kicks:
+					d.claimOne(ctx, conv)
+				default:
+					more = false
+				}
+			}
+			continue
 		}
 	}
 }
@@ -77,6 +90,12 @@ type dispatcher struct {
 	s       *Server
 	slots   chan struct{} // one per running job
 	running sync.WaitGroup
+	// starved: work was left for lack of a free slot; the next job to
+	// finish asks for a full poll.
+	starved atomic.Bool
+
+	busyMu sync.Mutex
+	busy   map[string]bool // conversations with an inbox entry running
 
 	items  tracker // inbox seqs
 	timers tracker // timer ids
@@ -240,15 +259,80 @@ func (d *dispatcher) start(j job) bool {
 	select {
 	case d.slots <- struct{}{}:
 	default:
+		d.starved.Store(true)
 		return false
+	}
+	if j.item != nil {
+		d.setBusy(j.item.ConversationID, true)
 	}
 	d.running.Add(1)
 	go func() {
 		defer d.running.Done()
-		defer func() { <-d.slots }()
+		defer func() {
+			if j.item != nil {
+				d.setBusy(j.item.ConversationID, false) // also when do returned early
+			}
+			<-d.slots
+			if d.starved.Swap(false) {
+				d.s.signal()
+			}
+		}()
 		d.do(j)
 	}()
 	return true
+}
+
+func (d *dispatcher) setBusy(conv string, busy bool) {
+	d.busyMu.Lock()
+	defer d.busyMu.Unlock()
+	if d.busy == nil {
+		d.busy = map[string]bool{}
+	}
+	if busy {
+		d.busy[conv] = true
+	} else {
+		delete(d.busy, conv)
+	}
+}
+
+func (d *dispatcher) isBusy(conv string) bool {
+	d.busyMu.Lock()
+	defer d.busyMu.Unlock()
+	return d.busy[conv]
+}
+
+// claimOne hands out the next entry of one conversation: the work a kick
+// names, at a cost that does not grow with the inbox. A conversation
+// with an entry running is left alone (its end kicks it again); anything
+// this cannot hand out (held for a retry, no free slot, a store error) is
+// left for the periodic poll.
+func (d *dispatcher) claimOne(ctx context.Context, conv string) {
+	s := d.s
+	if ctx.Err() != nil || d.isBusy(conv) {
+		return
+	}
+	now := s.o.Now()
+	until := now.Add(s.o.ClaimLease)
+	epoch := d.items.begin()
+	defer d.items.end(epoch)
+	it, ok, err := s.o.Store.ClaimPendingOf(ctx, s.o.InstanceID, conv, s.o.ClaimLease, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("inbox claim failed", "err", err)
+			s.signal()
+		}
+		return
+	}
+	if !ok {
+		return
+	}
+	d.items.renew(it.Seq, until)
+	if s.held(it.Seq) || !d.items.claim(it.Seq, epoch, until) {
+		return
+	}
+	if !d.start(job{item: &it}) {
+		d.items.unclaim(it.Seq)
+	}
 }
 
 func (d *dispatcher) poll(ctx context.Context) {
@@ -352,7 +436,8 @@ func (d *dispatcher) do(j job) {
 		}
 		d.s.processItem(*j.item)
 		d.items.done(j.item.Seq)
-		d.s.signal() // the conversation's next entry may go now
+		d.setBusy(j.item.ConversationID, false)
+		d.s.kick(j.item.ConversationID) // the conversation's next entry may go now
 	} else {
 		if !d.leaseLeft(d.timers.leaseEnd(j.timer.ID)) {
 			d.timers.unclaim(j.timer.ID)
@@ -366,7 +451,7 @@ func (d *dispatcher) do(j job) {
 			d.retries.failed(id, d.s.o.PollInterval)
 		}
 		d.timers.done(id)
-		d.s.signal() // entries of its conversation held back by the timer may go
+		d.s.kick(j.timer.ConversationID) // entries of its conversation held back by the timer may go
 	}
 }
 

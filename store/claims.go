@@ -127,6 +127,39 @@ func (s *sqlStore) ClaimPending(ctx context.Context, owner string, limit int, le
 	return out, nil
 }
 
+func (s *sqlStore) ClaimPendingOf(ctx context.Context, owner, conversationID string, lease time.Duration, now time.Time) (InboxItem, bool, error) {
+	if err := checkClaim("claim pending of", owner, lease); err != nil {
+		return InboxItem{}, false, err
+	}
+	n := ns(now)
+	// The conversation's oldest unfinished item (by the conversation
+	// index), if its lease is free or owner's, and no other owner runs a
+	// timer of the conversation.
+	sel := `SELECT t.seq FROM inbox t
+		WHERE t.seq = (SELECT MIN(p.seq) FROM inbox p WHERE p.conversation_id = ? AND p.status = 'pending')
+		AND (t.claimed_until <= ? OR t.claimed_by = ?)
+		AND NOT EXISTS (SELECT 1 FROM timers o WHERE o.conversation_id = t.conversation_id
+			AND o.claimed_by <> '' AND o.claimed_by <> ? AND o.claimed_until > ?)
+		ORDER BY t.seq LIMIT 1`
+	var it InboxItem
+	found := false
+	err := s.claim(ctx, "claim pending of", "inbox", "seq", sel, []any{conversationID, n, owner, owner, n},
+		"seq, activity_id, conversation_id, body, received_at, attempts", owner, now.Add(lease),
+		func(rows *sql.Rows) error {
+			var at int64
+			if err := rows.Scan(&it.Seq, &it.ActivityID, &it.ConversationID, &it.Body, &at, &it.Attempts); err != nil {
+				return err
+			}
+			it.ReceivedAt = fromNS(at)
+			found = true
+			return nil
+		})
+	if err != nil {
+		return InboxItem{}, false, err
+	}
+	return it, found, nil
+}
+
 func (s *sqlStore) ClaimDueTimers(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]Timer, error) {
 	if err := checkClaim("claim due timers", owner, lease); err != nil {
 		return nil, err

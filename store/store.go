@@ -227,6 +227,10 @@ type Store interface {
 	// lease ran out (their owner died) are taken over; items owner holds
 	// already are returned again with their lease renewed.
 	ClaimPending(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]InboxItem, error)
+	// ClaimPendingOf is ClaimPending for one conversation: its oldest
+	// unfinished item, if it may be handed out to owner now (ok false
+	// otherwise). Its cost does not grow with other conversations' work.
+	ClaimPendingOf(ctx context.Context, owner, conversationID string, lease time.Duration, now time.Time) (item InboxItem, ok bool, err error)
 	// MarkDone finishes an item and drops its body; its activity id is
 	// remembered (Enqueue keeps returning false) until Purge. It releases
 	// the item's lease.
