@@ -104,3 +104,37 @@ func (f *typingFirst) Handle(ctx context.Context, t dialogs.Turn, typing func())
 	typing()
 	return f.inner.Handle(ctx, t, func() {})
 }
+
+// TestRushWaitsInOrderForFreeSlots: with every slot taken, conversations
+// with new work wait in the order they came and get the slots as turns
+// finish - without a poll (the poll interval is an hour).
+func TestRushWaitsInOrderForFreeSlots(t *testing.T) {
+	slow := &slowFor{echoTurns: &echoTurns{}, conv: "a:slow", release: make(chan struct{})}
+	e := newEnv(t, envOpts{mutate: func(o *Options) { o.Turns = slow; o.Workers = 1; o.PollInterval = time.Hour }})
+	post := func(id, conv string) {
+		a := e.activity(id, "hallo")
+		a["conversation"].(map[string]any)["id"] = conv
+		if resp, _ := e.postActivity(a); resp.StatusCode != 200 {
+			t.Fatal("not accepted")
+		}
+	}
+	post("s-1", "a:slow")
+	time.Sleep(200 * time.Millisecond) // a:slow takes the only slot
+	for i := range 5 {
+		post(fmt.Sprintf("q-%d", i), fmt.Sprintf("a:q-%d", i))
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(e.conn.Requests()); n != 0 {
+		t.Fatalf("%d replies while the only slot is taken", n)
+	}
+	close(slow.release)
+	e.sender.waitMessages(t, 6)
+	var order []string
+	for _, tn := range slow.Turns() {
+		order = append(order, tn.Ref.ConversationID)
+	}
+	want := "[a:slow a:q-0 a:q-1 a:q-2 a:q-3 a:q-4]"
+	if fmt.Sprint(order) != want {
+		t.Fatalf("turns ran in the order %v, want %s", order, want)
+	}
+}

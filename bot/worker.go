@@ -48,8 +48,13 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	ticker := time.NewTicker(s.o.PollInterval)
 	defer ticker.Stop()
+	poll := true // at the start: what a previous process left
 	for {
-		d.poll(ctx)
+		if poll {
+			d.poll(ctx)
+			d.kicked(ctx, slotFree) // slots the poll left free go to the backlog
+		}
+		poll = true
 		select {
 		case <-ctx.Done():
 			// Jobs still queued are dropped by the workers (see do):
@@ -65,18 +70,19 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-s.wake:
 		case <-ticker.C:
 		case conv := <-s.kicks:
-			// New work in one conversation: claim its next entry alone,
-			// and the other kicks waiting, before any full poll.
-			d.claimOne(ctx, conv)
+			// New work in one conversation, or a free slot: claim that
+			// conversation's next entry alone (and the other kicks
+			// waiting), before any full poll.
+			d.kicked(ctx, conv)
 			for more := true; more; {
 				select {
 				case conv := <-s.kicks:
-					d.claimOne(ctx, conv)
+					d.kicked(ctx, conv)
 				default:
 					more = false
 				}
 			}
-			continue
+			poll = false
 		}
 	}
 }
@@ -90,9 +96,10 @@ type dispatcher struct {
 	s       *Server
 	slots   chan struct{} // one per running job
 	running sync.WaitGroup
-	// starved: work was left for lack of a free slot; the next job to
-	// finish asks for a full poll.
-	starved atomic.Bool
+	// backlog holds, oldest first, the conversations whose next entry
+	// waits for a free slot; only the Run goroutine touches it.
+	backlog   []string
+	inBacklog map[string]bool
 
 	busyMu sync.Mutex
 	busy   map[string]bool // conversations with an inbox entry running
@@ -259,7 +266,6 @@ func (d *dispatcher) start(j job) bool {
 	select {
 	case d.slots <- struct{}{}:
 	default:
-		d.starved.Store(true)
 		return false
 	}
 	if j.item != nil {
@@ -273,9 +279,7 @@ func (d *dispatcher) start(j job) bool {
 				d.setBusy(j.item.ConversationID, false) // also when do returned early
 			}
 			<-d.slots
-			if d.starved.Swap(false) {
-				d.s.signal()
-			}
+			d.s.kick(slotFree) // the backlog's next conversation may go
 		}()
 		d.do(j)
 	}()
@@ -301,15 +305,62 @@ func (d *dispatcher) isBusy(conv string) bool {
 	return d.busy[conv]
 }
 
+// slotFree is the kick of a finished job: a slot is free.
+const slotFree = ""
+
+// defer_ queues conv at the end of the backlog (once).
+func (d *dispatcher) defer_(conv string) {
+	if d.inBacklog == nil {
+		d.inBacklog = map[string]bool{}
+	}
+	if !d.inBacklog[conv] {
+		d.inBacklog[conv] = true
+		d.backlog = append(d.backlog, conv)
+	}
+}
+
+// kicked handles one kick: with a backlog the conversation queues behind
+// the ones that waited longer (no conversation overtakes another during a
+// rush); then the backlog gets the free slots, oldest first.
+func (d *dispatcher) kicked(ctx context.Context, conv string) {
+	if conv != slotFree {
+		if len(d.backlog) > 0 {
+			d.defer_(conv)
+		} else if d.claimOne(ctx, conv) == noSlot {
+			d.defer_(conv)
+		}
+	}
+	for len(d.backlog) > 0 && len(d.slots) < cap(d.slots) && ctx.Err() == nil {
+		next := d.backlog[0]
+		if d.claimOne(ctx, next) == noSlot {
+			return // stays first
+		}
+		d.backlog = d.backlog[1:]
+		delete(d.inBacklog, next)
+	}
+}
+
+// claimResult says what claimOne did.
+type claimResult int
+
+const (
+	started claimResult = iota
+	nothing             // no entry to hand out now (none, busy, held, error)
+	noSlot              // an entry, but every slot is taken
+)
+
 // claimOne hands out the next entry of one conversation: the work a kick
 // names, at a cost that does not grow with the inbox. A conversation
 // with an entry running is left alone (its end kicks it again); anything
 // this cannot hand out (held for a retry, no free slot, a store error) is
 // left for the periodic poll.
-func (d *dispatcher) claimOne(ctx context.Context, conv string) {
+func (d *dispatcher) claimOne(ctx context.Context, conv string) claimResult {
 	s := d.s
 	if ctx.Err() != nil || d.isBusy(conv) {
-		return
+		return nothing
+	}
+	if len(d.slots) == cap(d.slots) {
+		return noSlot // not even asking the store
 	}
 	now := s.o.Now()
 	until := now.Add(s.o.ClaimLease)
@@ -321,18 +372,20 @@ func (d *dispatcher) claimOne(ctx context.Context, conv string) {
 			s.log.Error("inbox claim failed", "err", err)
 			s.signal()
 		}
-		return
+		return nothing
 	}
 	if !ok {
-		return
+		return nothing
 	}
 	d.items.renew(it.Seq, until)
 	if s.held(it.Seq) || !d.items.claim(it.Seq, epoch, until) {
-		return
+		return nothing
 	}
 	if !d.start(job{item: &it}) {
 		d.items.unclaim(it.Seq)
+		return noSlot
 	}
+	return started
 }
 
 func (d *dispatcher) poll(ctx context.Context) {
@@ -359,7 +412,16 @@ func (d *dispatcher) poll(ctx context.Context) {
 	for i := range items {
 		it := items[i]
 		d.items.renew(it.Seq, until)
-		if full || waiting[it.ConversationID] {
+		if waiting[it.ConversationID] {
+			continue
+		}
+		if full {
+			// No slot: the conversation waits its turn in the backlog,
+			// in the order of its oldest entry.
+			if !s.held(it.Seq) && !d.isBusy(it.ConversationID) {
+				d.defer_(it.ConversationID)
+			}
+			waiting[it.ConversationID] = true
 			continue
 		}
 		if s.held(it.Seq) {
@@ -376,9 +438,10 @@ func (d *dispatcher) poll(ctx context.Context) {
 		}
 		if !d.start(job{item: &it}) {
 			// Oldest first: nothing later may overtake the entry that
-			// did not fit; a finishing job signals the next poll.
+			// did not fit; a finishing job hands its slot on.
 			full = true
 			d.items.unclaim(it.Seq)
+			d.defer_(it.ConversationID)
 		}
 	}
 	d.items.end(epoch)
