@@ -258,23 +258,33 @@ func langOfPath(p string) string {
 	return "nl"
 }
 
-// pickLang: ?lang=nl|en, else the first of nl and en in Accept-Language,
-// else the path's language. negotiated tells whether Accept-Language
-// was looked at (the response then varies with it).
+// pickLang: ?lang=nl|en (the visible switch); else the path's language
+// (the link the student followed) when the browser accepts it or names
+// neither; else the one of nl and en the browser prefers. So a Dutch
+// student whose browser is English but lists Dutch gets /hulp in Dutch,
+// and an exchange student sent to /hulp with an English-only browser
+// gets English. negotiated tells whether Accept-Language was looked at
+// (the response then varies with it).
 func pickLang(r *http.Request, pathLang string) (lang string, negotiated bool) {
 	if q := r.URL.Query().Get("lang"); q == "nl" || q == "en" {
 		return q, false
 	}
 	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err == nil {
-		for _, t := range tags {
-			switch base, _ := t.Base(); base.String() {
-			case "nl":
-				return "nl", true
-			case "en":
-				return "en", true
-			}
+	if err != nil {
+		return pathLang, true
+	}
+	preferred := ""
+	for _, t := range tags {
+		base, _ := t.Base()
+		switch b := base.String(); {
+		case b == pathLang:
+			return pathLang, true
+		case (b == "nl" || b == "en") && preferred == "":
+			preferred = b
 		}
+	}
+	if preferred != "" {
+		return preferred, true
 	}
 	return pathLang, true
 }

@@ -159,7 +159,10 @@ func TestLanguages(t *testing.T) {
 		{"/hulp", "", "nl", true},
 		{"/help", "", "en", true},
 		{"/hulp", "en-GB,en;q=0.9", "en", true},
-		{"/help", "nl-NL,nl;q=0.9,en;q=0.8", "nl", true},
+		{"/help", "nl-NL,nl;q=0.9,en;q=0.8", "en", true}, // the link followed, and the browser accepts it
+		{"/hulp", "en-US,en;q=0.9,nl;q=0.8", "nl", true}, // an English browser that reads Dutch
+		{"/help", "nl-NL,nl;q=0.9", "nl", true},          // a Dutch-only browser
+		{"/hulp", "*", "nl", true},
 		{"/hulp", "de-DE,fr;q=0.8", "nl", true}, // neither: the path decides
 		{"/help", "de-DE,en;q=0.5,nl;q=0.4", "en", true},
 		{"/help?lang=nl", "en", "nl", false},
