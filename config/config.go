@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -38,6 +39,39 @@ type Config struct {
 type HTTP struct {
 	Addr        string `mapstructure:"addr"`
 	MetricsAddr string `mapstructure:"metrics_addr"`
+	// PublicHelp serves the public help page at /hulp and /help.
+	PublicHelp bool `mapstructure:"public_help"`
+	// PublicHelpURL is the address students use for the help page (this
+	// server's /hulp behind the proxy, or the school's own page): named in
+	// the bot's welcome, and the Teams manifest's website URL unless
+	// manifest.website_url is set.
+	PublicHelpURL string `mapstructure:"public_help_url"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges)
+	// whose X-Forwarded-For gives the client address for the help page's
+	// rate limit.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+}
+
+// TrustedProxyPrefixes is TrustedProxies parsed (after Validate).
+func (h HTTP) TrustedProxyPrefixes() []netip.Prefix {
+	out := []netip.Prefix{}
+	for _, p := range h.TrustedProxies {
+		if pr, ok := parseProxy(p); ok {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+func parseProxy(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), true
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), true
+	}
+	return netip.Prefix{}, false
 }
 
 type Log struct {
@@ -165,6 +199,9 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("mode", "dev")
 	v.SetDefault("http.addr", "127.0.0.1:3978")
 	v.SetDefault("http.metrics_addr", "127.0.0.1:9090")
+	v.SetDefault("http.public_help", true)
+	v.SetDefault("http.public_help_url", "")
+	v.SetDefault("http.trusted_proxies", "127.0.0.1, ::1")
 	v.SetDefault("log.level", "info")
 	v.SetDefault("bot.app_id", "")
 	v.SetDefault("bot.app_password", "")
@@ -327,6 +364,11 @@ func (c *Config) normalise() {
 	if c.LLM.Provider == "" {
 		c.LLM.Provider = "none"
 	}
+	c.HTTP.PublicHelpURL = strings.TrimSpace(c.HTTP.PublicHelpURL)
+	if c.Manifest.WebsiteURL == PlaceholderURL && c.HTTP.PublicHelpURL != "" {
+		// The school named its help page and no other website.
+		c.Manifest.WebsiteURL = c.HTTP.PublicHelpURL
+	}
 }
 
 // Dev reports whether the process runs in dev mode.
@@ -367,6 +409,18 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("mode", "must be dev or production, got %q", c.Mode)
+	}
+	if u := c.HTTP.PublicHelpURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Scheme != "http") || pu.User != nil {
+			bad("http.public_help_url", "must be an absolute http(s) URL without a user name, got %q", u)
+		} else if c.Mode == "production" && pu.Scheme != "https" {
+			bad("http.public_help_url", "must use https in production mode")
+		}
+	}
+	for _, p := range c.HTTP.TrustedProxies {
+		if _, ok := parseProxy(p); !ok {
+			bad("http.trusted_proxies", "%q is not an IP address or CIDR range", p)
+		}
 	}
 	if c.Directory != "demo" && c.Directory != "graph" {
 		bad("directory", "must be graph or demo, got %q", c.Directory)

@@ -19,6 +19,7 @@ type Settings struct {
 	PasswordChangeURL string
 	InstitutionName   string // "ICT Servicedesk"
 	PrivacyText       string // "what is stored about me"; empty = the built-in text
+	PublicHelpURL     string // the help page outside Teams, named in the welcome; empty = not named
 }
 
 // Verification timing: one read at once, then re-checks every 20 s, so

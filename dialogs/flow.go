@@ -298,6 +298,7 @@ func Validate() error {
 	// Texts.
 	keys := append([]string{}, commonKeys...)
 	keys = append(keys, buttonKeys()...)
+	keys = append(keys, publicKeys...)
 	for _, d := range flow {
 		keys = append(keys, d.Keys...)
 	}

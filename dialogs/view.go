@@ -51,6 +51,9 @@ func (t *turn) welcomeCard() Card {
 	if t.s.Simulated {
 		c.Note += " " + t.tr("welcome.simulation", nil)
 	}
+	if t.set.PublicHelpURL != "" {
+		c.Note += " " + t.tr("public.welcome_hint", map[string]string{"help_link": mdLink(t.set.PublicHelpURL)})
+	}
 	for _, sit := range Situations {
 		c.Buttons = append(c.Buttons, Button{Title: t.tr("button."+sit, nil), Step: StepWelcome, Action: Action(sit)})
 	}

@@ -23,22 +23,58 @@ func (s *Service) ContactFor(now time.Time, lang string) Contact {
 		IdentityCheck:     identityCheck(s.inst.IdentityCheck, lang),
 		PasswordChangeURL: s.inst.PasswordChangeURL,
 	}
+	nl := lang == "nl"
+	pick := func(dutch, english string) string {
+		if nl {
+			return dutch
+		}
+		return english
+	}
+	// Every "vandaag"/"morgen" is rewritten at local midnight.
+	local := now.In(s.sched.loc)
+	y, m, d := local.Date()
+	c.ValidUntil = time.Date(y, m, d+1, 0, 0, 0, 0, s.sched.loc)
+	until := func(t time.Time) {
+		if !t.IsZero() && t.Before(c.ValidUntil) {
+			c.ValidUntil = t
+		}
+	}
 	if s.phone != nil {
 		c.PhoneHours = hoursText(*s.phone, lang)
-		open, _, _ := s.sched.status(*s.phone, now)
+		open, closes, next := s.sched.status(*s.phone, now)
 		c.PhoneOpenNow = &open
+		switch {
+		case open:
+			c.PhoneState = pick("nu bereikbaar", "open now")
+		case !next.IsZero():
+			c.PhoneState = pick("weer bereikbaar ", "lines open ") + whenText(now, next, s.sched.loc, lang)
+		}
+		until(closes)
+		until(next)
 	}
 	for i, w := range s.desks {
 		d := s.inst.Desks[i]
 		open, closes, next := s.sched.status(w, now)
-		c.Desks = append(c.Desks, DeskStatus{
+		ds := DeskStatus{
 			Name:     d.Name,
 			Location: d.Location,
 			Hours:    hoursText(w, lang),
 			OpenNow:  open,
 			ClosesAt: closes,
 			NextOpen: next,
-		})
+		}
+		switch {
+		case open:
+			ds.State = pick("nu open tot ", "open now until ") + clock(closes.In(s.sched.loc))
+		case next.IsZero():
+			ds.State = pick("gesloten", "closed")
+		default:
+			when := whenText(now, next, s.sched.loc, lang)
+			ds.State = pick("gaat "+when+" open", "opens "+when)
+		}
+		until(closes)
+		until(next)
+		c.Desks = append(c.Desks, ds)
 		c.AnyDeskOpen = c.AnyDeskOpen || open
 	}
 	return c
@@ -148,15 +184,10 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 	if c.Phone != "" {
 		line := pick("Telefoon: ", "Phone: ") + c.Phone
 		if c.PhoneOpenNow != nil {
-			if *c.PhoneOpenNow {
-				line += " (" + c.PhoneHours + pick(", nu bereikbaar)", ", open now)")
+			if c.PhoneState != "" {
+				line += " (" + c.PhoneHours + ", " + c.PhoneState + ")"
 			} else {
-				_, _, next := s.sched.status(*s.phone, now)
-				if next.IsZero() {
-					line += " (" + c.PhoneHours + ")"
-				} else {
-					line += " (" + c.PhoneHours + pick(", weer bereikbaar ", ", lines open ") + whenText(now, next, s.sched.loc, lang) + ")"
-				}
+				line += " (" + c.PhoneHours + ")"
 			}
 		}
 		body = append(body, textBlock(line, spaced))
@@ -168,17 +199,7 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 			if d.Location != "" {
 				title += ", " + d.Location
 			}
-			var state string
-			switch {
-			case d.OpenNow:
-				state = pick("nu open tot ", "open now until ") + clock(d.ClosesAt.In(s.sched.loc))
-			case d.NextOpen.IsZero():
-				state = pick("gesloten", "closed")
-			default:
-				state = pick("gaat "+whenText(now, d.NextOpen, s.sched.loc, lang)+" open",
-					"opens "+whenText(now, d.NextOpen, s.sched.loc, lang))
-			}
-			facts = append(facts, [2]string{title, d.Hours + " · " + state})
+			facts = append(facts, [2]string{title, d.Hours + " · " + d.State})
 		}
 		body = append(body, textBlock(pick("Balies", "Walk-in desks"), bold, spaced), factSet(facts))
 	}

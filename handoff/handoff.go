@@ -53,19 +53,29 @@ type DeskStatus struct {
 	OpenNow  bool
 	ClosesAt time.Time // when OpenNow
 	NextOpen time.Time // when !OpenNow
+	// State says it in words: "nu open tot 16:00", "gaat maandag om
+	// 8:00 open", "gesloten" (never opens again within a year).
+	State string
 }
 
 // Contact is what the student is shown to reach the service desk.
 type Contact struct {
-	Name              string
-	Phone             string
-	PhoneURI          string // tel:+31884699070
-	PhoneHours        string // empty unless configured
-	PhoneOpenNow      *bool  // nil unless phone hours are configured
+	Name         string
+	Phone        string
+	PhoneURI     string // tel:+31884699070
+	PhoneHours   string // empty unless configured
+	PhoneOpenNow *bool  // nil unless phone hours are configured
+	// PhoneState is "nu bereikbaar" or "weer bereikbaar maandag om 8:00";
+	// empty without phone hours.
+	PhoneState        string
 	Desks             []DeskStatus
 	AnyDeskOpen       bool
 	IdentityCheck     string
 	PasswordChangeURL string
+	// ValidUntil is when the first open/closed state (or its wording:
+	// "vandaag", "morgen") changes: a page showing it can be cached
+	// until then.
+	ValidUntil time.Time
 }
 
 // Staff action verbs carried in the staff card's button data.

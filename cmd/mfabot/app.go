@@ -24,6 +24,7 @@ import (
 	"mfabot/handoff"
 	"mfabot/internal/safe"
 	"mfabot/llm"
+	"mfabot/public"
 	"mfabot/staff"
 	"mfabot/store"
 )
@@ -39,6 +40,7 @@ type app struct {
 	runner  *dialogs.Runner
 	bot     *bot.Server
 	staff   http.Handler
+	help    http.Handler // the public help page; nil when http.public_help is false
 }
 
 // appOptions lets tests hand in transports that trust the local fakes.
@@ -142,6 +144,13 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	notifier.set(a.bot.Notifier())
+	if cfg.HTTP.PublicHelp {
+		a.help, err = public.New(public.Options{Settings: dialogSettings(cfg), Desk: a.handoff, BotAppID: cfg.Bot.AppID,
+			Dev: cfg.Dev(), TrustedProxies: cfg.HTTP.TrustedProxyPrefixes(), Now: now, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("public help page: %w", err)
+		}
+	}
 
 	if !cfg.Dev() && cfg.Staff.OIDC.Issuer == "" {
 		// Without a sign-in there is no dashboard (config check warns).
@@ -172,6 +181,11 @@ func (a *app) Handler() http.Handler {
 	mux.Handle("/", a.bot.Handler())
 	mux.Handle("/staff/", a.staff)
 	mux.Handle("GET /staff", http.RedirectHandler("/staff/", http.StatusFound))
+	if a.help != nil {
+		for _, p := range public.Routes() {
+			mux.Handle(p, a.help)
+		}
+	}
 	return mux
 }
 
@@ -280,7 +294,7 @@ func dialogSettings(cfg *config.Config) dialogs.Settings {
 	in := cfg.Institution
 	return dialogs.Settings{
 		VoiceCalls: in.VoiceCalls, SetupURL: in.SetupURL, PasswordChangeURL: in.PasswordChangeURL,
-		InstitutionName: in.Name, PrivacyText: in.PrivacyText,
+		InstitutionName: in.Name, PrivacyText: in.PrivacyText, PublicHelpURL: cfg.HTTP.PublicHelpURL,
 	}
 }
 
