@@ -1,0 +1,117 @@
+package intent
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// heldOut is one labelled message of testdata/heldout2026.jsonl: written
+// by people who never saw the word lists, and only ever scored here, never
+// tuned on. context, when set, is where the student is: "welcome",
+// "yesno:<step>" (a yes/no question), "trouble:<step>" (a check that
+// asks whether it helped), "step:<id>", "check:<id>", "card:<id>". In a
+// yes/no or trouble context the label is "yes" or "no" for an answer.
+type heldOut struct {
+	Context string `json:"context"`
+	Lang    string `json:"lang"`
+	Text    string `json:"text"`
+	Intent  string `json:"intent"`
+}
+
+func loadHeldOut(t *testing.T) []heldOut {
+	t.Helper()
+	f, err := os.Open("testdata/heldout2026.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []heldOut
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		var h heldOut
+		if err := json.Unmarshal(sc.Bytes(), &h); err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		if h.Intent != "yes" && h.Intent != "no" && !Valid(h.Intent) {
+			t.Fatalf("line %d: unknown label %q", n, h.Intent)
+		}
+		rows = append(rows, h)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// heldOutReading is the label the matcher gives h: its intent, or, for an
+// answer to a yes/no question or a check, "yes" or "no".
+func heldOutReading(h heldOut) string {
+	r := Match(h.Text, h.Lang)
+	kind, _, _ := strings.Cut(h.Context, ":")
+	if kind == "yesno" || kind == "trouble" {
+		switch r.Intent {
+		case IntentDone:
+			return "yes"
+		case IntentFailed:
+			return "no"
+		}
+	}
+	return string(r.Intent)
+}
+
+// TestHeldOut2026 scores the held-out set. Issue 13's targets are at
+// least 97% read right out of context, at least 99% in context, and no
+// description of unrequested sign-ins read as anything but
+// suspicious_prompt or human; the matcher does not reach them yet. Until
+// it does, the test holds the figures measured when the set was written
+// (249/288, 73/137, 13 security misses) as a floor: it fails on a
+// regression, and the floor is raised as the matcher improves.
+func TestHeldOut2026(t *testing.T) {
+	rows := loadHeldOut(t)
+	if len(rows) < 300 {
+		t.Fatalf("held-out set has %d messages, want at least 300", len(rows))
+	}
+	var outN, outOK, inN, inOK, susp int
+	for _, h := range rows {
+		got := heldOutReading(h)
+		ok := got == h.Intent
+		if h.Context == "" {
+			outN++
+		} else {
+			inN++
+		}
+		if ok {
+			if h.Context == "" {
+				outOK++
+			} else {
+				inOK++
+			}
+			continue
+		}
+		where := "out of context"
+		if h.Context != "" {
+			where = h.Context
+		}
+		if h.Intent == string(IntentSuspiciousPrompt) && got != string(IntentHuman) {
+			susp++
+			t.Logf("SECURITY MISS [%s] %q: read %s", where, h.Text, got)
+			continue
+		}
+		t.Logf("miss [%s] %q: read %s, want %s", where, h.Text, got, h.Intent)
+	}
+	outPct := 100 * float64(outOK) / float64(outN)
+	inPct := 100 * float64(inOK) / float64(inN)
+	t.Logf("held-out 2026: out of context %d/%d = %.1f%%; in context %d/%d = %.1f%%; suspicious misread %d",
+		outOK, outN, outPct, inOK, inN, inPct, susp)
+	const floorOut, floorIn, ceilSusp = 249, 73, 13 // measured 2026-12-03; targets: 97%, 99%, 0
+	if outOK < floorOut || inOK < floorIn || susp > ceilSusp {
+		t.Errorf("regression against the held-out floor: out of context %d (floor %d), in context %d (floor %d), security misses %d (at most %d)",
+			outOK, floorOut, inOK, floorIn, susp, ceilSusp)
+	}
+	if outPct >= 97 && inPct >= 99 && susp == 0 {
+		t.Logf("issue 13's targets are met: raise the floor to the targets")
+	}
+}
