@@ -173,7 +173,7 @@ type Institution struct {
 	SetupURL          string   `mapstructure:"setup_url"`
 	PasswordChangeURL string   `mapstructure:"password_change_url"`
 	IdentityCheck     string   `mapstructure:"identity_check"`
-	VoiceCalls        bool     `mapstructure:"voice_calls"`
+	VoiceCalls        string   `mapstructure:"voice_calls"` // auto, true or false (see VoiceCallsSetting)
 	PrivacyText       string   `mapstructure:"privacy_text"`
 }
 
@@ -246,7 +246,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("institution.setup_url", "https://aka.ms/mfasetup")
 	v.SetDefault("institution.password_change_url", "https://mysignins.microsoft.com/security-info/password/change")
 	v.SetDefault("institution.identity_check", "Neem je identiteitsbewijs (paspoort, ID-kaart of rijbewijs) of je studentenpas mee. / Bring your passport, ID card or driving licence, or your student card.")
-	v.SetDefault("institution.voice_calls", true)
+	v.SetDefault("institution.voice_calls", VoiceCallsAuto)
 	// Empty: the bot tells each student in their own language what it keeps.
 	v.SetDefault("institution.privacy_text", "")
 	v.SetDefault("manifest.app_id", PlaceholderAppID)
@@ -520,6 +520,16 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Institution.Timezone); err != nil {
 		bad("institution.timezone", "unknown time zone %q", c.Institution.Timezone)
 	}
+	switch v := strings.ToLower(strings.TrimSpace(c.Institution.VoiceCalls)); v {
+	case VoiceCallsAuto, "true", "false":
+		c.Institution.VoiceCalls = v
+	case "1", "yes", "on":
+		c.Institution.VoiceCalls = "true" // a YAML true arrives as "1"
+	case "0", "no", "off":
+		c.Institution.VoiceCalls = "false"
+	default:
+		bad("institution.voice_calls", "%q: want auto, true or false", c.Institution.VoiceCalls)
+	}
 	for i, d := range c.Institution.Desks {
 		if d.Name == "" {
 			bad(fmt.Sprintf("institution.desks[%d].name", i), "required")
@@ -608,4 +618,32 @@ func validDays(days []string) error {
 		}
 	}
 	return nil
+}
+
+// VoiceCallsAuto is institution.voice_calls' default: the call option
+// while Microsoft still calls and texts (until 31 January 2027).
+const VoiceCallsAuto = "auto"
+
+// MicrosoftVoiceEnd is when Microsoft stops SMS and voice verification:
+// 1 February 2027, 00:00 in Europe/Amsterdam.
+var MicrosoftVoiceEnd = func() time.Time {
+	ams, err := time.LoadLocation("Europe/Amsterdam")
+	if err != nil {
+		return time.Date(2027, 1, 31, 23, 0, 0, 0, time.UTC) // CET is UTC+1
+	}
+	return time.Date(2027, 2, 1, 0, 0, 0, 0, ams)
+}()
+
+// VoiceCallsSetting says whether the call route is offered and until
+// when (zero: no end): auto until Microsoft's end date, true for a school
+// with its own telecom provider, false never.
+func (in Institution) VoiceCallsSetting() (on bool, end time.Time) {
+	switch in.VoiceCalls {
+	case "false":
+		return false, time.Time{}
+	case "true":
+		return true, time.Time{}
+	default:
+		return true, MicrosoftVoiceEnd
+	}
 }

@@ -39,7 +39,7 @@ func TestDefaultsAreDevMode(t *testing.T) {
 	if in.Phone != "088 - 469 9070" || len(in.Desks) != 2 || in.Desks[0].Name != "Zwolle" || in.Desks[0].Open != "08:00" || in.Desks[1].Close != "17:00" {
 		t.Errorf("institution defaults are not the seed's: %+v", in)
 	}
-	if !in.VoiceCalls || in.Timezone != "Europe/Amsterdam" || in.SetupURL != "https://aka.ms/mfasetup" {
+	if in.VoiceCalls != VoiceCallsAuto || in.Timezone != "Europe/Amsterdam" || in.SetupURL != "https://aka.ms/mfasetup" {
 		t.Errorf("institution: %+v", in)
 	}
 }
@@ -71,7 +71,7 @@ func TestEnvironmentOverridesEveryScalarKey(t *testing.T) {
 	if c.Graph.ClientID != c.Bot.AppID || c.Graph.ClientSecret != "s3cret-value" || c.Graph.TenantID != "tenant-a" {
 		t.Errorf("graph credentials do not default to the bot's: %+v", c.Graph)
 	}
-	if c.Graph.BaseURL != "https://graph.example.test/v1.0" || c.Institution.VoiceCalls || c.Conversation.AbandonAfter != 2*time.Hour || c.Staff.OIDC.Group != "staff-group" {
+	if c.Graph.BaseURL != "https://graph.example.test/v1.0" || c.Institution.VoiceCalls != "false" || c.Conversation.AbandonAfter != 2*time.Hour || c.Staff.OIDC.Group != "staff-group" {
 		t.Errorf("env not applied: %+v %v %v", c.Graph, c.Institution.VoiceCalls, c.Conversation.AbandonAfter)
 	}
 }

@@ -14,12 +14,20 @@ import (
 
 // Settings are the school's values the conversation uses.
 type Settings struct {
-	VoiceCalls        bool   // the call option ("belfunctie") is available
+	VoiceCalls bool // the call option ("belfunctie") is available
+	// VoiceCallsEnd, when set, ends the call option at that moment
+	// (Microsoft ends SMS and voice verification on 1 February 2027).
+	VoiceCallsEnd     time.Time
 	SetupURL          string // https://aka.ms/mfasetup
 	PasswordChangeURL string
 	InstitutionName   string // "ICT Servicedesk"
 	PrivacyText       string // "what is stored about me"; empty = the built-in text
 	PublicHelpURL     string // the help page outside Teams, named in the welcome; empty = not named
+}
+
+// CallsAt tells whether the call option is offered at time at.
+func (s Settings) CallsAt(at time.Time) bool {
+	return s.VoiceCalls && (s.VoiceCallsEnd.IsZero() || at.Before(s.VoiceCallsEnd))
 }
 
 // Verification timing: one read at once, then re-checks every 20 s, so
@@ -45,6 +53,7 @@ type Engine struct {
 // messages for the student and the effects the runner must execute.
 func (e Engine) Step(s State, in Input) (State, []Out, []Effect) {
 	t := &turn{set: e.Settings.withDefaults(), s: cloneState(s), in: in}
+	t.set.VoiceCalls = t.set.CallsAt(in.At)
 	t.run()
 	return t.s, t.outs, t.effs
 }

@@ -61,6 +61,7 @@ type deskLine struct {
 // desks from handoff.
 func (h *Handler) view(lang string, now time.Time) (*view, error) {
 	set := h.o.Settings
+	set.VoiceCalls = set.CallsAt(now)
 	var missing []string
 	txt := func(key string, vars map[string]string) string {
 		s, ok := dialogs.Text(set, lang, key, vars)

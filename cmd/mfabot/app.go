@@ -292,8 +292,9 @@ func institution(cfg *config.Config) handoff.Institution {
 
 func dialogSettings(cfg *config.Config) dialogs.Settings {
 	in := cfg.Institution
+	calls, callsEnd := in.VoiceCallsSetting()
 	return dialogs.Settings{
-		VoiceCalls: in.VoiceCalls, SetupURL: in.SetupURL, PasswordChangeURL: in.PasswordChangeURL,
+		VoiceCalls: calls, VoiceCallsEnd: callsEnd, SetupURL: in.SetupURL, PasswordChangeURL: in.PasswordChangeURL,
 		InstitutionName: in.Name, PrivacyText: in.PrivacyText, PublicHelpURL: cfg.HTTP.PublicHelpURL,
 	}
 }
