@@ -288,6 +288,14 @@ func TestBrowserHelpPage(t *testing.T) {
 					t.Fatal(err)
 				}
 
+				// The CSP is in force: a script element added to the page does not run.
+				var ran bool
+				eval(`(() => { const s = document.createElement('script'); s.textContent = 'window.__ran = true';
+					document.body.appendChild(s); s.remove(); return window.__ran === true })()`, &ran)
+				if ran {
+					t.Errorf("%s: an inline script ran despite the CSP", name)
+				}
+
 				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 				if err != nil {
 					t.Fatalf("%s: screenshot: %v", name, err)
