@@ -62,13 +62,10 @@ func heldOutReading(h heldOut) string {
 	return string(r.Intent)
 }
 
-// TestHeldOut2026 scores the held-out set. Issue 13's targets are at
+// TestHeldOut2026 scores the held-out set and enforces the targets: at
 // least 97% read right out of context, at least 99% in context, and no
 // description of unrequested sign-ins read as anything but
-// suspicious_prompt or human; the matcher does not reach them yet. Until
-// it does, the test holds the figures measured when the set was written
-// (249/288, 73/137, 13 security misses) as a floor: it fails on a
-// regression, and the floor is raised as the matcher improves.
+// suspicious_prompt or human.
 func TestHeldOut2026(t *testing.T) {
 	rows := loadHeldOut(t)
 	if len(rows) < 300 {
@@ -106,12 +103,13 @@ func TestHeldOut2026(t *testing.T) {
 	inPct := 100 * float64(inOK) / float64(inN)
 	t.Logf("held-out 2026: out of context %d/%d = %.1f%%; in context %d/%d = %.1f%%; suspicious misread %d",
 		outOK, outN, outPct, inOK, inN, inPct, susp)
-	const floorOut, floorIn, ceilSusp = 249, 73, 13 // measured 2026-12-03; targets: 97%, 99%, 0
-	if outOK < floorOut || inOK < floorIn || susp > ceilSusp {
-		t.Errorf("regression against the held-out floor: out of context %d (floor %d), in context %d (floor %d), security misses %d (at most %d)",
-			outOK, floorOut, inOK, floorIn, susp, ceilSusp)
+	if outPct < 97 {
+		t.Errorf("out of context %.1f%% read right, want at least 97%%", outPct)
 	}
-	if outPct >= 97 && inPct >= 99 && susp == 0 {
-		t.Logf("issue 13's targets are met: raise the floor to the targets")
+	if inPct < 99 {
+		t.Errorf("in context %.1f%% read right, want at least 99%%", inPct)
+	}
+	if susp > 0 {
+		t.Errorf("%d suspicious messages read as something other than suspicious_prompt or human", susp)
 	}
 }
