@@ -113,3 +113,18 @@ func TestHeldOut2026(t *testing.T) {
 		t.Errorf("%d suspicious messages read as something other than suspicious_prompt or human", susp)
 	}
 }
+
+// BenchmarkMatch measures the keyword matcher on a typical message.
+func BenchmarkMatch(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Match("ik heb een nieuwe iphone en nu werkt de authenticater niet meer", "nl")
+	}
+}
+
+// BenchmarkMatchShort measures a short typed answer (the fuzzy button
+// labels are tried).
+func BenchmarkMatchShort(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Match("medwerker graag", "nl")
+	}
+}

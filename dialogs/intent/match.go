@@ -1,6 +1,9 @@
 package intent
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // SourceKeywords and SourceLLM are the values of Reading.Source.
 const (
@@ -256,11 +259,12 @@ func Match(text, lang string) Reading {
 	if len(toks) > maxTokens {
 		toks = toks[:maxTokens]
 	}
-	in, conf := match(toks)
+	in, conf := match(analyze(toks))
 	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
 }
 
-func match(toks []string) (Intent, float64) {
+func match(a *analysis) (Intent, float64) {
+	toks := a.toks
 	if len(toks) == 0 {
 		return IntentOther, 0
 	}
@@ -289,22 +293,22 @@ func match(toks []string) (Intent, float64) {
 	// 1. Approval requests the student did not start: a possible attack.
 	// This wins over everything, so such a message never leads into the
 	// re-setup steps.
-	prompt, noPrompt := cPrompt.in(toks), cNoPrompt.in(toks)
-	if cStrongSusp.in(toks) {
+	prompt, noPrompt := cPrompt.in(a), cNoPrompt.in(a)
+	if cStrongSusp.in(a) {
 		return IntentSuspiciousPrompt, 0.95
 	}
-	if prompt && cUnreqStrong.in(toks) {
+	if prompt && cUnreqStrong.in(a) {
 		return IntentSuspiciousPrompt, 0.9
 	}
-	if prompt && cUnreqWeak.in(toks) && !noPrompt {
+	if prompt && cUnreqWeak.in(a) && !noPrompt {
 		return IntentSuspiciousPrompt, 0.85
 	}
 
 	// 2. An explicit language choice in a short message.
 	if len(toks) <= 8 {
-		en, nl := cLangEN.in(toks), cLangNL.in(toks)
-		neg := cLangNeg.in(toks)
-		if en != nl && (len(toks) <= 2 || cLangReq.in(toks)) {
+		en, nl := cLangEN.in(a), cLangNL.in(a)
+		neg := cLangNeg.in(a)
+		if en != nl && (len(toks) <= 2 || cLangReq.in(a)) {
 			switch {
 			case en && !neg, nl && neg:
 				return IntentLangEN, 0.9
@@ -320,34 +324,34 @@ func match(toks []string) (Intent, float64) {
 	}
 
 	// 4. Explicit commands inside a sentence.
-	if cHuman.in(toks) {
+	if cHuman.in(a) {
 		return IntentHuman, 0.85
 	}
-	if cRestart.in(toks) {
+	if cRestart.in(a) {
 		return IntentRestart, 0.85
 	}
-	if cRetry.in(toks) {
+	if cRetry.in(a) {
 		return IntentRetry, 0.8
 	}
-	if cBack.in(toks) {
+	if cBack.in(a) {
 		return IntentBack, 0.8
 	}
-	failed := cFailed.in(toks)
-	if cDone.in(toks) && !cNeg.in(toks) && !failed {
+	failed := cFailed.in(a)
+	if cDone.in(a) && !cNeg.in(a) && !failed {
 		return IntentDone, 0.8
 	}
-	if cStop.in(toks) {
+	if cStop.in(a) {
 		return IntentStop, 0.8
 	}
 
 	// 5. The situations.
-	phone := cPhone.in(toks)
-	newp := cNew.in(toks)
-	old := cOld.in(toks)
-	lostW := cLostW.in(toks)
-	same := cSame.in(toks) && cNum.in(toks) || cSameNumPhrase.in(toks)
-	app := cApp.in(toks)
-	move := cMove.in(toks)
+	phone := cPhone.in(a)
+	newp := cNew.in(a)
+	old := cOld.in(a)
+	lostW := cLostW.in(a)
+	same := cSame.in(a) && cNum.in(a) || cSameNumPhrase.in(a)
+	app := cApp.in(a)
+	move := cMove.in(a)
 	switch {
 	case same && (phone || newp || lostW):
 		return IntentNewPhoneSameNumber, 0.9
@@ -358,25 +362,25 @@ func match(toks []string) (Intent, float64) {
 	case move && (phone || app):
 		return IntentMovePhone, 0.8
 	}
-	signin := cSigninVerb.in(toks)
+	signin := cSigninVerb.in(a)
 	switch {
-	case signin && (cTrouble.in(toks) || app):
+	case signin && (cTrouble.in(a) || app):
 		return IntentSigninProblem, 0.85
-	case !signin && cStepTalk.in(toks) && cFailed.in(toks):
+	case !signin && cStepTalk.in(a) && cFailed.in(a):
 		return IntentFailed, 0.75
-	case cAccountGone.in(toks) && app, app && cTrouble.in(toks) && !failedOnly(toks):
+	case cAccountGone.in(a) && app, app && cTrouble.in(a) && !failedOnly(a):
 		return IntentSigninProblem, 0.8
 	case prompt && noPrompt:
 		return IntentSigninProblem, 0.8
-	case cMatching.in(toks) && (app || prompt || signin):
+	case cMatching.in(a) && (app || prompt || signin):
 		return IntentSigninProblem, 0.7
 	case signin:
 		return IntentSigninProblem, 0.65
-	case cMatchingStrong.in(toks) && !cQuestionStart.in(toks[:1]), prompt && cMatchingStrong.in(toks):
+	case cMatchingStrong.in(a) && !cQuestionStart.at(a, 0), prompt && cMatchingStrong.in(a):
 		return IntentSigninProblem, 0.6
 	case lostW && len(toks) <= 4 && !prompt:
 		return IntentLostPhone, 0.6
-	case newp && (app || cNum.in(toks)) && !cQuestionWord.in(toks) && !prompt:
+	case newp && (app || cNum.in(a)) && !cQuestionWord.in(a) && !prompt:
 		// weak evidence; never a re-setup route for a message about
 		// requests or notifications
 		return IntentMovePhone, 0.6
@@ -385,26 +389,26 @@ func match(toks []string) (Intent, float64) {
 	// 6. Answers and questions about the current step. A question that
 	// starts with "why"/"what should I" is asked about the step, even when
 	// it contains "can't".
-	if cExplainStrong.in(toks) && cQuestionStart.in(toks[:1]) {
+	if cExplainStrong.in(a) && cQuestionStart.at(a, 0) {
 		return IntentExplain, 0.7
 	}
 	// A sentence about something outside the bot's subject ("mijn wifi werkt niet", "wat
 	// is het weer morgen") is not an answer to the step.
-	onTopic := cDomain.in(toks) || cDeictic.in(toks)
-	offTopicOwn := ownOffTopic(toks)
+	onTopic := cDomain.in(a) || cDeictic.in(a)
+	offTopicOwn := ownOffTopic(a)
 	if failed && !offTopicOwn {
 		return IntentFailed, 0.8
 	}
-	if cHelp.in(toks) && !cExplainStrong.in(toks) {
+	if cHelp.in(a) && !cExplainStrong.in(a) {
 		return IntentHelp, 0.75
 	}
-	if cExplainStrong.in(toks) || cExplain.in(toks) && onTopic {
+	if cExplainStrong.in(a) || cExplain.in(a) && onTopic {
 		return IntentExplain, 0.7
 	}
-	if (cDone.in(toks) || cDoneWeak.in(toks)) && !cNeg.in(toks) {
+	if (cDone.in(a) || cDoneWeak.in(a)) && !cNeg.in(a) {
 		return IntentDone, 0.6
 	}
-	if cQuestionWord.in(toks) && onTopic {
+	if cQuestionWord.in(a) && onTopic {
 		return IntentExplain, 0.5
 	}
 	return IntentOther, 0.2
@@ -425,10 +429,11 @@ var cDeictic = cues("=dit", "=dat", "=deze", "=die", "=this", "=that", "=these",
 
 // ownOffTopic: the student's own thing that is not the bot's subject
 // ("mijn wifi", "my laptop charger").
-func ownOffTopic(toks []string) bool {
+func ownOffTopic(a *analysis) bool {
+	toks := a.toks
 	for i := 0; i+1 < len(toks); i++ {
 		if toks[i] == "mijn" || toks[i] == "my" || toks[i] == "mn" || toks[i] == "m" {
-			if !cOwnOnTopic.in(toks[i+1 : i+2]) {
+			if !cOwnOnTopic.at(a, i+1) {
 				return true
 			}
 		}
@@ -503,11 +508,13 @@ var cExplainStrong = cues("waarom", "why", "=whats ~ number", "what ~ is ~ numbe
 // failedOnly: "the app download doesn't work" is a failed step, not a
 // sign-in problem: the trouble is doing something ("lukt niet"), not the
 // app misbehaving.
-func failedOnly(toks []string) bool {
-	return cues("lukt ~ niet", "lukt ~ me ~ niet", "kan ~ niet ~ vinden", "cant ~ find", "zie ~ geen", "dont ~ see").in(toks) &&
-		!cues("werkt ~ niet", "doesnt ~ work", "not ~ working", "geen ~ melding*", "no ~ notific*", "weg", "verdwenen",
-			"gone", "missing", "stopped").in(toks)
-}
+func failedOnly(a *analysis) bool { return cDoingFails.in(a) && !cAppFails.in(a) }
+
+var (
+	cDoingFails = cues("lukt ~ niet", "lukt ~ me ~ niet", "kan ~ niet ~ vinden", "cant ~ find", "zie ~ geen", "dont ~ see")
+	cAppFails   = cues("werkt ~ niet", "doesnt ~ work", "not ~ working", "geen ~ melding*", "no ~ notific*", "weg", "verdwenen",
+		"gone", "missing", "stopped")
+)
 
 // fuzzyWhole matches a short message against the button labels and
 // commands allowing a typo or two ("gelukr", "medwerker").
@@ -516,23 +523,77 @@ func fuzzyWhole(joined string) (Intent, bool) {
 	if n < 5 || n > 40 {
 		return "", false
 	}
+	h := letterBag(joined)
 	best, bestD := Intent(""), 99
-	for k, in := range whole {
-		kn := len([]rune(k))
-		allowed := allowedTypos(kn)
+	for _, k := range wholeKeys() {
+		allowed := allowedTypos(k.n)
 		if allowed == 0 {
 			continue
 		}
-		if d := kn - n; d > allowed || -d > allowed {
+		if d := k.n - n; d > allowed || -d > allowed {
 			continue
 		}
-		d := osa(joined, k)
-		if d <= allowed && (d < bestD || d == bestD && in < best) {
-			best, bestD = in, d
+		// Each edit changes at most two counts of the letter bag: a cheap
+		// bound before the distance itself.
+		diff := 0
+		for i := range h {
+			diff += abs(int(h[i]) - int(k.bag[i]))
+		}
+		if diff > 2*allowed {
+			continue
+		}
+		d := osa(joined, k.s)
+		if d <= allowed && (d < bestD || d == bestD && k.in < best) {
+			best, bestD = k.in, d
 		}
 	}
 	return best, best != ""
 }
 
+type wholeKey struct {
+	s   string
+	n   int
+	in  Intent
+	bag [27]uint8
+}
+
+var (
+	wholeOnce sync.Once
+	wholeList []wholeKey
+)
+
+// wholeKeys lists the whole-message answers with their letter bags, built
+// once.
+func wholeKeys() []wholeKey {
+	wholeOnce.Do(func() {
+		for s, in := range whole {
+			wholeList = append(wholeList, wholeKey{s: s, n: len([]rune(s)), in: in, bag: letterBag(s)})
+		}
+	})
+	return wholeList
+}
+
+// letterBag counts a..z; everything else in the last bin.
+func letterBag(s string) [27]uint8 {
+	var b [27]uint8
+	for _, r := range s {
+		i := 26
+		if r >= 'a' && r <= 'z' {
+			i = int(r - 'a')
+		}
+		if b[i] < 255 {
+			b[i]++
+		}
+	}
+	return b
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // unrequested reports words saying the requests were not the student's.
-func unrequested(toks []string) bool { return cUnreqStrong.in(toks) || cUnreqWeak.in(toks) }
+func unrequested(a *analysis) bool { return cUnreqStrong.in(a) || cUnreqWeak.in(a) }

@@ -47,7 +47,21 @@ var fold = map[rune]rune{
 // osa is the optimal string alignment distance (Levenshtein with
 // adjacent transpositions), on runes.
 func osa(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
+	if len(a) < 32 && len(b) < 32 {
+		var bufA, bufB [32]rune
+		return osaRunes(appendRunes(bufA[:0], a), appendRunes(bufB[:0], b))
+	}
+	return osaRunes([]rune(a), []rune(b))
+}
+
+func appendRunes(dst []rune, s string) []rune {
+	for _, r := range s {
+		dst = append(dst, r)
+	}
+	return dst
+}
+
+func osaRunes(ra, rb []rune) int {
 	la, lb := len(ra), len(rb)
 	if la == 0 {
 		return lb
@@ -55,9 +69,13 @@ func osa(a, b string) int {
 	if lb == 0 {
 		return la
 	}
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	var rows [3][33]int
+	var prev2, prev, cur []int
+	if lb < 33 {
+		prev2, prev, cur = rows[0][:lb+1], rows[1][:lb+1], rows[2][:lb+1]
+	} else {
+		prev2, prev, cur = make([]int, lb+1), make([]int, lb+1), make([]int, lb+1)
+	}
 	for j := 0; j <= lb; j++ {
 		prev[j] = j
 	}
@@ -123,14 +141,11 @@ func wordLike(t, w string) bool {
 }
 
 // ptok is one word of a pattern: a word (with typos), "=x" without
-// typos, prefix "x*",
-// suffix "*x", contains "*x*"; gap means up to maxGap words may come
-// before it.
+// typos, prefix "x*", suffix "*x", contains "*x*"; gap means up to maxGap
+// words may come before it. id is the word's id in the fuzzy index.
 type ptok struct {
-	w                        string
-	prefix, suffix, contains bool
-	exact                    bool
-	gap                      bool
+	id  int32
+	gap bool
 }
 
 const maxGap = 4
@@ -147,55 +162,25 @@ func pat(s string) pattern {
 			gap = true
 			continue
 		}
-		t := ptok{gap: gap}
-		gap = false
+		k := wordKey{kind: kindWord, w: f}
 		switch {
 		case len(f) > 1 && strings.HasPrefix(f, "="):
-			t.exact, t.w = true, f[1:]
+			k = wordKey{kindExact, f[1:]}
 		case len(f) > 2 && strings.HasPrefix(f, "*") && strings.HasSuffix(f, "*"):
-			t.contains, t.w = true, f[1:len(f)-1]
+			k = wordKey{kindContains, f[1 : len(f)-1]}
 		case strings.HasSuffix(f, "*"):
-			t.prefix, t.w = true, f[:len(f)-1]
+			k = wordKey{kindPrefix, f[:len(f)-1]}
 		case strings.HasPrefix(f, "*"):
-			t.suffix, t.w = true, f[1:]
-		default:
-			t.w = f
+			k = wordKey{kindSuffix, f[1:]}
 		}
-		p = append(p, t)
+		p = append(p, ptok{id: wordID(k), gap: gap})
+		gap = false
 	}
 	return p
 }
 
-func (t ptok) match(tok string) bool {
-	switch {
-	case t.exact:
-		return tok == t.w
-	case t.contains:
-		return strings.Contains(tok, t.w)
-	case t.suffix:
-		return strings.HasSuffix(tok, t.w)
-	case t.prefix:
-		if strings.HasPrefix(tok, t.w) {
-			return true
-		}
-		// a typo inside the stem: compare the token's start, one letter
-		// shorter or longer than the stem too ("telefon", "telefooon")
-		n := len(t.w)
-		if n < 6 {
-			return false
-		}
-		for _, m := range []int{n - 1, n, n + 1} {
-			if m <= len(tok) && osa(tok[:m], t.w) <= 1 {
-				return true
-			}
-		}
-		return false
-	}
-	return wordLike(tok, t.w)
-}
-
-// at reports whether p matches toks starting at i.
-func (p pattern) at(toks []string, i, k int) bool {
+// at reports whether p[k:] matches the message's tokens from i on.
+func (p pattern) at(a *analysis, i, k int) bool {
 	if k == len(p) {
 		return true
 	}
@@ -203,40 +188,8 @@ func (p pattern) at(toks []string, i, k int) bool {
 	if p[k].gap {
 		gap = maxGap
 	}
-	for j := i; j < len(toks) && j <= i+gap; j++ {
-		if p[k].match(toks[j]) && p.at(toks, j+1, k+1) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p pattern) in(toks []string) bool {
-	if len(p) == 0 {
-		return false
-	}
-	for i := range toks {
-		if p[0].match(toks[i]) && p.at(toks, i+1, 1) {
-			return true
-		}
-	}
-	return false
-}
-
-// cue is a set of patterns; it is present when any pattern matches.
-type cue []pattern
-
-func cues(ss ...string) cue {
-	c := make(cue, len(ss))
-	for i, s := range ss {
-		c[i] = pat(s)
-	}
-	return c
-}
-
-func (c cue) in(toks []string) bool {
-	for _, p := range c {
-		if p.in(toks) {
+	for j := i; j < len(a.toks) && j <= i+gap; j++ {
+		if a.has(j, p[k].id) && p.at(a, j+1, k+1) {
 			return true
 		}
 	}

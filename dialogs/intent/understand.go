@@ -73,18 +73,18 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 		// reading stands.
 		return kw
 	}
-	toks := normalize(text)
+	a := analyze(normalize(text))
 	// The LLM may not turn a message the keywords saw as possibly about
 	// unrequested approvals into a re-setup route.
-	if situation(in) && cPrompt.in(toks) && unrequested(toks) {
+	if situation(in) && cPrompt.in(a) && unrequested(a) {
 		return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: kw.Confidence, Source: SourceKeywords}
 	}
 	// Readings that hand the student to the service desk must rest on
 	// words in the message: the LLM cannot start a hand-off (or a
 	// security escalation) the student did not ask for.
 	switch {
-	case in == IntentHuman && !cPersonWord.in(toks),
-		in == IntentSuspiciousPrompt && !cPrompt.in(toks) && !cStrongSusp.in(toks) && !cSecurityWord.in(toks):
+	case in == IntentHuman && !cPersonWord.in(a),
+		in == IntentSuspiciousPrompt && !cPrompt.in(a) && !cStrongSusp.in(a) && !cSecurityWord.in(a):
 		return kw
 	}
 	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceLLM}
