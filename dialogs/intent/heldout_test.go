@@ -49,8 +49,13 @@ func loadHeldOut(t *testing.T) []heldOut {
 // heldOutReading is the label the matcher gives h: its intent, or, for an
 // answer to a yes/no question or a check, "yes" or "no".
 func heldOutReading(h heldOut) string {
-	r := Match(h.Text, h.Lang)
-	kind, _, _ := strings.Cut(h.Context, ":")
+	kind, step, _ := strings.Cut(h.Context, ":")
+	where := map[string]Where{"": Anywhere, "welcome": AtWelcome, "yesno": AtYesNo, "trouble": AtTrouble,
+		"step": AtStep, "check": AtCheck, "card": AtCard}[kind]
+	r := MatchIn(Context{Where: where, Step: step}, h.Text, h.Lang)
+	if r.Answer != "" {
+		return r.Answer
+	}
 	if kind == "yesno" || kind == "trouble" {
 		switch r.Intent {
 		case IntentDone:

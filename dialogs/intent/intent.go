@@ -41,4 +41,7 @@ type Reading struct {
 	Intent     Intent  `json:"intent"`
 	Confidence float64 `json:"confidence"`
 	Source     string  `json:"source"` // keywords | llm
+	// Answer is "yes" or "no" when the message answers the yes/no
+	// question asked (MatchIn); Intent is then done or failed.
+	Answer string `json:"answer,omitempty"`
 }

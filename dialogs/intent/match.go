@@ -25,7 +25,7 @@ func init() {
 		"ik ben klaar", "gedaan", "heb ik gedaan", "dat heb ik gedaan", "done", "im done", "all done", "finished",
 		"ok", "oke", "okay", "okey", "oké", "ok gedaan", "ja", "jep", "jup", "yes", "yep", "yup", "top", "prima",
 		"volgende", "next", "doorgaan", "verder", "ga verder", "continue", "het werkt", "werkt", "it works",
-		"works", "success", "got it", "klopt", "ja hoor", "yes done", "did it", "i did it", "check", "gelukt dank je",
+		"works", "success", "got it", "klopt", "ja hoor", "yes done", "did it", "i did it", "check", "gelukt dank je", "afgerond", "sorted", "klaar is kees", "all good",
 		"thanks it worked", "it worked", "that worked", "dat werkte", "volgende stap", "next step", "👍")
 	add(IntentFailed, "lukt niet", "het lukt niet", "lukt me niet", "niet gelukt", "werkt niet", "het werkt niet",
 		"gaat niet", "mislukt", "nee", "neen", "nope", "no", "fail", "failed", "it doesnt work", "doesnt work",
@@ -37,18 +37,18 @@ func init() {
 		"wat bedoel je", "what do you mean", "i dont understand", "snap het niet", "ik snap het niet",
 		"ik begrijp het niet", "explain please", "uitleg graag", "hoe doe ik dat", "how do i do that", "wat nu")
 	add(IntentHelp, "help", "hulp", "help me", "helpen", "menu", "opties", "options", "wat kun je", "wat kan je",
-		"what can you do", "hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
-		"good morning", "help please", "goedendag", "goeiedag", "dag", "hallo daar", "hi there", "hey there",
+		"what can you do", "what are my options", "waar ben jij voor", "waar ben je voor", "hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
+		"good morning", "help please", "goedendag", "goeiedag", "dag", "hallo daar", "hi there", "hello there", "hey there",
 		"hoi hoi", "yo", "hallo bot", "ik heb een vraag", "een vraag", "i have a question", "vraagje", "question", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
 	add(IntentStop, "stop", "stoppen", "stop maar", "ik stop", "cancel", "annuleren", "annuleer", "quit", "exit",
-		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please")
+		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please", "forget it", "nu even niet", "not now", "laat maar zitten")
 	add(IntentRestart, "opnieuw", "opnieuw beginnen", "begin opnieuw", "start over", "restart", "reset",
 		"opnieuw starten", "vanaf het begin", "from the start", "start again", "overnieuw", "over nieuw",
-		"begin again", "from the beginning", "helemaal opnieuw", "alles opnieuw", "start opnieuw")
+		"begin again", "from the beginning", "helemaal opnieuw", "alles opnieuw", "start opnieuw", "van voor af aan", "van voren af aan", "from scratch")
 	add(IntentRetry, "nog eens", "nog een keer", "nogmaals", "check again", "opnieuw controleren",
 		"controleer opnieuw", "opnieuw checken", "try again", "retry", "again", "probeer opnieuw",
 		"probeer nog eens", "kijk nog eens", "refresh", "vernieuwen", "controleer", "check nog eens",
-		"nog eens checken", "nog eens kijken", "check it again")
+		"nog eens checken", "nog eens kijken", "check it again", "recheck", "re check", "nog een keer kijken")
 	add(IntentBack, "terug", "ga terug", "vorige", "vorige stap", "back", "go back", "previous", "previous step",
 		"stap terug", "een stap terug", "terug naar vorige stap", "step back", "one step back", "go back please")
 	add(IntentHuman, "medewerker", "een medewerker", "talk to a person", "person", "human", "mens", "persoon",
@@ -77,7 +77,7 @@ var (
 	cApp  = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
 	cSame = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "gelijk", "gebleven", "identical", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
 	// cSameNumPhrase: the SIM card went into the new phone.
-	cSameNumPhrase = cues("sim* ~ in ~ nieuwe", "sim* ~ in ~ new", "sim* ~ in ~ mijn ~ nieuwe", "sim* ~ overgezet",
+	cSameNumPhrase = cues("oude ~ simkaart", "old ~ sim*", "oud ~ nummer", "=oud ~ 06", "sim* ~ in ~ nieuwe", "sim* ~ in ~ new", "sim* ~ in ~ mijn ~ nieuwe", "sim* ~ overgezet",
 		"moved ~ sim*", "sim* ~ zit ~ in", "oude ~ nummer", "old ~ number", "mijn ~ nummer ~ nog",
 		"still ~ have ~ my ~ number", "nummer ~ nog ~ steeds", "put ~ sim*", "same ~ sim*", "zelfde ~ sim*", "sim* ~ into")
 	cNum   = cues("nummer", "telefoonnummer", "*nummer", "number", "numbers", "06", "sim*", "nr")
@@ -91,8 +91,8 @@ var (
 		"telefoon ~ is ~ weg", "oude ~ is ~ weg", "toestel ~ is ~ weg", "mobiel ~ is ~ weg", "phone ~ is ~ gone",
 		"phone ~ gone", "old ~ one ~ is ~ gone", "oude ~ werkt ~ niet", "oude ~ doet ~ het ~ niet",
 		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
-		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "stukgevallen", "kapotgevallen")
-	cPrompt = cues("*melding*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
+		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen")
+	cPrompt = cues("*melding*", "pushbericht*",  "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*")
@@ -124,7 +124,7 @@ var (
 		"after ~ each ~ other", "in ~ bed", "slapen", "sleeping", "asleep", "steeds ~ meldingen",
 		"steeds ~ verzoeken", "blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel",
 		"loads of", "meerdere", "multiple")
-	cNoPrompt = cues("geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
+	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
 		"zie ~ geen", "no ~ longer ~ get", "stopped ~ getting", "arent ~ coming", "not ~ coming",
@@ -144,7 +144,7 @@ var (
 		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
 		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen")
-	cSigninVerb = cues("inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
+	cSigninVerb = cues("verificatie", "verification", "inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
 		"logging in", "log into", "sign in", "signin", "signing in", "sign into", "signed in", "log me in",
 		"logon", "log on", "aanmelding", "inloggegevens")
 	cTrouble = cues("werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks", "doet ~ niets", "stopped ~ working",
@@ -156,7 +156,7 @@ var (
 		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help",
 		"stopped", "stopt", "gestopt", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond", "vraagt ~ niks",
 		"vraagt ~ niets", "asks ~ nothing", "isnt ~ working", "arent ~ working", "wont ~ work", "=isnt", "=broken")
-	cAccountGone = cues("account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
+	cAccountGone = cues("actie ~ vereist", "action ~ required", "actie ~ nodig", "account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
 		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
 		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
 		"reinstall*", "herinstall*", "backup", "back-up", "herstel*", "restore*", "geherinstalleerd",
@@ -177,7 +177,7 @@ var (
 		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact", "bel ~ me", "call ~ me",
 		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call", "=mensen", "real ~ people", "echte ~ mens*", "aan ~ de ~ lijn", "on ~ the ~ phone ~ with",
 		"iemand ~ aan ~ de ~ telefoon")
-	cRestart = cues("opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
+	cRestart = cues("van ~ voor ~ af ~ aan", "van ~ voren ~ af ~ aan", "opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
 		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
 		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "reset ~ alles", "reset ~ everything", "alles ~ resetten", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
 	cRetry = cues("nog ~ eens ~ controle*", "nog ~ eens ~ check*", "check ~ again", "controleer ~ opnieuw",
@@ -188,7 +188,7 @@ var (
 		"nog ~ een ~ keer ~ controle*", "check ~ nog ~ een", "kijken ~ of ~ het ~ gelukt", "check ~ if ~ it ~ worked")
 	cBack = cues("ga ~ terug", "vorige ~ stap", "previous ~ step", "go ~ back", "stap ~ terug", "step ~ back",
 		"terug ~ naar ~ stap", "back ~ to ~ step", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
-		"een ~ stap ~ terug", "terugga*")
+		"een ~ stap ~ terug", "=teruggaan", "=terug ~ gaan", "=ga ~ terug")
 	cStop = cues("wil ~ stoppen", "ik ~ stop", "stop ~ maar", "laat ~ maar", "never ~ mind", "nevermind", "cancel",
 		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
 		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met",
@@ -206,7 +206,7 @@ var (
 	cNeg = cues("=niet", "=nie", "=geen", "=not", "=no", "=dont", "=doesnt", "=didnt", "=cant", "=cannot", "=wont",
 		"=isnt", "=never", "=nooit", "=nope", "=nee", "=havent", "=hasnt", "=wasnt", "=arent", "=niks", "=niets",
 		"=nothing", "=nog")
-	cFailed = cues("lukt ~ niet", "niet ~ gelukt", "werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks",
+	cFailed = cues("kom ~ er ~ niet ~ uit", "kom ~ niet ~ uit", "lukt ~ niet", "niet ~ gelukt", "werkt ~ niet", "doet ~ het ~ niet", "doet ~ niks",
 		"doet ~ niets", "doesnt ~ work", "didnt ~ work", "does ~ not ~ work", "not ~ working", "dont ~ work",
 		"kan ~ niet", "cant", "cannot", "can ~ not", "gaat ~ niet", "gaat ~ mis", "mislukt", "failed",
 		"fails", "error", "fout*", "stuck", "vast", "kom ~ niet ~ verder", "niet ~ verder", "nothing ~ happens",
@@ -301,6 +301,11 @@ func match(a *analysis) (Intent, float64) {
 		return IntentSuspiciousPrompt, 0.9
 	}
 	if prompt && cUnreqWeak.in(a) && !noPrompt {
+		return IntentSuspiciousPrompt, 0.85
+	}
+	// Calls, numbers or codes the student did not ask for, and requests
+	// while they were not signing in.
+	if (prompt || cUnreqThing.in(a) || cSigninVerb.in(a)) && cNotStarted.in(a) || cAskedForCode.in(a) {
 		return IntentSuspiciousPrompt, 0.85
 	}
 
@@ -413,6 +418,23 @@ func match(a *analysis) (Intent, float64) {
 	}
 	return IntentOther, 0.2
 }
+
+// cUnreqThing: what can come without the student asking: a call, a
+// number to type, a code.
+var cUnreqThing = cues("gebeld", "belde", "belt", "called", "call", "calls", "getal", "nummer", "number", "code*",
+	"sms*", "texts", "hekje", "pound", "gedrukt", "pressed", "tapped", "=verzoekjes", "inlogpoging*", "attempt*")
+
+// cNotStarted: the student was not signing in or did nothing.
+var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ ik ~ niets", "niks ~ gedaan",
+	"niets ~ gedaan", "niks ~ aangevraagd", "niets ~ aangevraagd", "=deed ~ niks", "=deed ~ niets",
+	"niet ~ aan ~ het ~ inlog*", "niet ~ aan ~ het ~ aanmeld*", "niet ~ heb ~ gestuurd", "niet ~ gestuurd",
+	"was ~ het ~ niet ~ zelf", "niet ~ zelf", "=not ~ logging", "=not ~ signing", "wasnt ~ signing", "wasnt ~ logging",
+	"=im ~ not ~ log*", "=im ~ not ~ sign*", "never ~ asked", "didnt ~ ask", "uit ~ rusland", "uit ~ een ~ ander",
+	"ander ~ land", "another ~ country", "niet ~ aangevraagd", "niet ~ aanvraag", "niet ~ heb ~ aangevraagd")
+
+// cAskedForCode: someone asked the student for a code or an approval.
+var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
+	"asked ~ me ~ for ~ the ~ code", "asked ~ me ~ to ~ approve", "vroeg ~ me ~ om ~ goed ~ te ~ keuren", "vroeg ~ om ~ goedkeuring")
 
 // cDomain: words of the bot's subject (the steps, the app, the website).
 var cDomain = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telefoon", "phone*", "*phone", "mobiel*",

@@ -62,6 +62,12 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 	if c == nil || kw.Confidence >= KeywordThreshold || strings.TrimSpace(text) == "" {
 		return kw
 	}
+	return classify(ctx, kw, text, lang, c)
+}
+
+// classify asks c about text and keeps its answer only within the
+// guardrails; otherwise kw, the keyword reading, stands.
+func classify(ctx context.Context, kw Reading, text, lang string, c Classifier) Reading {
 	name, conf, err := c.Classify(ctx, text, lang)
 	if err != nil || !Valid(name) || conf < LLMThreshold || conf > 1 {
 		return kw

@@ -1,0 +1,251 @@
+package intent
+
+import (
+	"context"
+	"strings"
+)
+
+// Where says what the bot last asked, so that an answer is read against
+// its question.
+type Where int
+
+const (
+	Anywhere  Where = iota // out of context (mfabot understand)
+	AtWelcome              // the welcome card: which situation?
+	AtYesNo                // a yes/no question (ask_old_phone, ...)
+	AtTrouble              // a check that asks whether it helped
+	AtStep                 // one of the guide's steps
+	AtCheck                // a verification through Graph is running
+	AtCard                 // a card with its own buttons (verify_new_failed, wrong_entry)
+	AtEnd                  // done, hand-off or stopped
+)
+
+// Context is where the student is: the kind of question and its step id.
+type Context struct {
+	Where Where
+	Step  string
+}
+
+// Answers to a yes/no question, in Reading.Answer.
+const (
+	AnswerYes = "yes"
+	AnswerNo  = "no"
+)
+
+// Cues for answers in context. The step ids are the dialog's.
+var (
+	cYesLead = cues("=ja", "=jazeker", "=jawel", "=jep", "=jup", "=jip", "=yes", "=yep", "=yup", "=yeah", "=ya",
+		"=y", "=j", "=klopt", "=zeker", "=sure", "=ok", "=oke", "=okay", "=jaa", "=yess", "=indeed", "=correct")
+	cNoLead = cues("=nee", "=neen", "=neee", "=no", "=nope", "=nah", "=n", "=nooo", "=helaas", "=neh")
+	cNoPhrase = cues("niet ~ meer", "helaas ~ niet", "no ~ longer", "not ~ anymore", "geen ~ idee", "=nog ~ steeds ~ niet",
+		"nog ~ steeds ~ niks", "nog ~ steeds ~ niets", "still ~ nothing", "still ~ not", "still ~ no", "=niks", "=niets",
+		"=nothing", "nope ~ nothing", "geen ~ melding*", "no ~ notific*", "no ~ request*", "geen ~ verzoek*",
+		"=cant ~ log*", "=cannot", "kom ~ niet ~ in", "lukt ~ niet", "werkt ~ niet", "doesnt ~ work", "not ~ working")
+	// ask_old_phone: "I still have it".
+	cStillHave = cues("heb ~ hem ~ nog", "heb ~ ik ~ nog", "heb ~ het ~ nog", "heb ~ die ~ nog", "heb ~ m ~ nog",
+		"still ~ have", "still ~ got", "werkt ~ nog", "doet ~ het ~ nog", "still ~ works", "still ~ working", "ligt ~ hier",
+		"right ~ here", "next ~ to ~ me", "in ~ mijn ~ hand", "in ~ my ~ hand", "nog ~ wel")
+	// ask_same_number.
+	cSameAns  = cues("zelfde", "hetzelfde", "same", "ongewijzigd", "unchanged", "niet ~ veranderd", "didnt ~ change", "not ~ changed", "gebleven", "behouden", "kept")
+	cOtherNum = cues("nieuw ~ nummer", "ander ~ nummer", "andere ~ nummer", "new ~ number", "different ~ number",
+		"other ~ number", "nieuwe ~ simkaart", "new ~ sim*", "nieuw ~ abonnement", "new ~ provider", "changed ~ provider",
+		"changed ~ number", "nummer ~ veranderd", "nummer ~ gewijzigd", "gewisseld ~ van ~ provider", "ander ~ abonnement")
+	// trouble_account_missing: the account is there but needs action, or gone.
+	cActionReq = cues("actie ~ vereist", "action ~ required", "actie ~ nodig", "=gone", "=weg", "staat ~ er ~ niet",
+		"not ~ there", "isnt ~ there", "=leeg", "=empty", "verdwenen", "disappeared", "missing", "niet ~ in ~ de ~ app")
+	cThereNow = cues("staat ~ er", "staat ~ erin", "staat ~ erbij", "its ~ there", "it ~ is ~ there", "is ~ there",
+		"nu ~ wel", "=now ~ it", "works ~ now", "werkt ~ nu", "ben ~ binnen", "im ~ in", "i ~ am ~ in", "=werkt",
+		"=works", "ingelogd", "signed ~ in", "logged ~ in", "gelukt", "i ~ see ~ it", "zie ~ hem", "zie ~ het")
+	// Guide steps: a report of the step's action done.
+	cStepDone = cues("ingelogd", "aangemeld", "signed ~ in", "logged ~ in", "geinstalleerd", "installed", "gedownload",
+		"downloaded", "goedgekeurd", "approved", "verwijderd", "deleted", "removed", "geklikt", "clicked", "gescand",
+		"scanned", "toegevoegd", "added", "is ~ open", "are ~ open", "opened", "geopend", "ben ~ op ~ de", "am ~ on ~ the",
+		"=staat ~ open", "=al ~ gedaan", "=al ~ geinstalleerd", "already ~ installed", "already ~ have", "had ~ ik ~ al")
+	cStepFails = cues("laadt ~ niet", "laden ~ niet", "wont ~ load", "doesnt ~ load", "not ~ loading", "geen ~ in ~ de ~ lijst",
+		"staat ~ geen", "not ~ in ~ the ~ list", "already ~ used", "al ~ gebruikt", "staat ~ er ~ nog", "still ~ there",
+		"still ~ see", "zie ~ niet", "zie ~ geen", "dont ~ see", "cant ~ see", "geen ~ melding*", "no ~ notific*",
+		"no ~ call", "word ~ niet ~ gebeld", "niet ~ gebeld", "not ~ coming", "krijg ~ geen", "not ~ getting", "cant ~ find",
+		"kan ~ niet", "gaat ~ niet ~ open", "wont ~ open", "doesnt ~ open", "scant ~ niet", "wont ~ scan")
+	// Check and card steps.
+	cLookAgain = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
+	cInOverview = cues("staat ~ er ~ wel", "staat ~ erin", "staat ~ er ~ in", "in ~ the ~ overview", "in ~ het ~ overzicht",
+		"i ~ see ~ it", "zie ~ hem", "zie ~ het ~ staan", "its ~ there", "is ~ there")
+	// At the welcome: a phone that stopped working is a situation.
+	cPhoneDown = cues("laten ~ vallen", "laat ~ vallen", "viel", "gevallen", "dropped", "fell")
+	cPhoneOnly = cues("telefoon*", "*telefoon", "mobiel*", "gsm", "toestel", "phone*", "*phone", "=hij", "=it")
+)
+
+// MatchIn reads text where the student is: the keyword reading, then
+// read against the question asked. A description of unrequested
+// sign-ins stays suspicious_prompt everywhere; a bare "ja" answers only
+// a yes/no question.
+func MatchIn(c Context, text, lang string) Reading {
+	toks := normalize(text)
+	if len(toks) > maxTokens {
+		toks = toks[:maxTokens]
+	}
+	a := analyze(toks)
+	in, conf := match(a)
+	r := Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
+	if c.Where == Anywhere {
+		return r
+	}
+	switch in {
+	case IntentSuspiciousPrompt, IntentHuman, IntentStop, IntentRestart, IntentBack, IntentLangNL, IntentLangEN:
+		if in == IntentRestart && (c.Where == AtWelcome && cPhone.in(a) || c.Where == AtCard && cInOverview.in(a)) {
+			break // "alles opnieuw instellen op mijn nieuwe telefoon" is a situation; "overview" no restart
+		}
+		return r
+	}
+	lead := len(toks) > 0 && len(toks) <= 12
+	yes := lead && cYesLead.at(a, 0)
+	no := lead && cNoLead.at(a, 0)
+	question := strings.HasSuffix(strings.TrimSpace(text), "?")
+	answer := func(ans string) Reading {
+		r.Answer, r.Confidence = ans, 0.9
+		if ans == AnswerYes {
+			r.Intent = IntentDone
+		} else {
+			r.Intent = IntentFailed
+		}
+		return r
+	}
+	switch c.Where {
+	case AtYesNo, AtTrouble:
+		if question && !yes && !no {
+			r.Intent, r.Confidence = IntentExplain, 0.8
+			return r
+		}
+		switch c.Step {
+		case "ask_old_phone":
+			switch {
+			case in == IntentLostPhone, no:
+				return answer(AnswerNo)
+			case yes, in == IntentMovePhone, cStillHave.in(a):
+				return answer(AnswerYes)
+			case cNoPhrase.in(a):
+				return answer(AnswerNo)
+			}
+		case "ask_same_number":
+			switch {
+			case cOtherNum.in(a), no:
+				return answer(AnswerNo)
+			case yes, in == IntentNewPhoneSameNumber, cSameAns.in(a):
+				return answer(AnswerYes)
+			}
+		case "trouble_account_missing":
+			switch {
+			case cActionReq.in(a), no, cNoPhrase.in(a):
+				return answer(AnswerNo)
+			case yes, cThereNow.in(a):
+				return answer(AnswerYes)
+			}
+		default:
+			switch {
+			case no, in == IntentFailed, in == IntentSigninProblem, cNoPhrase.in(a):
+				return answer(AnswerNo)
+			case yes, in == IntentDone, cThereNow.in(a):
+				return answer(AnswerYes)
+			}
+		}
+		switch in {
+		case IntentDone:
+			return answer(AnswerYes)
+		case IntentFailed:
+			return answer(AnswerNo)
+		}
+		return r
+	case AtStep:
+		switch {
+		case in == IntentLostPhone && !cStepFails.in(a):
+			return r
+		case cStepDone.in(a) && !cNeg.in(a) && !cStepFails.in(a) && !question:
+			r.Intent, r.Confidence = IntentDone, 0.85
+		case cStepFails.in(a), in == IntentSigninProblem:
+			r.Intent, r.Confidence = IntentFailed, 0.85
+		case question:
+			r.Intent, r.Confidence = IntentExplain, 0.8
+		case in == IntentDone, cStepDone.in(a) && !cNeg.in(a):
+			r.Intent, r.Confidence = IntentDone, 0.85
+		case yes || no:
+			// "ja" to a step that asks nothing to answer with yes or no
+			r.Intent, r.Confidence = IntentOther, 0.3
+		}
+		return r
+	case AtCheck:
+		if cLookAgain.in(a) || in == IntentRetry {
+			r.Intent, r.Confidence = IntentRetry, 0.85
+		}
+		return r
+	case AtCard:
+		switch {
+		case in == IntentRetry, cLookAgain.in(a):
+			r.Intent, r.Confidence = IntentRetry, 0.85
+		case cInOverview.in(a) && !cNeg.in(a):
+			r.Intent, r.Confidence = IntentDone, 0.85
+		}
+		return r
+	case AtWelcome:
+		switch {
+		case in == IntentRestart || in == IntentDone && !yes:
+			if cPhone.in(a) && cNew.in(a) {
+				r.Intent, r.Confidence = IntentMovePhone, 0.8
+			}
+		case in == IntentFailed && cPhoneDown.in(a):
+			r.Intent, r.Confidence = IntentLostPhone, 0.8
+		case in == IntentFailed && !no:
+			// "hij doet het niet meer" to "what can I help you with?"
+			r.Intent, r.Confidence = IntentSigninProblem, 0.75
+		case in == IntentExplain:
+			// nothing to explain yet: what the bot can do
+			r.Intent, r.Confidence = IntentHelp, 0.75
+		case yes || no || in == IntentDone:
+			r.Intent, r.Confidence = IntentOther, 0.3
+		}
+		return r
+	}
+	return r
+}
+
+// Moves reports whether a reading does something where the student is;
+// one that does not is worth asking the LLM about.
+func (c Context) Moves(r Reading) bool {
+	switch r.Intent {
+	case IntentOther:
+		return false
+	case IntentSuspiciousPrompt, IntentHuman, IntentStop, IntentRestart, IntentLangNL, IntentLangEN, IntentHelp:
+		return true
+	}
+	switch c.Where {
+	case AtWelcome:
+		return situation(r.Intent)
+	case AtYesNo, AtTrouble:
+		return r.Answer != "" || r.Intent == IntentExplain
+	case AtStep:
+		return r.Intent == IntentDone || r.Intent == IntentFailed || r.Intent == IntentExplain || r.Intent == IntentBack ||
+			situation(r.Intent)
+	case AtCheck:
+		return r.Intent == IntentRetry
+	case AtCard:
+		return r.Intent == IntentRetry || r.Intent == IntentDone || r.Intent == IntentExplain
+	case AtEnd:
+		return situation(r.Intent)
+	}
+	return r.Confidence >= KeywordThreshold
+}
+
+// UnderstandIn reads text where the student is: MatchIn, and when that
+// reading would not move the conversation (or is not confident) and c is
+// not nil, the classifier, under Understand's guardrails.
+func UnderstandIn(ctx context.Context, where Context, text, lang string, c Classifier) Reading {
+	kw := MatchIn(where, text, lang)
+	if c == nil || strings.TrimSpace(text) == "" || kw.Intent == IntentSuspiciousPrompt ||
+		where.Moves(kw) && kw.Confidence >= KeywordThreshold {
+		return kw
+	}
+	r := classify(ctx, kw, text, lang, c)
+	if r.Source == SourceLLM && !where.Moves(r) {
+		return kw // the LLM's reading does nothing here either
+	}
+	return r
+}
