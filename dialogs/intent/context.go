@@ -36,7 +36,7 @@ const (
 var (
 	cYesLead = cues("=ja", "=jazeker", "=jawel", "=jep", "=jup", "=jip", "=yes", "=yep", "=yup", "=yeah", "=ya",
 		"=y", "=j", "=klopt", "=zeker", "=sure", "=ok", "=oke", "=okay", "=jaa", "=yess", "=indeed", "=correct")
-	cNoLead = cues("=nee", "=neen", "=neee", "=no", "=nope", "=nah", "=n", "=nooo", "=helaas", "=neh")
+	cNoLead   = cues("=nee", "=neen", "=neee", "=no", "=nope", "=nah", "=n", "=nooo", "=helaas", "=neh")
 	cNoPhrase = cues("niet ~ meer", "helaas ~ niet", "no ~ longer", "not ~ anymore", "geen ~ idee", "=nog ~ steeds ~ niet",
 		"nog ~ steeds ~ niks", "nog ~ steeds ~ niets", "still ~ nothing", "still ~ not", "still ~ no", "=niks", "=niets",
 		"=nothing", "nope ~ nothing", "geen ~ melding*", "no ~ notific*", "no ~ request*", "geen ~ verzoek*",
@@ -67,7 +67,7 @@ var (
 		"no ~ call", "word ~ niet ~ gebeld", "niet ~ gebeld", "not ~ coming", "krijg ~ geen", "not ~ getting", "cant ~ find",
 		"kan ~ niet", "gaat ~ niet ~ open", "wont ~ open", "doesnt ~ open", "scant ~ niet", "wont ~ scan")
 	// Check and card steps.
-	cLookAgain = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
+	cLookAgain  = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
 	cInOverview = cues("staat ~ er ~ wel", "staat ~ erin", "staat ~ er ~ in", "in ~ the ~ overview", "in ~ het ~ overzicht",
 		"i ~ see ~ it", "zie ~ hem", "zie ~ het ~ staan", "its ~ there", "is ~ there")
 	// At the welcome: a phone that stopped working is a situation.

@@ -92,7 +92,7 @@ var (
 		"phone ~ gone", "old ~ one ~ is ~ gone", "oude ~ werkt ~ niet", "oude ~ doet ~ het ~ niet",
 		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
 		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen")
-	cPrompt = cues("*melding*", "pushbericht*",  "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
+	cPrompt = cues("*melding*", "pushbericht*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*")
