@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultDemoStudent is the student an unknown object id gets (Agents
@@ -24,9 +25,18 @@ const demoMaxUnknown = 1000
 type demoStudent struct {
 	name, displayName, upn, lang string
 	methods                      func(id func(string) string) []Method
+	// newPhone is what the new phone registers at step 10: "" an
+	// Authenticator (push) entry, "passkey" a passkey in Authenticator
+	// only (the app's Sign in path), "both" the two of them.
+	newPhone string
 }
 
-// demoStudents are the design's five demo students, in listing order.
+// A security key's AAGUID (YubiKey 5 NFC): a FIDO2 method that is not in
+// Authenticator and that the flow never removes.
+const demoSecurityKeyAAGUID = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+
+// demoStudents are the design's five demo students and the two whose new
+// phone registers a passkey in Authenticator (pia, ben), in listing order.
 var demoStudents = []demoStudent{
 	{"sam", "Sam de Vries", "sam@student.example.nl", "nl-NL", func(id func(string) string) []Method {
 		return []Method{
@@ -34,24 +44,24 @@ var demoStudents = []demoStudent{
 			{ID: id("authenticator-1"), Kind: KindAuthenticator, DisplayName: "iPhone 12", AppVersion: "6.8.14"},
 			{ID: id("phone-1"), Kind: KindPhone, PhoneMasked: MaskPhone("+31 612345678"), PhoneType: "mobile"},
 		}
-	}},
+	}, ""},
 	{"lars", "Lars Jansen", "lars@student.example.nl", "nl-NL", func(id func(string) string) []Method {
 		return []Method{
 			{ID: id("password"), Kind: KindPassword},
 			{ID: id("authenticator-1"), Kind: KindAuthenticator, DisplayName: "Galaxy S20", AppVersion: "6.2404.2229"},
 		}
-	}},
+	}, ""},
 	{"noor", "Noor El Amrani", "noor@student.example.nl", "nl-NL", func(id func(string) string) []Method {
 		return []Method{
 			{ID: id("password"), Kind: KindPassword},
 			{ID: id("phone-1"), Kind: KindPhone, PhoneMasked: MaskPhone("+31 687654321"), PhoneType: "mobile"},
 		}
-	}},
+	}, ""},
 	{"eva", "Eva Bakker", "eva@student.example.nl", "en-GB", func(id func(string) string) []Method {
 		return []Method{
 			{ID: id("password"), Kind: KindPassword},
 		}
-	}},
+	}, ""},
 	{"kim", "Kim Nguyen", "kim@student.example.nl", "en-US", func(id func(string) string) []Method {
 		return []Method{
 			{ID: id("password"), Kind: KindPassword},
@@ -59,11 +69,32 @@ var demoStudents = []demoStudent{
 			{ID: id("authenticator-2"), Kind: KindAuthenticator, DisplayName: "iPad", AppVersion: "6.8.10"},
 			{ID: id("phone-1"), Kind: KindPhone, PhoneMasked: MaskPhone("+31 611122233"), PhoneType: "mobile"},
 		}
-	}},
+	}, ""},
+	// pia's new phone registers a passkey in Authenticator only.
+	{"pia", "Pia Visser", "pia@student.example.nl", "nl-NL", func(id func(string) string) []Method {
+		return []Method{
+			{ID: id("password"), Kind: KindPassword},
+			{ID: id("authenticator-1"), Kind: KindAuthenticator, DisplayName: "Galaxy S21", AppVersion: "6.2409.6094"},
+			{ID: id("phone-1"), Kind: KindPhone, PhoneMasked: MaskPhone("+31 623456789"), PhoneType: "mobile"},
+		}
+	}, "passkey"},
+	// ben has a passkey in Authenticator on his old phone and a security
+	// key; his new phone registers both an Authenticator entry and a passkey.
+	{"ben", "Ben Mulder", "ben@student.example.nl", "en-GB", func(id func(string) string) []Method {
+		return []Method{
+			{ID: id("password"), Kind: KindPassword},
+			{ID: id("authenticator-1"), Kind: KindAuthenticator, DisplayName: "iPhone 11", AppVersion: "6.8.12"},
+			{ID: id("passkey-1"), Kind: KindFIDO2, DisplayName: "iPhone 11", AAGUID: AAGUIDAuthenticatorIOS,
+				Model: "Microsoft Authenticator for iOS", CreatedAt: time.Date(2026, 9, 14, 8, 30, 0, 0, time.UTC)},
+			{ID: id("security-key-1"), Kind: KindFIDO2, DisplayName: "YubiKey", AAGUID: demoSecurityKeyAAGUID,
+				Model: "YubiKey 5 NFC", CreatedAt: time.Date(2025, 2, 3, 9, 0, 0, 0, time.UTC)},
+			{ID: id("phone-1"), Kind: KindPhone, PhoneMasked: MaskPhone("+31 634567890"), PhoneType: "mobile"},
+		}
+	}, "both"},
 }
 
 // DemoStudents returns the demo students' names (sam, lars, noor, eva,
-// kim), the default first.
+// kim, pia, ben), the default first.
 func DemoStudents() []string {
 	out := make([]string, len(demoStudents))
 	for i, s := range demoStudents {
@@ -73,7 +104,7 @@ func DemoStudents() []string {
 }
 
 // DemoUserID returns the stable, GUID-shaped object id of a demo student
-// (for `mfabot chat --student NAME`). Any name gives an id; only the five
+// (for `mfabot chat --student NAME`). Any name gives an id; only the
 // demo names have their own account, other ids get the default student.
 func DemoUserID(name string) string {
 	return guid("mfabot-demo-user:" + strings.ToLower(strings.TrimSpace(name)))
@@ -92,8 +123,10 @@ type demoAccount struct {
 	student  string // demo name this account was made from
 	methods  []Method
 	original []string // Authenticator ids at the start ("the old phone" first)
-	added    int      // Authenticators registered by the simulation
-	newID    string   // the simulated new phone's id, "" if none
+	passkeys []string // passkeys in Authenticator at the start (on the old phone)
+	newPhone string   // what step 10 registers (demoStudent.newPhone)
+	added    int      // new phones registered by the simulation
+	newIDs   []string // the simulated new phone's entries, none yet
 	replaced bool     // step 11 removed the replaced phone (once per run)
 }
 
@@ -127,11 +160,17 @@ func NewDemo() *Demo {
 
 func newDemoAccount(s demoStudent, userID string) *demoAccount {
 	a := &demoAccount{
-		user:    User{ID: userID, DisplayName: s.displayName, UserPrincipalName: s.upn, PreferredLanguage: s.lang},
-		student: s.name,
-		methods: s.methods(func(part string) string { return guid(userID + "/" + part) }),
+		user:     User{ID: userID, DisplayName: s.displayName, UserPrincipalName: s.upn, PreferredLanguage: s.lang},
+		student:  s.name,
+		methods:  s.methods(func(part string) string { return guid(userID + "/" + part) }),
+		newPhone: s.newPhone,
 	}
 	a.original = IDs(Authenticators(a.methods))
+	for _, m := range a.methods {
+		if m.IsAuthenticatorPasskey() {
+			a.passkeys = append(a.passkeys, m.ID)
+		}
+	}
 	return a
 }
 
@@ -186,37 +225,57 @@ func (d *Demo) Methods(ctx context.Context, userID string) ([]Method, error) {
 
 // SimulateStepDone changes the simulated account the way the student's
 // real account changes when they confirm step ("step10", "10", "step_10"
-// are all read as step 10): step 10 registers a new Authenticator
-// (demoNewDevice, a new id) once; step 11 removes the Authenticator of
-// the phone being replaced (the first one the student had at the start),
-// once: confirming step 11 again, or step 12 (the OK of the same delete),
-// removes nothing more, so a student with two old devices (kim) keeps the
-// other one. The phone-number method is never removed. Other steps
-// change nothing.
+// are all read as step 10): step 10 registers the new phone once: an
+// Authenticator entry (demoNewDevice, a new id), a passkey in
+// Authenticator, or both, as the student's newPhone says. Step 11
+// removes the entries of the phone being replaced (the first
+// Authenticator the student had at the start, and the passkeys in
+// Authenticator of the start), once: confirming step 11 again, or step
+// 12 (the OK of the same delete), removes nothing more, so a student with
+// two old devices (kim) keeps the other one. The phone-number method and
+// a security key are never removed. Other steps change nothing.
 func (d *Demo) SimulateStepDone(userID, step string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	a := d.account(userID)
 	switch stepNumber(step) {
 	case "10":
-		if a.newID != "" && HasID(a.methods, a.newID) {
-			return
+		for _, id := range a.newIDs {
+			if HasID(a.methods, id) {
+				return
+			}
 		}
 		a.added++
-		a.newID = guid(fmt.Sprintf("%s/new-authenticator-%d", userID, a.added))
-		a.methods = append(a.methods, Method{ID: a.newID, Kind: KindAuthenticator, DisplayName: demoNewDevice, AppVersion: "6.8.20"})
+		a.newIDs = nil
+		if a.newPhone != "passkey" {
+			id := guid(fmt.Sprintf("%s/new-authenticator-%d", userID, a.added))
+			a.newIDs = append(a.newIDs, id)
+			a.methods = append(a.methods, Method{ID: id, Kind: KindAuthenticator, DisplayName: demoNewDevice, AppVersion: "6.8.20"})
+		}
+		if a.newPhone == "passkey" || a.newPhone == "both" {
+			id := guid(fmt.Sprintf("%s/new-passkey-%d", userID, a.added))
+			a.newIDs = append(a.newIDs, id)
+			a.methods = append(a.methods, Method{ID: id, Kind: KindFIDO2, DisplayName: demoNewDevice,
+				AAGUID: AAGUIDAuthenticatorIOS, Model: "Microsoft Authenticator for iOS", CreatedAt: time.Now().UTC().Truncate(time.Second)})
+		}
 	case "11":
-		if a.replaced || len(a.original) == 0 {
+		if a.replaced || len(a.original)+len(a.passkeys) == 0 {
 			return
 		}
 		a.replaced = true
-		d.removeLocked(a, a.original[0])
+		if len(a.original) > 0 {
+			d.removeLocked(a, a.original[0])
+		}
+		for _, id := range a.passkeys {
+			d.removeLocked(a, id)
+		}
 	}
 }
 
-// SimulateRemove removes one Authenticator entry by id, for a flow that
-// knows which device the student chose to delete (kim has two). Phone
-// and password methods are never removed.
+// SimulateRemove removes one entry in the Authenticator app by id (an
+// Authenticator registration or a passkey in Authenticator), for a flow
+// that knows which device the student chose to delete (kim has two).
+// Phone, password and security-key methods are never removed.
 func (d *Demo) SimulateRemove(userID, methodID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -225,7 +284,7 @@ func (d *Demo) SimulateRemove(userID, methodID string) {
 
 func (d *Demo) removeLocked(a *demoAccount, methodID string) {
 	a.methods = slices.DeleteFunc(a.methods, func(m Method) bool {
-		return m.ID == methodID && m.Kind == KindAuthenticator
+		return m.ID == methodID && m.InAuthenticatorApp()
 	})
 }
 

@@ -30,8 +30,10 @@ func TestDemoStudents(t *testing.T) {
 		{"noor", "Noor El Amrani", "noor@student.example.nl", "password,phone"},
 		{"eva", "Eva Bakker", "eva@student.example.nl", "password"},
 		{"kim", "Kim Nguyen", "kim@student.example.nl", "password,authenticator,authenticator,phone"},
+		{"pia", "Pia Visser", "pia@student.example.nl", "password,authenticator,phone"},
+		{"ben", "Ben Mulder", "ben@student.example.nl", "password,authenticator,fido2,fido2,phone"},
 	}
-	if got := strings.Join(DemoStudents(), ","); got != "sam,lars,noor,eva,kim" {
+	if got := strings.Join(DemoStudents(), ","); got != "sam,lars,noor,eva,kim,pia,ben" {
 		t.Fatalf("DemoStudents() = %s", got)
 	}
 	ids := map[string]bool{}
@@ -248,5 +250,88 @@ func TestMethodHelpers(t *testing.T) {
 	}
 	if len(Phones(ms)) != 1 || !HasID(ms, "p") || HasID(ms, "x") {
 		t.Error("Phones/HasID")
+	}
+}
+
+// Pia's new phone registers only a passkey in Authenticator (the app's
+// Sign in path): it is a new entry in the app, not an Authenticator
+// method; step 11 removes her old phone's Authenticator.
+func TestDemoPiaRegistersAPasskeyOnly(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	id := DemoUserID("pia")
+	start, _ := d.Methods(ctx, id)
+	d.SimulateStepDone(id, "step10")
+	d.SimulateStepDone(id, "step10")
+	after10, _ := d.Methods(ctx, id)
+	if n := len(AddedSince(IDs(start), after10, KindAuthenticator)); n != 0 {
+		t.Errorf("%d Authenticator methods added, want none (a passkey only)", n)
+	}
+	added := NewInApp(IDs(start), after10)
+	if len(added) != 1 || !added[0].IsAuthenticatorPasskey() || added[0].IsSecurityKey() || added[0].Kind != KindFIDO2 {
+		t.Fatalf("new entries in the app = %+v, want one passkey in Authenticator", added)
+	}
+	d.SimulateStepDone(id, "step11")
+	after11, _ := d.Methods(ctx, id)
+	if HasID(after11, Authenticators(start)[0].ID) || !HasID(after11, added[0].ID) || !HasKind(after11, KindPhone) {
+		t.Errorf("after step 11: %s", kinds(after11))
+	}
+}
+
+// Ben's old phone has an Authenticator entry and a passkey in
+// Authenticator, and he owns a security key. His new phone registers
+// both; step 11 removes the old phone's two entries, never the key.
+func TestDemoBenRegistersBothAndKeepsHisSecurityKey(t *testing.T) {
+	ctx := context.Background()
+	d := NewDemo()
+	id := DemoUserID("ben")
+	start, _ := d.Methods(ctx, id)
+	var key, oldPasskey Method
+	for _, m := range start {
+		switch {
+		case m.IsSecurityKey():
+			key = m
+		case m.IsAuthenticatorPasskey():
+			oldPasskey = m
+		}
+	}
+	if key.ID == "" || oldPasskey.ID == "" || key.InAuthenticatorApp() || !oldPasskey.InAuthenticatorApp() {
+		t.Fatalf("ben's start: %+v", start)
+	}
+	d.SimulateStepDone(id, "step10")
+	after10, _ := d.Methods(ctx, id)
+	added := NewInApp(IDs(start), after10)
+	if len(added) != 2 || added[0].Kind != KindAuthenticator || !added[1].IsAuthenticatorPasskey() {
+		t.Fatalf("new entries = %+v, want an Authenticator and a passkey", added)
+	}
+	d.SimulateStepDone(id, "step11")
+	d.SimulateRemove(id, key.ID) // not an entry in the app: never removed
+	after11, _ := d.Methods(ctx, id)
+	if HasID(after11, Authenticators(start)[0].ID) || HasID(after11, oldPasskey.ID) {
+		t.Errorf("step 11 left the old phone's entries: %+v", after11)
+	}
+	if !HasID(after11, key.ID) || !HasID(after11, added[0].ID) || !HasID(after11, added[1].ID) || !HasKind(after11, KindPhone) {
+		t.Errorf("step 11 removed more than the old phone: %+v", after11)
+	}
+}
+
+func TestPasskeyKinds(t *testing.T) {
+	for _, c := range []struct {
+		m                Method
+		passkey, key, in bool
+		platform         string
+	}{
+		{Method{Kind: KindFIDO2, AAGUID: AAGUIDAuthenticatorAndroid}, true, false, true, "android"},
+		{Method{Kind: KindFIDO2, AAGUID: strings.ToUpper(AAGUIDAuthenticatorIOS)}, true, false, true, "ios"},
+		{Method{Kind: KindFIDO2, AAGUID: "2fc0579f-8113-47ea-b116-555a8db9202a"}, false, true, false, ""},
+		{Method{Kind: KindFIDO2}, false, true, false, ""},
+		{Method{Kind: KindAuthenticator}, false, false, true, ""},
+		{Method{Kind: KindWindowsHello, AAGUID: AAGUIDAuthenticatorIOS}, false, false, false, ""},
+	} {
+		if c.m.IsAuthenticatorPasskey() != c.passkey || c.m.IsSecurityKey() != c.key || c.m.InAuthenticatorApp() != c.in ||
+			(c.passkey && c.m.PasskeyPlatform() != c.platform) {
+			t.Errorf("%+v: passkey %v key %v in app %v platform %q", c.m, c.m.IsAuthenticatorPasskey(), c.m.IsSecurityKey(),
+				c.m.InAuthenticatorApp(), c.m.PasskeyPlatform())
+		}
 	}
 }

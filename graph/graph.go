@@ -7,6 +7,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,53 @@ type Method struct {
 	PhoneMasked string     `json:"phoneMasked,omitempty"` // phone: "+31 6 ** ** ** 78"
 	PhoneType   string     `json:"phoneType,omitempty"`   // mobile | alternateMobile | office
 	ODataType   string     `json:"odataType,omitempty"`   // for KindOther
+	AAGUID      string     `json:"aaGuid,omitempty"`      // FIDO2: which authenticator made the passkey
+	Model       string     `json:"model,omitempty"`       // FIDO2: "Microsoft Authenticator for iOS", "NFC key"
+	CreatedAt   time.Time  `json:"createdAt,omitzero"`    // FIDO2, Hello; null for most Authenticator entries
+}
+
+// The AAGUIDs of a passkey in Microsoft Authenticator (Entra docs,
+// how-to-enable-authenticator-passkey). Graph lists such a passkey as a
+// fido2AuthenticationMethod, not as an Authenticator method: a passkey with
+// any other AAGUID is a security key (or another passkey provider).
+const (
+	AAGUIDAuthenticatorAndroid = "de1e552d-db1d-4423-a619-566b625cdc84"
+	AAGUIDAuthenticatorIOS     = "90a3ccdf-635c-4729-a248-9b709135078f"
+)
+
+// IsAuthenticatorPasskey reports whether m is a passkey in Microsoft
+// Authenticator (on a phone), as opposed to a security key.
+func (m Method) IsAuthenticatorPasskey() bool {
+	if m.Kind != KindFIDO2 {
+		return false
+	}
+	g := strings.ToLower(strings.TrimSpace(m.AAGUID))
+	return g == AAGUIDAuthenticatorAndroid || g == AAGUIDAuthenticatorIOS
+}
+
+// IsSecurityKey reports whether m is a FIDO2 passkey that is not in
+// Microsoft Authenticator: a security key the student owns. The bot never
+// asks to remove it.
+func (m Method) IsSecurityKey() bool { return m.Kind == KindFIDO2 && !m.IsAuthenticatorPasskey() }
+
+// InAuthenticatorApp reports whether m lives in the Microsoft
+// Authenticator app on a phone: the app's own registration (push and
+// codes) or a passkey in Authenticator. A new phone counts as registered
+// when either appears; the old phone is gone when its entries are.
+func (m Method) InAuthenticatorApp() bool {
+	return m.Kind == KindAuthenticator || m.IsAuthenticatorPasskey()
+}
+
+// PasskeyPlatform is "ios" or "android" for a passkey in Authenticator,
+// "" otherwise.
+func (m Method) PasskeyPlatform() string {
+	switch strings.ToLower(strings.TrimSpace(m.AAGUID)) {
+	case AAGUIDAuthenticatorIOS:
+		return "ios"
+	case AAGUIDAuthenticatorAndroid:
+		return "android"
+	}
+	return ""
 }
 
 // User is the student as the directory knows them.

@@ -26,6 +26,36 @@ func OfKind(ms []Method, k MethodKind) []Method {
 // Authenticators returns the Microsoft Authenticator registrations.
 func Authenticators(ms []Method) []Method { return OfKind(ms, KindAuthenticator) }
 
+// InApp returns the entries in the Microsoft Authenticator app: the
+// app's registrations and passkeys in Authenticator (never a security key).
+func InApp(ms []Method) []Method {
+	var out []Method
+	for _, m := range ms {
+		if m.InAuthenticatorApp() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// NewInApp returns the entries in the Authenticator app whose id is not
+// in snapshot: after step 10, any of them means the new phone is
+// registered (an Authenticator method, a passkey in Authenticator, or
+// both).
+func NewInApp(snapshot []string, ms []Method) []Method {
+	seen := make(map[string]bool, len(snapshot))
+	for _, id := range snapshot {
+		seen[id] = true
+	}
+	var out []Method
+	for _, m := range InApp(ms) {
+		if !seen[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Phones returns the phone methods (what makes the call route possible).
 func Phones(ms []Method) []Method { return OfKind(ms, KindPhone) }
 

@@ -432,8 +432,14 @@ func mapMethod(m models.AuthenticationMethodable) graph.Method {
 			gm.PhoneType = t.String()
 		}
 	case *models.Fido2AuthenticationMethod:
+		// A passkey in Authenticator or a security key: the aaGuid tells.
 		gm.Kind = graph.KindFIDO2
 		gm.DisplayName = deref(v.GetDisplayName())
+		gm.AAGUID = deref(v.GetAaGuid())
+		gm.Model = deref(v.GetModel())
+		if t := v.GetCreatedDateTime(); t != nil {
+			gm.CreatedAt = t.UTC()
+		}
 	case *models.WindowsHelloForBusinessAuthenticationMethod:
 		gm.Kind = graph.KindWindowsHello
 		gm.DisplayName = deref(v.GetDisplayName())

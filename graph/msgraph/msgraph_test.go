@@ -142,7 +142,8 @@ func TestMethodsEveryFixtureType(t *testing.T) {
 		{ID: "6803c096-c096-6803-96c0-036896c00368", Kind: graph.KindAuthenticator, DisplayName: "Sandeep's iPhone", AppVersion: "6.5.4"},
 		{ID: "3179e48a-750b-4051-897c-87b9720928f7", Kind: graph.KindPhone, PhoneMasked: "+1 ** ** ** ** 55", PhoneType: "mobile"},
 		{ID: "b172893e-893e-b172-3e89-72b13e8972b1", Kind: graph.KindSoftwareOATH},
-		{ID: "-2_GRUg2-HYz6_1YG4YRAQ2", Kind: graph.KindFIDO2, DisplayName: "Red key"},
+		{ID: "-2_GRUg2-HYz6_1YG4YRAQ2", Kind: graph.KindFIDO2, DisplayName: "Red key", AAGUID: "2fc0579f-8113-47ea-b116-555a8db9202a",
+			Model: "NFC key", CreatedAt: time.Date(2020, 8, 10, 6, 44, 9, 0, time.UTC)},
 		{ID: "b5e01f81-1f81-b5e0-811f-e0b5811fe0b5", Kind: graph.KindWindowsHello, DisplayName: "Jordan's Surface Book"},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -481,5 +482,62 @@ func TestTokenEndpointDown(t *testing.T) {
 	}
 	if len(e.graph.Requests()) != 0 {
 		t.Error("Graph called without a token")
+	}
+}
+
+// Passkeys in Microsoft Authenticator come as fido2AuthenticationMethod
+// with one of Authenticator's two AAGUIDs; a security key has another.
+func TestMethodsPasskeysInAuthenticatorAndSecurityKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	e.methods(t, "methods-passkeys.json")
+	got, err := e.dir.Methods(context.Background(), studentID)
+	if err != nil {
+		t.Fatalf("Methods: %v", err)
+	}
+	if len(got) != 5 {
+		t.Fatalf("Methods = %+v", got)
+	}
+	ios, android, key := got[2], got[3], got[4]
+	if !ios.IsAuthenticatorPasskey() || ios.PasskeyPlatform() != "ios" || ios.Model != "Microsoft Authenticator for iOS" ||
+		ios.DisplayName != "iPhone 11" || !ios.CreatedAt.Equal(time.Date(2026, 9, 14, 8, 30, 0, 0, time.UTC)) {
+		t.Errorf("iOS passkey = %+v", ios)
+	}
+	if !android.IsAuthenticatorPasskey() || android.PasskeyPlatform() != "android" || android.AAGUID != graph.AAGUIDAuthenticatorAndroid {
+		t.Errorf("Android passkey = %+v", android)
+	}
+	if !key.IsSecurityKey() || key.InAuthenticatorApp() || key.Model != "NFC key" {
+		t.Errorf("security key = %+v", key)
+	}
+	if in := graph.InApp(got); len(in) != 3 || in[0].Kind != graph.KindAuthenticator {
+		t.Errorf("InApp = %+v, want the Authenticator and the two passkeys", in)
+	}
+	// The graphfake student shapes map the same way.
+	s := graphfake.PasskeyAndPushStudent()
+	e2 := newEnv(t, nil)
+	e2.graph.SetUser(studentID, s.DisplayName, s.UPN, s.PreferredLanguage)
+	for _, m := range s.Start {
+		e2.graph.AddMethod(studentID, m)
+	}
+	start, err := e2.dir.Methods(context.Background(), studentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.graph.RegisterNewPhone(graphfake.Student{ObjectID: studentID, NewPhone: s.NewPhone})
+	after, err := e2.dir.Methods(context.Background(), studentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := graph.NewInApp(graph.IDs(start), after)
+	if len(added) != 2 || added[0].Kind != graph.KindAuthenticator || !added[1].IsAuthenticatorPasskey() || added[1].DisplayName != "iPhone 16" {
+		t.Errorf("new entries in the app = %+v", added)
+	}
+	keys := 0
+	for _, m := range after {
+		if m.IsSecurityKey() {
+			keys++
+		}
+	}
+	if keys != 1 {
+		t.Errorf("%d security keys, want 1: %+v", keys, after)
 	}
 }
