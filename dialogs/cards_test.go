@@ -19,6 +19,16 @@ var samMethods = []graph.Method{
 	{ID: "phone", Kind: graph.KindPhone, PhoneMasked: "+31 6 ** ** ** 78", PhoneType: "mobile"},
 }
 
+// benMethods: an old iPhone with an Authenticator entry and a passkey in
+// Authenticator, a security key and a phone number.
+var benMethods = []graph.Method{
+	{ID: "pw", Kind: graph.KindPassword},
+	{ID: "auth-old", Kind: graph.KindAuthenticator, DisplayName: "iPhone 11"},
+	{ID: "passkey-old", Kind: graph.KindFIDO2, DisplayName: "iPhone 11", AAGUID: graph.AAGUIDAuthenticatorIOS, Model: "Microsoft Authenticator for iOS"},
+	{ID: "key", Kind: graph.KindFIDO2, DisplayName: "YubiKey", AAGUID: "cb69481e-8ff7-4039-93ec-0a2729a154a8", Model: "YubiKey 5 NFC"},
+	{ID: "phone", Kind: graph.KindPhone, PhoneMasked: "+31 6 ** ** ** 90", PhoneType: "mobile"},
+}
+
 // goldenCards builds every card the engine can show, in every variant.
 func goldenCards(lang string) map[string]Card {
 	base := State{FlowVersion: FlowVersion, LangChoice: lang, UserName: "Sam de Vries", StartRead: true, MethodsKnown: true,
@@ -51,6 +61,11 @@ func goldenCards(lang string) map[string]Card {
 	cards["step07_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step07"))
 	cards["step08_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step08"))
 	cards["step03_link"] = mk(func(s *State) { s.PairLink = true }).stepCard(step("step03"))
+	for _, n := range []string{"step08", "step09", "step10"} {
+		cards[n+"_signin"] = mk(func(s *State) { s.Pairing = PairingSignIn }).stepCard(step(n))
+	}
+	cards["welcome_passkeys"] = mk(func(s *State) { s.Snapshot = benMethods }).welcomeCard()
+	cards["step11_passkey_and_key"] = mk(func(s *State) { s.Snapshot = benMethods }).stepCard(step("step11"))
 	cards["step11_unknown_device"] = mk(func(s *State) { s.MethodsKnown, s.Snapshot = false, nil }).stepCard(step("step11"))
 	cards["step11_two_old_devices"] = mk(func(s *State) {
 		s.Snapshot = append(s.Snapshot, graph.Method{ID: "auth-ipad", Kind: graph.KindAuthenticator, DisplayName: "iPad"})

@@ -54,6 +54,7 @@ type Engine struct {
 func (e Engine) Step(s State, in Input) (State, []Out, []Effect) {
 	t := &turn{set: e.Settings.withDefaults(), s: cloneState(s), in: in}
 	t.set.VoiceCalls = t.set.CallsAt(in.At)
+	t.voiceEnded = e.Settings.VoiceCalls && !t.set.VoiceCalls
 	t.run()
 	return t.s, t.outs, t.effs
 }
@@ -73,6 +74,7 @@ func cloneState(s State) State {
 	c.History = slices.Clone(s.History)
 	c.Snapshot = slices.Clone(s.Snapshot)
 	c.Methods = slices.Clone(s.Methods)
+	c.NewIDs = slices.Clone(s.NewIDs)
 	if s.Failures != nil {
 		c.Failures = make(map[string]int, len(s.Failures))
 		for k, v := range s.Failures {
@@ -83,11 +85,14 @@ func cloneState(s State) State {
 }
 
 type turn struct {
-	set  Settings
-	s    State
-	in   Input
-	outs []Out
-	effs []Effect
+	set Settings
+	// voiceEnded: the school offers calls, but Microsoft's SMS and voice
+	// have ended (institution.voice_calls auto, from 1 February 2027).
+	voiceEnded bool
+	s          State
+	in         Input
+	outs       []Out
+	effs       []Effect
 }
 
 func (t *turn) say(key string, vars map[string]string) {
@@ -228,7 +233,7 @@ func (t *turn) run() {
 		} else {
 			t.say("handoff.failed", nil)
 		}
-		t.effect(Effect{Kind: EffShowContact, LostPhone: t.s.Situation == SitLostPhone, Security: t.s.Situation == SitSuspicious, NotQueued: !in.Escalated})
+		t.effect(Effect{Kind: EffShowContact, LostPhone: t.identityCheck(), Security: t.s.Situation == SitSuspicious, NotQueued: !in.Escalated})
 	case InAnswer:
 		if in.Answered && strings.TrimSpace(in.Answer) != "" {
 			t.sayText(in.Answer)
@@ -255,10 +260,11 @@ func (t *turn) begin() {
 
 // resetRun clears what belongs to one run through the steps.
 func (t *turn) resetRun() {
-	t.s.Situation, t.s.Route, t.s.PairLink = "", "", false
+	t.s.Situation, t.s.Route, t.s.PairLink, t.s.Pairing = "", "", false, ""
 	t.s.Failures = nil
 	t.s.Checks, t.s.CheckAsked = 0, false
-	t.s.NewAuthID, t.s.NewAuthName = "", ""
+	t.s.NeedsIdentity = false
+	t.s.NewAuthID, t.s.NewAuthName, t.s.NewIDs = "", "", nil
 	t.s.VerifiedNew, t.s.OldGone, t.s.SkippedRemoval = false, false, false
 }
 
@@ -316,7 +322,7 @@ func (t *turn) laterClickCounts(in Input) bool {
 		return false // the same button tapped twice
 	}
 	switch in.Action {
-	case ActDone, ActSolved, ActYes, ActNo, ActSkip, ActExplain, ActHuman:
+	case ActDone, ActSolved, ActYes, ActNo, ActSkip, ActExplain, ActHuman, ActSignInPath:
 		return true
 	}
 	return lookupStep(t.s.Step).Kind == KindChoice && isSituation(intent.Intent(in.Action))
@@ -359,6 +365,7 @@ func (t *turn) text() {
 		// The welcome comes when the methods are in; keep what they asked.
 		if isSituation(r) || r == intent.IntentHuman {
 			t.s.PendingSituation = string(r)
+			t.s.PendingRestored = in.Restored && r == intent.IntentSigninProblem
 		}
 		return
 	}
@@ -388,6 +395,18 @@ func (t *turn) text() {
 		t.choose(SitSuspicious)
 		return
 	}
+	if in.Restored && r == intent.IntentSigninProblem {
+		// "Ik heb een back-up teruggezet" in the sign-in-problem route.
+		switch {
+		case d.ID == StepTroubleRestored:
+			t.view()
+			return
+		case allowed(d.ID, actRestored, StepTroubleRestored):
+			t.say("trouble_restored.recognised", nil)
+			t.goTo(StepTroubleRestored)
+			return
+		}
+	}
 	if d.Kind == KindQuestion {
 		// "I lost it" answers "do you still have your old phone?"
 		switch {
@@ -402,6 +421,18 @@ func (t *turn) text() {
 			return
 		}
 	}
+	if d.Number == 7 && !t.s.PairLink && r != intent.IntentFailed && r != intent.IntentExplain {
+		// "Aanmelden" or "QR-code" answers step 7's choice (and must not
+		// be read as a sign-in problem).
+		switch pairingNamed(in.Text) {
+		case PairingSignIn:
+			t.apply(ActSignInPath)
+			return
+		case PairingQR:
+			t.apply(ActDone)
+			return
+		}
+	}
 	if isSituation(r) {
 		switch {
 		case d.Kind == KindChoice:
@@ -410,6 +441,7 @@ func (t *turn) text() {
 		case d.Kind == KindEnd:
 			t.restartQuiet()
 			t.s.PendingSituation = string(r)
+			t.s.PendingRestored = in.Restored && r == intent.IntentSigninProblem
 		case d.Kind == KindGuide && r == intent.IntentSigninProblem:
 			// "Ik krijg geen melding" in the middle of a step is this
 			// step not working, not a new conversation.
@@ -501,6 +533,33 @@ func (t *turn) typedAction(d *StepDef, r intent.Intent, text string) (Action, bo
 	return a, a != ""
 }
 
+// pairingNamed reads which of step 7's two ways a short message names:
+// PairingSignIn ("aanmelden", "sign in"), PairingQR ("QR-code scannen",
+// "qr") or "" (neither, or both).
+func pairingNamed(text string) string {
+	w := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ") + " "
+	if len(strings.Fields(w)) > 8 {
+		return ""
+	}
+	for _, neg := range []string{" niet ", " geen ", " not ", " no ", " cant ", " cannot ", " dont ", " doesnt ", " t "} {
+		if strings.Contains(w, neg) {
+			return "" // "aanmelden lukt niet" is the step failing
+		}
+	}
+	signin := strings.Contains(w, " aanmeld") || strings.Contains(w, " sign in ") || strings.Contains(w, " signin ") ||
+		strings.Contains(w, " sign on ") || strings.Contains(w, " log in ") || strings.Contains(w, " inloggen ")
+	qr := strings.Contains(w, " qr ") || strings.Contains(w, " qrcode ") || strings.Contains(w, " scan")
+	switch {
+	case signin && !qr:
+		return PairingSignIn
+	case qr && !signin:
+		return PairingQR
+	}
+	return ""
+}
+
 func isSituation(r intent.Intent) bool {
 	return slices.Contains(Situations, string(r))
 }
@@ -583,8 +642,17 @@ func (t *turn) apply(a Action) {
 	case KindGuide:
 		switch a {
 		case ActDone:
+			if d.Number == 7 && !t.s.PairLink {
+				t.s.Pairing = PairingQR
+			}
 			t.stepDone()
 			return
+		case ActSignInPath:
+			if d.Number == 7 && !t.s.PairLink {
+				t.s.Pairing = PairingSignIn
+				t.stepDone()
+				return
+			}
 		case ActFailed:
 			t.stepFailed()
 			return
@@ -611,6 +679,12 @@ func (t *turn) apply(a Action) {
 		switch a {
 		case ActSolved:
 			t.event("done")
+			if d.ID == StepTroubleRestored {
+				// Restoring signs the app in again: a new entry to verify,
+				// and the old phone's entry still to remove.
+				t.verifyNew()
+				return
+			}
 			t.finish()
 			return
 		case ActNotSolved:
@@ -727,17 +801,7 @@ func (t *turn) stepDone() {
 	next := d.Next[ActDone][0]
 	switch next {
 	case StepVerifyNew:
-		t.s.Checks = 0
-		if !t.s.MethodsKnown {
-			// Without a start snapshot nothing can be compared.
-			t.moveQuiet(StepVerifyNew)
-			t.say("verify_new.unavailable", nil)
-			t.afterNew()
-			return
-		}
-		t.moveQuiet(StepVerifyNew)
-		t.say("verify_new.checking", nil)
-		t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
+		t.verifyNew()
 	case StepVerifyOld:
 		t.s.Checks = 0
 		t.moveQuiet(StepVerifyOld)
@@ -751,6 +815,21 @@ func (t *turn) stepDone() {
 	default:
 		t.goTo(next)
 	}
+}
+
+// verifyNew moves to the check after step 10: is a new entry in the
+// Authenticator app registered?
+func (t *turn) verifyNew() {
+	t.s.Checks = 0
+	t.moveQuiet(StepVerifyNew)
+	if !t.s.MethodsKnown {
+		// Without a start snapshot nothing can be compared.
+		t.say("verify_new.unavailable", nil)
+		t.afterNew()
+		return
+	}
+	t.say("verify_new.checking", nil)
+	t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
 }
 
 // moveQuiet moves without showing a card (check steps say their own text).
@@ -870,20 +949,37 @@ func (t *turn) has(kind graph.MethodKind) bool {
 	return false
 }
 
+// hasApp: the start snapshot has an entry in the Authenticator app (an
+// Authenticator method or a passkey in Authenticator) to sign in with.
+func (t *turn) hasApp() bool {
+	for _, m := range t.s.Snapshot {
+		if m.InAuthenticatorApp() {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *turn) canCall() bool { return t.set.VoiceCalls && t.has(graph.KindPhone) }
 
 func (t *turn) choose(sit string) {
-	t.s.PendingSituation = ""
+	restored := (t.in.Restored || t.s.PendingRestored) && sit == SitSigninProblem
+	t.s.PendingSituation, t.s.PendingRestored = "", false
 	t.resetRun()
 	t.startSession(sit)
 	t.effect(Effect{Kind: EffStepEvent, Step: StepWelcome, Event: "done", Situation: sit})
 	known := t.s.MethodsKnown
 	switch sit {
 	case SitSigninProblem:
+		if restored {
+			t.say("trouble_restored.recognised", nil)
+			t.goTo(StepTroubleRestored)
+			return
+		}
 		t.goTo(StepTroubleNotif)
 	case SitMovePhone:
 		switch {
-		case !known || t.has(graph.KindAuthenticator):
+		case !known || t.hasApp():
 			t.startRoute(RouteOldPhone)
 		case t.canCall():
 			t.startRoute(RouteCall)
@@ -894,7 +990,7 @@ func (t *turn) choose(sit string) {
 		switch {
 		case known && t.canCall():
 			t.startRoute(RouteCall)
-		case !known || t.has(graph.KindAuthenticator):
+		case !known || t.hasApp():
 			t.goTo(StepAskOldPhone)
 		default:
 			t.handoff("no_usable_method", StepWelcome)
@@ -971,7 +1067,7 @@ func (t *turn) answer(step string, yes bool) {
 
 // resetup: troubleshooting did not help, on to the 12 steps.
 func (t *turn) resetup() {
-	if t.s.MethodsKnown && !t.has(graph.KindAuthenticator) && !t.canCall() {
+	if t.s.MethodsKnown && !t.hasApp() && !t.canCall() {
 		t.handoff("no_usable_method", t.s.Step)
 		return
 	}
@@ -1034,18 +1130,16 @@ func (t *turn) methods() {
 			return
 		}
 		t.s.Methods = slices.Clone(in.Methods)
-		for _, m := range in.Methods {
-			if m.Kind == graph.KindAuthenticator && !t.inSnapshot(m.ID) {
-				t.s.NewAuthID, t.s.NewAuthName, t.s.VerifiedNew = m.ID, m.DisplayName, true
-				t.event("verified")
-				if m.DisplayName != "" {
-					t.say("verify_new.found", map[string]string{"device": m.DisplayName})
-				} else {
-					t.say("verify_new.found_unnamed", nil)
-				}
-				t.afterNew()
-				return
-			}
+		// The new phone counts as registered when a new entry in the
+		// Authenticator app appears: an Authenticator method, a passkey
+		// in Authenticator (the app's Sign in path), or both.
+		if added := graph.NewInApp(graph.IDs(t.s.Snapshot), in.Methods); len(added) > 0 {
+			t.s.NewIDs = graph.IDs(added)
+			t.s.VerifiedNew = true
+			t.event("verified")
+			t.foundNew(added)
+			t.afterNew()
+			return
 		}
 		t.notYet(PointAfterAdd, "verify_new.still", asked)
 	case PointAfterRemove:
@@ -1065,17 +1159,20 @@ func (t *turn) methods() {
 		for _, m := range in.Methods {
 			present[m.ID] = true
 		}
-		if t.s.NewAuthID != "" && !present[t.s.NewAuthID] {
-			t.s.NewAuthID, t.s.NewAuthName, t.s.VerifiedNew = "", "", false
+		if t.newEntryGone(present) {
+			t.s.NewAuthID, t.s.NewAuthName, t.s.NewIDs, t.s.VerifiedNew = "", "", nil, false
 			t.event("wrong_entry")
 			t.goTo(StepWrongEntry)
 			return
 		}
-		for _, m := range t.s.Snapshot {
-			if m.Kind == graph.KindAuthenticator && !present[m.ID] {
+		for _, m := range t.oldDevices() {
+			if !present[m.ID] {
 				t.s.OldGone = true
 				t.event("verified")
 				t.say("verify_old.gone", nil)
+				if t.oldPasskeyLeft(present) {
+					t.say("verify_old.passkey_left", nil)
+				}
 				t.finish()
 				return
 			}
@@ -1127,15 +1224,73 @@ func (t *turn) inSnapshot(id string) bool {
 	return false
 }
 
-// oldDevices are the Authenticator entries of the start snapshot.
+// oldDevices are the entries in the Authenticator app of the start
+// snapshot: Authenticator methods and passkeys in Authenticator, never a
+// security key.
 func (t *turn) oldDevices() []graph.Method {
 	var out []graph.Method
 	for _, m := range t.s.Snapshot {
-		if m.Kind == graph.KindAuthenticator && m.ID != t.s.NewAuthID {
+		if m.InAuthenticatorApp() && m.ID != t.s.NewAuthID {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// foundNew says what step 10 registered: the app, a passkey in the app,
+// or both.
+func (t *turn) foundNew(added []graph.Method) {
+	var push, passkey *graph.Method
+	for i := range added {
+		switch {
+		case added[i].Kind == graph.KindAuthenticator && push == nil:
+			push = &added[i]
+		case added[i].IsAuthenticatorPasskey() && passkey == nil:
+			passkey = &added[i]
+		}
+	}
+	switch {
+	case push != nil:
+		t.s.NewAuthID, t.s.NewAuthName = push.ID, push.DisplayName
+	case passkey != nil:
+		t.s.NewAuthID, t.s.NewAuthName = passkey.ID, passkey.DisplayName
+	}
+	switch {
+	case push != nil && passkey != nil && push.DisplayName != "":
+		t.say("verify_new.found_both", map[string]string{"device": push.DisplayName})
+	case push != nil && push.DisplayName != "":
+		t.say("verify_new.found", map[string]string{"device": push.DisplayName})
+	case push == nil && passkey != nil:
+		t.say("verify_new.found_passkey", map[string]string{"device": t.passkeyDevice(*passkey)})
+	default:
+		t.say("verify_new.found_unnamed", nil)
+	}
+}
+
+// newEntryGone: an entry the new phone registered is no longer there
+// (the student removed the new phone instead of the old one).
+func (t *turn) newEntryGone(present map[string]bool) bool {
+	ids := t.s.NewIDs
+	if len(ids) == 0 && t.s.NewAuthID != "" {
+		ids = []string{t.s.NewAuthID} // state saved before NewIDs existed
+	}
+	for _, id := range ids {
+		if !present[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// oldPasskeyLeft: the old phone's Authenticator entry is gone but a
+// passkey in Authenticator of the start is still registered.
+func (t *turn) oldPasskeyLeft(present map[string]bool) bool {
+	for _, m := range t.oldDevices() {
+		if m.IsAuthenticatorPasskey() && present[m.ID] {
+			return true
+		}
+	}
+	return false
 }
 
 // afterNew: the new phone is in (or could not be checked); remove the
@@ -1193,6 +1348,12 @@ func (t *turn) handoff(reason, failedStep string) {
 		t.startSession(t.s.Situation)
 	}
 	security := reason == "suspicious_prompt"
+	if reason == "no_usable_method" && t.voiceEnded && (!t.s.MethodsKnown || t.has(graph.KindPhone)) {
+		// The call route would have been there: say why it is not, and
+		// that the desk checks who they are and gives a pass.
+		reason = "voice_ended"
+		t.s.NeedsIdentity = true
+	}
 	if t.s.Step != StepHandoff {
 		t.moveQuiet(StepHandoff)
 	}
@@ -1203,7 +1364,7 @@ func (t *turn) handoff(reason, failedStep string) {
 	if security {
 		t.s.Outcome = store.OutcomeSecurityEscalated
 	}
-	t.effect(Effect{Kind: EffEscalate, Reason: reason, Security: security, LostPhone: t.s.Situation == SitLostPhone,
+	t.effect(Effect{Kind: EffEscalate, Reason: reason, Security: security, LostPhone: t.identityCheck(),
 		FailedStep: failedStep, Situation: t.s.Situation, SessionID: t.s.SessionID, Methods: t.maskedMethods()})
 	t.effect(Effect{Kind: EffEndSession, SessionID: t.s.SessionID, Outcome: t.s.Outcome})
 }
@@ -1213,7 +1374,7 @@ func (t *turn) handoff(reason, failedStep string) {
 // session or escalation request). Only when the escalation could not be
 // made is it tried again, still in the same session.
 func (t *turn) handoffAgain() {
-	lost, security := t.s.Situation == SitLostPhone, t.s.Outcome == store.OutcomeSecurityEscalated
+	lost, security := t.identityCheck(), t.s.Outcome == store.OutcomeSecurityEscalated
 	if t.s.HandoffNotQueued {
 		reason := "asked_for_human"
 		if security {
@@ -1227,6 +1388,10 @@ func (t *turn) handoffAgain() {
 	t.effect(Effect{Kind: EffShowContact, LostPhone: lost, Security: security})
 }
 
+// identityCheck: the hand-off needs the desk's identity check (what to
+// bring): a lost phone, or no call route since Microsoft ended voice.
+func (t *turn) identityCheck() bool { return t.s.Situation == SitLostPhone || t.s.NeedsIdentity }
+
 // maskedMethods describes the snapshot for the staff (phone numbers are
 // masked by the directory already).
 func (t *turn) maskedMethods() []string {
@@ -1238,6 +1403,16 @@ func (t *turn) maskedMethods() []string {
 		switch m.Kind {
 		case graph.KindAuthenticator:
 			out = append(out, "Authenticator: "+nonEmpty(m.DisplayName, "?"))
+		case graph.KindFIDO2:
+			if m.IsAuthenticatorPasskey() {
+				out = append(out, "Passkey in Authenticator ("+m.PasskeyPlatform()+"): "+nonEmpty(m.DisplayName, "?"))
+			} else {
+				key := "Security key (FIDO2): " + nonEmpty(m.DisplayName, "?")
+				if m.Model != "" {
+					key += " - " + m.Model
+				}
+				out = append(out, key)
+			}
 		case graph.KindPhone:
 			out = append(out, "Phone ("+nonEmpty(m.PhoneType, "mobile")+"): "+m.PhoneMasked)
 		case graph.KindOther:

@@ -45,11 +45,15 @@ const (
 	ActSolved    Action = "solved"
 	ActNotSolved Action = "not_solved"
 	ActRate      Action = "rate"
+	// ActSignInPath: at step 7 the student adds the account with
+	// Aanmelden (sign in) instead of the QR code (ActDone).
+	ActSignInPath Action = "signin_path"
 	// Internal transitions (not buttons).
 	actFound       Action = "found"
 	actNotFound    Action = "not_found"
 	actUnavailable Action = "unavailable"
 	actWrongEntry  Action = "wrong_entry"
+	actRestored    Action = "restored" // "ik heb een back-up teruggezet"
 )
 
 // Situations, named like the intents.
@@ -61,6 +65,12 @@ const (
 	SitSuspicious    = "suspicious_prompt"
 )
 
+// How the account is added in the app at step 7 (State.Pairing).
+const (
+	PairingQR     = "qr"
+	PairingSignIn = "signin"
+)
+
 // Situations in the welcome's order.
 var Situations = []string{SitSigninProblem, SitMovePhone, SitNewPhoneSame, SitLostPhone, SitSuspicious}
 
@@ -70,6 +80,7 @@ const (
 	StepTroubleNotif    = "trouble_notification"
 	StepTroubleAccount  = "trouble_account_missing"
 	StepTroubleNumber   = "trouble_number_matching"
+	StepTroubleRestored = "trouble_restored"
 	StepAskOldPhone     = "ask_old_phone"
 	StepAskSameNumber   = "ask_same_number"
 	StepVerifyNew       = "verify_new"
@@ -120,22 +131,31 @@ var flow = buildFlow()
 func buildFlow() []StepDef {
 	steps := []StepDef{
 		{ID: StepWelcome, Kind: KindChoice, Next: map[Action][]string{
-			SitSigninProblem: {StepTroubleNotif},
+			SitSigninProblem: {StepTroubleNotif, StepTroubleRestored},
 			SitMovePhone:     {guideID(1), StepHandoff},
 			SitNewPhoneSame:  {guideID(1), StepAskOldPhone, StepHandoff},
 			SitLostPhone:     {guideID(1), StepAskSameNumber, StepHandoff},
 			SitSuspicious:    {StepHandoff},
 		}, Keys: []string{"welcome.title", "welcome.intro", "welcome.question", "welcome.privacy_hint", "welcome.simulation",
-			"summary.intro", "summary.none", "summary.unknown", "summary.authenticator", "summary.phone", "summary.your_number", "summary.and"}},
+			"summary.intro", "summary.none", "summary.unknown", "summary.authenticator", "summary.phone", "summary.your_number", "summary.and",
+			"summary.authenticator_passkey", "summary.passkey_on.ios", "summary.passkey_on.android"}},
 		{ID: StepTroubleNotif, Kind: KindTrouble, Next: map[Action][]string{
 			ActSolved: {StepDone}, ActNotSolved: {StepTroubleAccount}, ActExplain: {StepTroubleNotif},
+			actRestored: {StepTroubleRestored},
 		}, Keys: stepKeys(StepTroubleNotif, nil)},
 		{ID: StepTroubleAccount, Kind: KindQuestion, Next: map[Action][]string{
 			ActYes: {StepTroubleNumber}, ActNo: {guideID(1), StepHandoff}, ActExplain: {StepTroubleAccount},
+			actRestored: {StepTroubleRestored},
 		}, Keys: append(stepKeys(StepTroubleAccount, nil), "resetup.intro")},
 		{ID: StepTroubleNumber, Kind: KindTrouble, Next: map[Action][]string{
 			ActSolved: {StepDone}, ActNotSolved: {guideID(1), StepHandoff}, ActExplain: {StepTroubleNumber},
+			actRestored: {StepTroubleRestored},
 		}, Keys: stepKeys(StepTroubleNumber, nil)},
+		// A restored backup: sign in to restore the account, then the
+		// new entry is verified and the old phone removed (steps 11-12).
+		{ID: StepTroubleRestored, Kind: KindTrouble, Next: map[Action][]string{
+			ActSolved: {StepVerifyNew}, ActNotSolved: {guideID(1), StepHandoff}, ActExplain: {StepTroubleRestored},
+		}, Keys: append(stepKeys(StepTroubleRestored, nil), "trouble_restored.recognised")},
 		{ID: StepAskOldPhone, Kind: KindQuestion, Next: map[Action][]string{
 			ActYes: {guideID(1)}, ActNo: {guideID(1), StepAskSameNumber, StepHandoff}, ActExplain: {StepAskOldPhone},
 		}, Keys: stepKeys(StepAskOldPhone, nil)},
@@ -156,9 +176,12 @@ func buildFlow() []StepDef {
 		case 7:
 			variants = map[string][]string{"do": {"", "link"}, "see": {"", "link"}}
 		case 8:
-			variants = map[string][]string{"do": {"", "link"}}
+			variants = map[string][]string{"title": {"", "signin"}, "do": {"", "link", "signin"}, "where": {"", "signin"}, "see": {"", "signin"}, "help": {"", "signin"}}
+		case 9:
+			variants = map[string][]string{"do": {"", "signin"}, "where": {"", "signin"}, "see": {"", "signin"}}
 		case 10:
 			next = StepVerifyNew
+			variants = map[string][]string{"do": {"", "signin"}, "see": {"", "signin"}}
 		case 11:
 			variants = map[string][]string{"do": {"", "unknown", "several"}}
 		case 12:
@@ -169,6 +192,15 @@ func buildFlow() []StepDef {
 		if n == 1 {
 			d.Next[ActPairLink] = []string{guideID(2)}
 		}
+		if n == 2 {
+			d.Keys = append(d.Keys, "step02.passkey_prompt")
+		}
+		if n == 7 {
+			d.Next[ActSignInPath] = []string{guideID(8)}
+		}
+		if n == 11 {
+			d.Keys = append(d.Keys, "step11.passkey_too", "step11.keep_key")
+		}
 		if n == 11 {
 			d.Next[ActSkip] = []string{StepDone}
 		}
@@ -178,14 +210,14 @@ func buildFlow() []StepDef {
 		StepDef{ID: StepVerifyNew, Kind: KindCheck, Next: map[Action][]string{
 			actFound: {guideID(11), StepDone}, actNotFound: {StepVerifyNew, StepVerifyNewFailed},
 			actUnavailable: {guideID(11), StepDone}, ActRetry: {StepVerifyNew},
-		}, Keys: []string{"verify_new.checking", "verify_new.found", "verify_new.found_unnamed", "verify_new.still", "verify_new.busy", "verify_new.unavailable"}},
+		}, Keys: []string{"verify_new.checking", "verify_new.found", "verify_new.found_unnamed", "verify_new.found_passkey", "verify_new.found_both", "verify_new.still", "verify_new.busy", "verify_new.unavailable"}},
 		StepDef{ID: StepVerifyNewFailed, Kind: KindCard, Next: map[Action][]string{
 			ActRetry: {StepVerifyNew}, ActContinue: {guideID(11), StepDone}, ActHuman: {StepHandoff}, ActExplain: {StepVerifyNewFailed},
 		}, Keys: []string{"verify_new.title", "verify_new.do", "verify_new.where", "verify_new.see", "verify_new.help", "verify_new.explain"}},
 		StepDef{ID: StepVerifyOld, Kind: KindCheck, Next: map[Action][]string{
 			actFound: {StepDone}, actNotFound: {StepVerifyOld, StepDone}, actUnavailable: {StepDone},
 			actWrongEntry: {StepWrongEntry}, ActRetry: {StepVerifyOld},
-		}, Keys: []string{"verify_old.checking", "verify_old.gone", "verify_old.still", "verify_old.unavailable", "verify_old.not_confirmed"}},
+		}, Keys: []string{"verify_old.checking", "verify_old.gone", "verify_old.passkey_left", "verify_old.still", "verify_old.unavailable", "verify_old.not_confirmed"}},
 		StepDef{ID: StepWrongEntry, Kind: KindCard, Next: map[Action][]string{
 			ActReadd: {guideID(3)}, ActExplain: {StepWrongEntry},
 		}, Keys: stepKeys(StepWrongEntry, nil)},
@@ -228,14 +260,14 @@ var globalTargets = []string{StepWelcome, StepHandoff, StepStopped, guideID(3)}
 var commonKeys = []string{
 	"label.progress", "label.where", "label.see", "msg.stale", "msg.unknown", "msg.unknown_welcome",
 	"msg.help", "msg.secret", "msg.lang", "msg.reset", "msg.failed_once", "msg.retry_nothing",
-	"msg.privacy", "msg.no_answer", "msg.back_start", "msg.restarted", "msg.rated_range", "msg.understood", "msg.midway", "step11.keep_phone", "msg.failed_next", "msg.pair_link", "label.where_phone_browser", "label.where_phone_both", "summary.or", "privacy.default", "staff_pass.route",
+	"msg.privacy", "button.qr_path", "msg.no_answer", "msg.back_start", "msg.restarted", "msg.rated_range", "msg.understood", "msg.midway", "step11.keep_phone", "msg.failed_next", "msg.pair_link", "label.where_phone_browser", "label.where_phone_both", "summary.or", "privacy.default", "staff_pass.route",
 	"handoff.reason.two_failures", "handoff.reason.asked_for_human", "handoff.reason.no_usable_method",
-	"handoff.reason.not_confirmed", "handoff.reason.graph_unavailable", "handoff.reason.suspicious_prompt",
+	"handoff.reason.not_confirmed", "handoff.reason.voice_ended", "handoff.reason.graph_unavailable", "handoff.reason.suspicious_prompt",
 }
 
 func buttonKeys() []string {
 	keys := []string{}
-	for _, a := range []Action{ActDone, ActFailed, ActExplain, ActYes, ActNo, ActSkip, ActRetry, ActContinue, ActHuman, ActRestart, ActReadd, ActPairLink, ActSolved, ActNotSolved} {
+	for _, a := range []Action{ActDone, ActFailed, ActExplain, ActYes, ActNo, ActSkip, ActRetry, ActContinue, ActHuman, ActRestart, ActReadd, ActPairLink, ActSolved, ActNotSolved, ActSignInPath} {
 		keys = append(keys, "button."+string(a))
 	}
 	for _, s := range Situations {

@@ -343,6 +343,7 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	}
 	res.student = redact.Text(in.Text)
 	in.TextLang = intent.DetectLanguage(in.Text)
+	in.Restored = intent.Restored(in.Text)
 	lang := in.TextLang
 	if lang == "" {
 		lang = LanguageOf(s)
@@ -365,7 +366,7 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 // buttonActions are the actions of mfabot's buttons (the welcome card's
 // are the situations).
 var buttonActions = []Action{ActDone, ActFailed, ActExplain, ActYes, ActNo, ActSkip, ActRetry, ActContinue,
-	ActHuman, ActRestart, ActReadd, ActPairLink, ActSolved, ActNotSolved, ActRate}
+	ActHuman, ActRestart, ActReadd, ActPairLink, ActSolved, ActNotSolved, ActRate, ActSignInPath}
 
 // buttonLine is the transcript line of a click. The data of an
 // Action.Submit is the client's to send: only a known action and step

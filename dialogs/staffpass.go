@@ -51,7 +51,7 @@ func (t *turn) staffPass() {
 	t.startSession(sit)
 	t.s.History = nil
 	t.s.Checks, t.s.CheckAsked = 0, false
-	t.s.NewAuthID, t.s.NewAuthName, t.s.VerifiedNew, t.s.OldGone, t.s.SkippedRemoval = "", "", false, false, false
+	t.s.NewAuthID, t.s.NewAuthName, t.s.NewIDs, t.s.VerifiedNew, t.s.OldGone, t.s.SkippedRemoval = "", "", nil, false, false, false
 	t.s.HandoffNotQueued = false
 	t.say("staff_pass.route", nil)
 	t.goTo(guideID(3))

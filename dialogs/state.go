@@ -22,11 +22,15 @@ type State struct {
 	Outcome    string `json:"outcome,omitempty"` // of the current session, "" while running
 	// HandoffNotQueued: the session's escalation could not be made (the
 	// student was given the contact details to call themselves).
-	HandoffNotQueued bool           `json:"handoffNotQueued,omitempty"`
-	Route            string         `json:"route,omitempty"` // old_phone | call | either
-	PairLink         bool           `json:"pairLink,omitempty"`
-	Platform         string         `json:"platform,omitempty"`
-	Failures         map[string]int `json:"failures,omitempty"`
+	HandoffNotQueued bool   `json:"handoffNotQueued,omitempty"`
+	Route            string `json:"route,omitempty"` // old_phone | call | either
+	PairLink         bool   `json:"pairLink,omitempty"`
+	// Pairing is how the student added the account in the app at step 7:
+	// "qr" (QR-code scannen, the guide's path) or "signin" (Aanmelden,
+	// Microsoft's preferred path, which can also make a passkey).
+	Pairing  string         `json:"pairing,omitempty"`
+	Platform string         `json:"platform,omitempty"`
+	Failures map[string]int `json:"failures,omitempty"`
 	// ViewSeq counts the cards with buttons shown; each button carries
 	// the number of its card ("v"), so a click on any card but the
 	// newest is recognised as stale.
@@ -58,15 +62,23 @@ type State struct {
 	Checks int `json:"checks,omitempty"` // reads done at the current check point
 	// CheckAsked: the running check was asked for by the student (not a
 	// timer), so its result is said even when it is not the first.
-	CheckAsked     bool   `json:"checkAsked,omitempty"`
-	NewAuthID      string `json:"newAuthId,omitempty"`
-	NewAuthName    string `json:"newAuthName,omitempty"`
-	VerifiedNew    bool   `json:"verifiedNew,omitempty"`
-	OldGone        bool   `json:"oldGone,omitempty"`
-	SkippedRemoval bool   `json:"skippedRemoval,omitempty"`
+	CheckAsked  bool   `json:"checkAsked,omitempty"`
+	NewAuthID   string `json:"newAuthId,omitempty"`
+	NewAuthName string `json:"newAuthName,omitempty"`
+	// NewIDs are every new entry in the Authenticator app found after
+	// step 10 (an Authenticator method, a passkey in Authenticator, or
+	// both); removing any of them at step 11 is the wrong entry.
+	NewIDs         []string `json:"newIds,omitempty"`
+	VerifiedNew    bool     `json:"verifiedNew,omitempty"`
+	OldGone        bool     `json:"oldGone,omitempty"`
+	SkippedRemoval bool     `json:"skippedRemoval,omitempty"`
 
-	PendingSituation string    `json:"pendingSituation,omitempty"` // named before the start read answered
-	WelcomedAt       time.Time `json:"welcomedAt,omitempty"`       // when the welcome card was last shown
+	PendingSituation string `json:"pendingSituation,omitempty"` // named before the start read answered
+	PendingRestored  bool   `json:"pendingRestored,omitempty"`  // ... and it was a restored backup
+	// NeedsIdentity: this run's hand-off needs the desk's identity check
+	// (lost phone, or no call route since Microsoft ended voice).
+	NeedsIdentity bool      `json:"needsIdentity,omitempty"`
+	WelcomedAt    time.Time `json:"welcomedAt,omitempty"` // when the welcome card was last shown
 
 	// Seen holds the ids of the last activities applied (oldest first,
 	// at most seenActivities), saved with the state in the same write:
@@ -158,6 +170,7 @@ type Input struct {
 	Secret   bool   // looks like a code or password: never stored or used
 	TextLang string // nl | en when the message's language is clear
 	Privacy  bool   // asks what is stored
+	Restored bool   // says Authenticator was restored from a backup
 
 	// InMethods
 	Point     string

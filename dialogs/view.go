@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"mfabot/graph"
@@ -85,6 +86,10 @@ func (t *turn) summary() string {
 		items = append(items, t.tr("summary.authenticator_unnamed", nil))
 	}
 	for _, m := range t.s.Snapshot {
+		if m.IsAuthenticatorPasskey() {
+			items = append(items, t.tr("summary.authenticator_passkey", map[string]string{"device": t.passkeyDevice(m)}))
+			continue
+		}
 		switch m.Kind {
 		case graph.KindPhone:
 			if m.PhoneMasked != "" {
@@ -100,6 +105,15 @@ func (t *turn) summary() string {
 		return t.tr("summary.none", nil)
 	}
 	return t.tr("summary.intro", map[string]string{"list": joinAnd(items, and)})
+}
+
+// passkeyDevice names the phone a passkey in Authenticator is on: its
+// display name, else "een iPhone" / "een Android-telefoon".
+func (t *turn) passkeyDevice(m graph.Method) string {
+	if m.DisplayName != "" {
+		return "'" + m.DisplayName + "'"
+	}
+	return trVariant(t.lang(), "summary.passkey_on", nonEmpty(m.PasskeyPlatform(), "ios"), nil)
 }
 
 // joinAnd joins "a, b and c". When an item has its own "and" ("the app
@@ -126,7 +140,7 @@ func (t *turn) variant(d *StepDef, field string) string {
 			return "mobile"
 		}
 	case 2:
-		if field == "do" && t.s.Route == RouteCall && t.s.MethodsKnown && !t.has(graph.KindAuthenticator) {
+		if field == "do" && t.s.Route == RouteCall && t.s.MethodsKnown && !t.hasApp() {
 			// No app to approve with: Microsoft offers the call itself.
 			return "call_direct"
 		}
@@ -141,6 +155,13 @@ func (t *turn) variant(d *StepDef, field string) string {
 		if t.s.PairLink && field == "do" {
 			return "link"
 		}
+		if t.signInPath() && field != "explain" {
+			return "signin"
+		}
+	case 9, 10:
+		if t.signInPath() && (field == "do" || field == "see" || (d.Number == 9 && field == "where")) {
+			return "signin"
+		}
 	case 11:
 		if field == "do" {
 			switch n := len(t.oldNamed()); {
@@ -153,6 +174,10 @@ func (t *turn) variant(d *StepDef, field string) string {
 	}
 	return ""
 }
+
+// signInPath: the student chose Aanmelden in the app at step 7 (not the
+// QR code, not the link on the phone itself).
+func (t *turn) signInPath() bool { return t.s.Pairing == PairingSignIn && !t.s.PairLink }
 
 // pairLinkWhere is where a step happens for a student who pairs the app
 // by link on the phone they chat from: there is no laptop.
@@ -174,12 +199,13 @@ func (t *turn) onPhone() bool {
 	return p == "ios" || p == "android"
 }
 
-// oldNamed are the quoted names of the old Authenticator devices.
+// oldNamed are the quoted names of the old phones in the Authenticator
+// app (a phone with an Authenticator entry and a passkey counts once).
 func (t *turn) oldNamed() []string {
 	var names []string
 	for _, m := range t.oldDevices() {
-		if m.DisplayName != "" {
-			names = append(names, "'"+m.DisplayName+"'")
+		if n := "'" + m.DisplayName + "'"; m.DisplayName != "" && !slices.Contains(names, n) {
+			names = append(names, n)
 		}
 	}
 	return names
@@ -220,9 +246,21 @@ func textBase(d *StepDef) string {
 func (t *turn) stepText(d *StepDef, field string) string {
 	vars := t.vars(map[string]string{"phone": t.phoneMasked(), "old_device": t.oldDeviceNames()})
 	text := trVariant(t.lang(), textBase(d)+"."+field, t.variant(d, field), vars)
-	if d.Number == 11 && field == "do" && (!t.s.MethodsKnown || t.has(graph.KindPhone)) {
-		// Never remove the phone number: it is the call option.
-		text += " " + t.tr("step11.keep_phone", nil)
+	if d.Number == 11 && field == "do" {
+		for _, m := range t.oldDevices() {
+			if m.IsAuthenticatorPasskey() {
+				// The old phone's passkey goes too.
+				text += " " + t.tr("step11.passkey_too", nil)
+				break
+			}
+		}
+		if slices.ContainsFunc(t.s.Snapshot, graph.Method.IsSecurityKey) {
+			text += " " + t.tr("step11.keep_key", nil)
+		}
+		if !t.s.MethodsKnown || t.has(graph.KindPhone) {
+			// Never remove the phone number: it is the call option.
+			text += " " + t.tr("step11.keep_phone", nil)
+		}
 	}
 	return text
 }
@@ -254,6 +292,18 @@ func (t *turn) stepCard(d *StepDef) Card {
 	switch d.Kind {
 	case KindGuide:
 		c.Buttons = []Button{b(ActDone), b(ActFailed), b(ActExplain)}
+		if d.Number == 2 {
+			// Since 1 September 2026 Microsoft may ask for a passkey
+			// right after this sign-in.
+			c.Body = append(c.Body, t.tr("step02.passkey_prompt", nil))
+		}
+		if d.Number == 7 && !t.s.PairLink {
+			// The app offers two ways; the student says which one they
+			// take, and step 8 follows it ("done" is the QR code).
+			qr := b(ActDone)
+			qr.Title = t.tr("button.qr_path", nil)
+			c.Buttons = []Button{qr, b(ActSignInPath), b(ActFailed), b(ActExplain)}
+		}
 		if d.Number == 1 && t.onPhone() {
 			c.Buttons = append(c.Buttons, b(ActPairLink))
 		}

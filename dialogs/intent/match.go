@@ -362,6 +362,8 @@ func match(a *analysis) (Intent, float64) {
 		return IntentNewPhoneSameNumber, 0.9
 	case lostW && (phone || old):
 		return IntentLostPhone, 0.9
+	case cRestored.in(a): // restored.go: a restored Authenticator
+		return IntentSigninProblem, 0.85
 	case newp && phone:
 		return IntentMovePhone, 0.85
 	case move && (phone || app):
