@@ -127,10 +127,11 @@ func (t *turn) tr(key string, vars map[string]string) string {
 func (t *turn) lang() string { return LanguageOf(t.s) }
 
 // LanguageOf returns the conversation's language: explicit choice, the
-// language of their messages, Graph's preferredLanguage, the Teams
-// locale, Dutch.
+// language of their messages, the Teams locale of the activity (the
+// student's own setting), Graph's preferredLanguage (often set by the
+// school for everyone), Dutch.
 func LanguageOf(s State) string {
-	for _, l := range []string{s.LangChoice, s.LangText, s.LangGraph, s.LangLocale} {
+	for _, l := range []string{s.LangChoice, s.LangText, s.LangLocale, s.LangGraph} {
 		if l = normLang(l); l != "" {
 			return l
 		}
@@ -680,8 +681,10 @@ func (t *turn) apply(a Action) {
 		case ActSolved:
 			t.event("done")
 			if d.ID == StepTroubleRestored {
-				// Restoring signs the app in again: a new entry to verify,
-				// and the old phone's entry still to remove.
+				// Restoring signs the app in again: a new entry to verify
+				// (in the demo, what step 10 registers), and the old
+				// phone's entry still to remove.
+				t.effect(Effect{Kind: EffSimulateDone, Step: guideID(10)})
 				t.verifyNew()
 				return
 			}
@@ -1348,10 +1351,12 @@ func (t *turn) handoff(reason, failedStep string) {
 		t.startSession(t.s.Situation)
 	}
 	security := reason == "suspicious_prompt"
+	said := reason
 	if reason == "no_usable_method" && t.voiceEnded && (!t.s.MethodsKnown || t.has(graph.KindPhone)) {
 		// The call route would have been there: say why it is not, and
-		// that the desk checks who they are and gives a pass.
-		reason = "voice_ended"
+		// that the desk checks who they are and gives a pass (for the
+		// desk it stays "no usable method").
+		said = "voice_ended"
 		t.s.NeedsIdentity = true
 	}
 	if t.s.Step != StepHandoff {
@@ -1359,7 +1364,7 @@ func (t *turn) handoff(reason, failedStep string) {
 	}
 	t.s.History = nil
 	t.effect(Effect{Kind: EffCancelTimers})
-	t.say("handoff.reason."+reason, nil)
+	t.say("handoff.reason."+said, nil)
 	t.s.Outcome = store.OutcomeEscalated
 	if security {
 		t.s.Outcome = store.OutcomeSecurityEscalated

@@ -21,7 +21,10 @@ func TestLanguageOrder(t *testing.T) {
 	}{
 		{State{}, "nl"},
 		{State{LangLocale: "en-US"}, "en"},
-		{State{LangLocale: "en-US", LangGraph: "nl-NL"}, "nl"},
+		{State{LangLocale: "en-US", LangGraph: "nl-NL"}, "en"}, // the student's Teams beats the school's default
+		{State{LangLocale: "nl-NL", LangGraph: "en-GB"}, "nl"},
+		{State{LangLocale: "fr-FR", LangGraph: "en-GB"}, "en"}, // a locale without a language of ours: Graph's
+		{State{LangText: "nl", LangLocale: "en-US", LangGraph: "en-GB"}, "nl"},
 		{State{LangLocale: "nl-NL", LangGraph: "nl-NL", LangText: "en"}, "en"},
 		{State{LangText: "en", LangChoice: "nl"}, "nl"},
 		{State{LangGraph: "fr-FR", LangLocale: "de-DE"}, "nl"},

@@ -85,7 +85,7 @@ func newHarness(t *testing.T, student string, dir graph.Directory) *harness {
 	h := &harness{t: t, st: st, dbURL: url, dir: dir, esc: &fakeEscalator{},
 		now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
 		ref: store.ConversationRef{ConversationID: "a:conv-" + student, ServiceURL: "http://127.0.0.1:1/", ChannelID: "msteams",
-			UserID: "29:" + student, UserAADObjectID: graph.DemoUserID(student), UserName: student, Locale: "nl-NL", ConversationType: "personal"},
+			UserID: "29:" + student, UserAADObjectID: graph.DemoUserID(student), UserName: student, Locale: startLang(student) + "-NL", ConversationType: "personal"},
 	}
 	h.r = h.newRunner(testSettings)
 	// Every move the engine makes must be an edge of the flow table.
