@@ -196,6 +196,7 @@ func buildFlow() []StepDef {
 			d.Keys = append(d.Keys, "step02.passkey_prompt")
 		}
 		if n == 7 {
+			d.Keys = append(d.Keys, "step07.choose")
 			d.Next[ActSignInPath] = []string{guideID(8)}
 		}
 		if n == 11 {

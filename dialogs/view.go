@@ -303,6 +303,7 @@ func (t *turn) stepCard(d *StepDef) Card {
 			qr := b(ActDone)
 			qr.Title = t.tr("button.qr_path", nil)
 			c.Buttons = []Button{qr, b(ActSignInPath), b(ActFailed), b(ActExplain)}
+			c.Body = append(c.Body, t.tr("step07.choose", nil))
 		}
 		if d.Number == 1 && t.onPhone() {
 			c.Buttons = append(c.Buttons, b(ActPairLink))

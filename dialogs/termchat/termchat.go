@@ -26,7 +26,7 @@ import (
 // Options configure a terminal chat.
 type Options struct {
 	Runner  *dialogs.Runner
-	Student string // demo student name (sam, lars, noor, eva, kim); default sam
+	Student string // demo student name (sam, lars, noor, eva, kim, pia, ben); default sam
 	Lang    string // nl | en: an explicit choice; empty = the usual order
 	// UserID is the student's object id; default graph.DemoUserID(Student).
 	UserID string

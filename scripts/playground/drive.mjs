@@ -13,8 +13,9 @@
 //                    (default: normal Node resolution from this file)
 //   PG_CHROMIUM      Chromium binary (default MFABOT_TEST_CHROMIUM or /usr/bin/chromium)
 //   PG_STEP_MS       how long to wait for the bot at each step (default 30000)
-//   PG_LANG          nl (default: the bot's own choice, Dutch for the demo
-//                    student) or en: type "English please" after the welcome
+//   PG_LANG          nl (default: type "Nederlands graag" after the welcome;
+//                    the playground's locale en-US makes the bot start in
+//                    English) or en: type "English please" after the welcome
 //   PG_BOT_URL       the bot's base URL, e.g. http://127.0.0.1:3978; if set,
 //                    the staff dashboard (dev sign-in) is opened at the end
 //                    to see the hand-off arrive there
@@ -229,6 +230,8 @@ try {
 
   if (result.welcome && process.env.PG_LANG === 'en') {
     result.englishAnswered = await step('type "English please"', '02-english.png', async () => { await say('English please'); });
+  } else if (result.welcome) {
+    result.dutchAnswered = await step('type "Nederlands graag"', '02-dutch.png', async () => { await say('Nederlands graag'); });
   }
   if (result.welcome) {
     result.moveAnswered = await step('click move_phone', '03-move-phone.png', async () => {
