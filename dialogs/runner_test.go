@@ -422,7 +422,7 @@ func TestGlobalCommands(t *testing.T) {
 	contains(t, h.say("banaan"), tr2("msg.unknown"), "Stap 3 van 12")
 	contains(t, h.say("uitleg"), tr2("step03.explain"), "Stap 3 van 12")
 	contains(t, h.say("gelukt"), "Stap 4 van 12")
-	contains(t, h.say("English please"), tr("en", "msg.lang", nil), "Step 4 of 12", "Choose the Authenticator app")
+	contains(t, h.say("English please"), tr("en", "msg.lang", nil), "Step 4 of 12", "Choose Microsoft Authenticator")
 	contains(t, h.say("Nederlands"), "Stap 4 van 12")
 	contains(t, h.say("nog eens"), tr2("msg.retry_nothing"))
 	contains(t, h.say("opnieuw"), tr2("msg.restarted"), tr2("welcome.question"))
