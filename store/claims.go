@@ -45,12 +45,13 @@ func (s *sqlStore) claim(ctx context.Context, what, table, key, sel string, selA
 			RETURNING ` + cols
 		args = append(append(args, owner, ns(until)), selArgs...)
 	}
+	s.prepare(ctx, q)                // before the transaction: it holds SQLite's one writer connection
 	tx, err := s.w.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE, the write lock
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
+	rows, err := txWriter{s, tx}.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
@@ -64,7 +65,7 @@ func (s *sqlStore) claim(ctx context.Context, what, table, key, sel string, selA
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return fmt.Errorf("store: %s: commit: %w", what, err)
 	}
 	return nil

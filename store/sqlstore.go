@@ -20,6 +20,9 @@ type sqlStore struct {
 	w   *sql.DB // writes (SQLite: the single writer connection)
 	r   *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: same as w)
 	now func() time.Time
+	// Prepared statements of w and r (SQLite only; nil: none kept).
+	wstmts, rstmts *stmtCache
+	commits        commits
 }
 
 // dedupWindow is how long a processed activity id is remembered; Teams
@@ -45,16 +48,39 @@ func (s *sqlStore) rebind(q string) string {
 	return b.String()
 }
 
+// exec runs one writing statement on its own (its own commit).
 func (s *sqlStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, s.rebind(q), args...)
+	s.commits.add()
+	q = s.rebind(q)
+	if st := s.wstmts.get(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.w.ExecContext(ctx, q, args...)
 }
 
 func (s *sqlStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, s.rebind(q), args...)
+	q = s.rebind(q)
+	if st := s.rstmts.get(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.r.QueryContext(ctx, q, args...)
 }
 
 func (s *sqlStore) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, s.rebind(q), args...)
+	q = s.rebind(q)
+	if st := s.rstmts.get(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, q, args...)
+}
+
+// commit commits a write transaction, counted.
+func (s *sqlStore) commit(tx *sql.Tx) error {
+	err := tx.Commit()
+	if err == nil {
+		s.commits.add()
+	}
+	return err
 }
 
 func ns(t time.Time) int64 { return t.UnixNano() }
@@ -83,6 +109,34 @@ func affected(res sql.Result) (int64, error) {
 	}
 	return n, nil
 }
+
+// The statements of a turn (see turnStatements).
+const (
+	sqlInsertConversation = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
+				service_url = CASE WHEN conversations.ref = '' THEN excluded.service_url ELSE conversations.service_url END,
+				ref = CASE WHEN conversations.ref = '' THEN excluded.ref ELSE conversations.ref END
+			WHERE conversations.version = 0`
+	sqlUpdateConversation = `UPDATE conversations SET state = ?, version = version + 1, updated_at = ?,
+				service_url = CASE WHEN ref = '' THEN ? ELSE service_url END,
+				ref = CASE WHEN ref = '' THEN ? ELSE ref END
+			WHERE id = ? AND version = ?`
+	sqlAddTimer     = `INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?) RETURNING id`
+	sqlDeleteTimers = `DELETE FROM timers WHERE conversation_id = ?`
+	sqlStartSession = `INSERT INTO sessions (id, conversation_id, user_id, situation, outcome, satisfaction, started_at, last_activity_at, ended_at)
+		VALUES (?, ?, ?, ?, '', 0, ?, ?, NULL)
+		ON CONFLICT (id) DO UPDATE SET situation = CASE WHEN sessions.situation = '' THEN excluded.situation ELSE sessions.situation END`
+	sqlTouchSession = `UPDATE sessions SET last_activity_at =
+		CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`
+	sqlEndSession = `UPDATE sessions SET outcome = ?, ended_at = ?,
+		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`
+	sqlSetSatisfaction = `UPDATE sessions SET satisfaction = ? WHERE id = ?`
+	sqlSessionOf       = `SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
+			ORDER BY started_at DESC LIMIT 1`
+	sqlInsertStepEvent = `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertTranscript = `INSERT INTO transcripts (conversation_id, role, text, at) VALUES (?, ?, ?, ?)`
+)
 
 // ---- Inbox ----
 
@@ -141,7 +195,11 @@ func (s *sqlStore) Pending(ctx context.Context, limit int) ([]InboxItem, error) 
 }
 
 func (s *sqlStore) MarkDone(ctx context.Context, seq int64) error {
-	res, err := s.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE seq = ?`,
+	return s.markDone(ctx, direct{s}, seq)
+}
+
+func (s *sqlStore) markDone(ctx context.Context, w writer, seq int64) error {
+	res, err := w.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE seq = ?`,
 		ns(s.now()), seq)
 	if err != nil {
 		return fmt.Errorf("store: mark done: %w", err)
@@ -231,6 +289,10 @@ func encodeRef(ref ConversationRef) (string, error) {
 }
 
 func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64, error) {
+	return s.saveConversation(ctx, direct{s}, c)
+}
+
+func (s *sqlStore) saveConversation(ctx context.Context, w writer, c Conversation) (int64, error) {
 	if c.ID == "" {
 		return 0, errors.New("store: save conversation: empty id")
 	}
@@ -242,16 +304,9 @@ func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64,
 	var res sql.Result
 	if c.Version == 0 {
 		// A row SaveRef made alone has version 0 and may be taken over.
-		res, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
-				service_url = CASE WHEN conversations.ref = '' THEN excluded.service_url ELSE conversations.service_url END,
-				ref = CASE WHEN conversations.ref = '' THEN excluded.ref ELSE conversations.ref END
-			WHERE conversations.version = 0`, c.ID, ref, serviceURLOf(ref, c.Ref), nonNilBytes(c.State), now)
+		res, err = w.exec(ctx, sqlInsertConversation, c.ID, ref, serviceURLOf(ref, c.Ref), nonNilBytes(c.State), now)
 	} else {
-		res, err = s.exec(ctx, `UPDATE conversations SET state = ?, version = version + 1, updated_at = ?,
-				service_url = CASE WHEN ref = '' THEN ? ELSE service_url END,
-				ref = CASE WHEN ref = '' THEN ? ELSE ref END
-			WHERE id = ? AND version = ?`, nonNilBytes(c.State), now, serviceURLOf(ref, c.Ref), ref, c.ID, c.Version)
+		res, err = w.exec(ctx, sqlUpdateConversation, nonNilBytes(c.State), now, serviceURLOf(ref, c.Ref), ref, c.ID, c.Version)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: save conversation: %w", err)
@@ -286,8 +341,12 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 // ---- Timers ----
 
 func (s *sqlStore) AddTimer(ctx context.Context, t Timer) (int64, error) {
+	return s.addTimer(ctx, direct{s}, t)
+}
+
+func (s *sqlStore) addTimer(ctx context.Context, w writer, t Timer) (int64, error) {
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.rebind(`INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?) RETURNING id`),
+	err := w.queryRow(ctx, sqlAddTimer,
 		t.ConversationID, ns(t.Due), nonNilBytes(t.Payload)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add timer: %w", err)
@@ -328,14 +387,22 @@ func scanTimers(rows *sql.Rows) ([]Timer, error) {
 }
 
 func (s *sqlStore) DeleteTimer(ctx context.Context, id int64) error {
-	if _, err := s.exec(ctx, `DELETE FROM timers WHERE id = ?`, id); err != nil {
+	return s.deleteTimer(ctx, direct{s}, id)
+}
+
+func (s *sqlStore) deleteTimer(ctx context.Context, w writer, id int64) error {
+	if _, err := w.exec(ctx, `DELETE FROM timers WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: delete timer: %w", err)
 	}
 	return nil
 }
 
 func (s *sqlStore) DeleteTimers(ctx context.Context, conversationID string) error {
-	if _, err := s.exec(ctx, `DELETE FROM timers WHERE conversation_id = ?`, conversationID); err != nil {
+	return s.deleteTimers(ctx, direct{s}, conversationID)
+}
+
+func (s *sqlStore) deleteTimers(ctx context.Context, w writer, conversationID string) error {
+	if _, err := w.exec(ctx, sqlDeleteTimers, conversationID); err != nil {
 		return fmt.Errorf("store: delete timers: %w", err)
 	}
 	return nil
@@ -344,6 +411,10 @@ func (s *sqlStore) DeleteTimers(ctx context.Context, conversationID string) erro
 // ---- Sessions, step events, transcripts ----
 
 func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
+	return s.startSession(ctx, direct{s}, se)
+}
+
+func (s *sqlStore) startSession(ctx context.Context, w writer, se Session) error {
 	if se.ID == "" {
 		return errors.New("store: start session: empty id")
 	}
@@ -355,9 +426,7 @@ func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
 	if last.Before(start) {
 		last = start
 	}
-	_, err := s.exec(ctx, `INSERT INTO sessions (id, conversation_id, user_id, situation, outcome, satisfaction, started_at, last_activity_at, ended_at)
-		VALUES (?, ?, ?, ?, '', 0, ?, ?, NULL)
-		ON CONFLICT (id) DO UPDATE SET situation = CASE WHEN sessions.situation = '' THEN excluded.situation ELSE sessions.situation END`,
+	_, err := w.exec(ctx, sqlStartSession,
 		se.ID, se.ConversationID, se.UserID, se.Situation, ns(start), ns(last))
 	if err != nil {
 		return fmt.Errorf("store: start session: %w", err)
@@ -365,8 +434,8 @@ func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
 	return nil
 }
 
-func (s *sqlStore) updateOne(ctx context.Context, what, q string, args ...any) error {
-	res, err := s.exec(ctx, q, args...)
+func updateOne(ctx context.Context, w writer, what, q string, args ...any) error {
+	res, err := w.exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
@@ -381,24 +450,34 @@ func (s *sqlStore) updateOne(ctx context.Context, what, q string, args ...any) e
 }
 
 func (s *sqlStore) TouchSession(ctx context.Context, id string, at time.Time) error {
-	return s.updateOne(ctx, "touch session", `UPDATE sessions SET last_activity_at =
-		CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`, ns(at), ns(at), id)
+	return touchSession(ctx, direct{s}, id, at)
+}
+
+func touchSession(ctx context.Context, w writer, id string, at time.Time) error {
+	return updateOne(ctx, w, "touch session", sqlTouchSession, ns(at), ns(at), id)
 }
 
 func (s *sqlStore) EndSession(ctx context.Context, id, outcome string, at time.Time) error {
+	return endSession(ctx, direct{s}, id, outcome, at)
+}
+
+func endSession(ctx context.Context, w writer, id, outcome string, at time.Time) error {
 	if outcome == "" {
 		return errors.New("store: end session: empty outcome")
 	}
-	return s.updateOne(ctx, "end session", `UPDATE sessions SET outcome = ?, ended_at = ?,
-		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`,
+	return updateOne(ctx, w, "end session", sqlEndSession,
 		outcome, ns(at), ns(at), ns(at), id)
 }
 
 func (s *sqlStore) SetSatisfaction(ctx context.Context, id string, score int) error {
+	return setSatisfaction(ctx, direct{s}, id, score)
+}
+
+func setSatisfaction(ctx context.Context, w writer, id string, score int) error {
 	if score < 1 || score > 5 {
 		return fmt.Errorf("store: satisfaction %d out of range 1..5", score)
 	}
-	return s.updateOne(ctx, "set satisfaction", `UPDATE sessions SET satisfaction = ? WHERE id = ?`, score, id)
+	return updateOne(ctx, w, "set satisfaction", sqlSetSatisfaction, score, id)
 }
 
 func (s *sqlStore) AbandonIdle(ctx context.Context, cutoff, now time.Time) (int, error) {
@@ -418,22 +497,24 @@ func (s *sqlStore) AbandonIdle(ctx context.Context, cutoff, now time.Time) (int,
 }
 
 func (s *sqlStore) RecordStepEvent(ctx context.Context, e StepEvent) error {
+	return s.recordStepEvent(ctx, direct{s}, e)
+}
+
+func (s *sqlStore) recordStepEvent(ctx context.Context, w writer, e StepEvent) error {
 	at := e.At
 	if at.IsZero() {
 		at = s.now()
 	}
 	key := e.SessionID
 	if key == "" {
-		err := s.queryRow(ctx, `SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
-			ORDER BY started_at DESC LIMIT 1`, e.ConversationID, ns(at)).Scan(&key)
+		err := w.read(ctx, sqlSessionOf, e.ConversationID, ns(at)).Scan(&key)
 		if errors.Is(err, sql.ErrNoRows) {
 			key = "conversation:" + e.ConversationID
 		} else if err != nil {
 			return fmt.Errorf("store: record step event: %w", err)
 		}
 	}
-	_, err := s.exec(ctx, `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, key, e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
+	_, err := w.exec(ctx, sqlInsertStepEvent, key, e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
 	if err != nil {
 		return fmt.Errorf("store: record step event: %w", err)
 	}
@@ -441,11 +522,15 @@ func (s *sqlStore) RecordStepEvent(ctx context.Context, e StepEvent) error {
 }
 
 func (s *sqlStore) AppendTranscript(ctx context.Context, l TranscriptLine) error {
+	return s.appendTranscript(ctx, direct{s}, l)
+}
+
+func (s *sqlStore) appendTranscript(ctx context.Context, w writer, l TranscriptLine) error {
 	at := l.At
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := s.exec(ctx, `INSERT INTO transcripts (conversation_id, role, text, at) VALUES (?, ?, ?, ?)`,
+	_, err := w.exec(ctx, sqlInsertTranscript,
 		l.ConversationID, l.Role, l.Text, ns(at))
 	if err != nil {
 		return fmt.Errorf("store: append transcript: %w", err)
@@ -973,6 +1058,8 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	s.wstmts.close()
+	s.rstmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		if rerr := s.r.Close(); err == nil {
