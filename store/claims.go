@@ -132,6 +132,20 @@ func (s *sqlStore) ClaimPendingOf(ctx context.Context, owner, conversationID str
 	if err := checkClaim("claim pending of", owner, lease); err != nil {
 		return InboxItem{}, false, err
 	}
+	if s.d == dialectSQLite {
+		// Most asks find nothing (a turn just ended and the student has
+		// not answered yet): a read on the reader pool says so without
+		// taking the write lock. An item committed after this read comes
+		// with its own ask.
+		var one int
+		err := s.queryRow(ctx, `SELECT 1 FROM inbox WHERE conversation_id = ? AND status = 'pending' LIMIT 1`, conversationID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return InboxItem{}, false, nil
+		}
+		if err != nil {
+			return InboxItem{}, false, fmt.Errorf("store: claim pending of: %w", err)
+		}
+	}
 	n := ns(now)
 	// The conversation's oldest unfinished item (by the conversation
 	// index), if its lease is free or owner's, and no other owner runs a

@@ -110,7 +110,8 @@ func affected(res sql.Result) (int64, error) {
 	return n, nil
 }
 
-// The statements of a turn (see turnStatements).
+// The statements of a turn (see turnStatements) and of accepting an
+// activity, prepared before their transactions.
 const (
 	sqlInsertConversation = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
@@ -135,12 +136,44 @@ const (
 			ORDER BY started_at DESC LIMIT 1`
 	sqlInsertStepEvent = `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	sqlSaveRef = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
+		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`
+	sqlEnqueue = `INSERT INTO inbox (activity_id, conversation_id, body, received_at, attempts, status)
+		VALUES (?, ?, ?, ?, 0, 'pending') ON CONFLICT (activity_id) DO NOTHING`
 	sqlInsertTranscript = `INSERT INTO transcripts (conversation_id, role, text, at) VALUES (?, ?, ?, ?)`
 )
 
 // ---- Inbox ----
 
 func (s *sqlStore) Enqueue(ctx context.Context, it InboxItem) (bool, error) {
+	return s.enqueue(ctx, direct{s}, it)
+}
+
+func (s *sqlStore) EnqueueWithRef(ctx context.Context, ref ConversationRef, it InboxItem) (bool, error) {
+	if it.ActivityID == "" {
+		return false, errors.New("store: enqueue: empty activity id")
+	}
+	s.prepare(ctx, sqlSaveRef, sqlEnqueue) // before the transaction: it holds SQLite's one writer connection
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue: %w", err)
+	}
+	defer tx.Rollback()
+	w := txWriter{s, tx}
+	if err := s.saveRef(ctx, w, ref); err != nil {
+		return false, err
+	}
+	fresh, err := s.enqueue(ctx, w, it)
+	if err != nil {
+		return false, err
+	}
+	if err := s.commit(tx); err != nil {
+		return false, fmt.Errorf("store: enqueue: commit: %w", err)
+	}
+	return fresh, nil
+}
+
+func (s *sqlStore) enqueue(ctx context.Context, w writer, it InboxItem) (bool, error) {
 	if it.ActivityID == "" {
 		return false, errors.New("store: enqueue: empty activity id")
 	}
@@ -148,9 +181,7 @@ func (s *sqlStore) Enqueue(ctx context.Context, it InboxItem) (bool, error) {
 	if at.IsZero() {
 		at = s.now()
 	}
-	res, err := s.exec(ctx, `INSERT INTO inbox (activity_id, conversation_id, body, received_at, attempts, status)
-		VALUES (?, ?, ?, ?, 0, 'pending') ON CONFLICT (activity_id) DO NOTHING`,
-		it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at))
+	res, err := w.exec(ctx, sqlEnqueue, it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at))
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue: %w", err)
 	}
@@ -322,6 +353,10 @@ func (s *sqlStore) saveConversation(ctx context.Context, w writer, c Conversatio
 }
 
 func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
+	return s.saveRef(ctx, direct{s}, r)
+}
+
+func (s *sqlStore) saveRef(ctx context.Context, w writer, r ConversationRef) error {
 	if r.ConversationID == "" {
 		return errors.New("store: save ref: empty conversation id")
 	}
@@ -329,8 +364,7 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
-		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`,
+	_, err = w.exec(ctx, sqlSaveRef,
 		r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)

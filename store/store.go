@@ -247,6 +247,9 @@ type Store interface {
 	// Inbox. Enqueue returns false (and no error) when the activity id
 	// was seen before: a Teams retry.
 	Enqueue(ctx context.Context, item InboxItem) (bool, error)
+	// EnqueueWithRef is SaveRef(ref) and Enqueue(item) in one
+	// transaction: both are stored or neither.
+	EnqueueWithRef(ctx context.Context, ref ConversationRef, item InboxItem) (bool, error)
 	// Pending returns unfinished items, oldest first, whoever holds them.
 	Pending(ctx context.Context, limit int) ([]InboxItem, error)
 	// ClaimPending leases up to limit unfinished items to owner until

@@ -103,3 +103,49 @@ func TestSaveTurn(t *testing.T) {
 		})
 	}
 }
+
+// TestEnqueueWithRef: the reference and the entry in one commit; a
+// retried activity id is not enqueued again; a bad reference stores
+// neither.
+func TestEnqueueWithRef(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := b.open(t)
+			cc := s.(CommitCounter)
+			ref := ConversationRef{ConversationID: "c", ServiceURL: "https://smba.example/", UserName: "Sam"}
+			before := cc.Commits()
+			fresh, err := s.EnqueueWithRef(ctx, ref, InboxItem{ActivityID: "c|1", ConversationID: "c", Body: []byte(`{}`)})
+			if err != nil || !fresh {
+				t.Fatalf("fresh=%v err=%v", fresh, err)
+			}
+			if n := cc.Commits() - before; n != 1 {
+				t.Errorf("%d commits, want 1", n)
+			}
+			c, err := s.GetConversation(ctx, "c")
+			if err != nil || c.Ref.UserName != "Sam" || c.Version != 0 {
+				t.Fatalf("conversation %+v err=%v", c, err)
+			}
+			ref.UserName = "Sam de Vries"
+			if fresh, err := s.EnqueueWithRef(ctx, ref, InboxItem{ActivityID: "c|1", ConversationID: "c", Body: []byte(`{}`)}); err != nil || fresh {
+				t.Fatalf("retry: fresh=%v err=%v", fresh, err)
+			}
+			if c, _ := s.GetConversation(ctx, "c"); c.Ref.UserName != "Sam de Vries" {
+				t.Errorf("the retry's reference was not saved (as SaveRef does): %+v", c.Ref)
+			}
+			if _, err := s.EnqueueWithRef(ctx, ConversationRef{}, InboxItem{ActivityID: "d|1", ConversationID: "d", Body: []byte(`{}`)}); err == nil {
+				t.Fatal("an empty reference was accepted")
+			}
+			if _, err := s.EnqueueWithRef(ctx, ConversationRef{ConversationID: "e"}, InboxItem{ConversationID: "e"}); err == nil {
+				t.Fatal("an entry without an activity id was accepted")
+			}
+			if _, err := s.GetConversation(ctx, "e"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("a refused entry stored its reference: %v", err)
+			}
+			items, _ := s.Pending(ctx, 10)
+			if len(items) != 1 || items[0].ActivityID != "c|1" {
+				t.Fatalf("pending %+v", items)
+			}
+		})
+	}
+}
