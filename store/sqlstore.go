@@ -132,11 +132,11 @@ const (
 	sqlEndSession = `UPDATE sessions SET outcome = ?, ended_at = ?,
 		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`
 	sqlSetSatisfaction = `UPDATE sessions SET satisfaction = ? WHERE id = ?`
-	sqlSessionOf       = `SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
-			ORDER BY started_at DESC LIMIT 1`
 	sqlInsertStepEvent = `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`
-	sqlSaveRef = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
+		VALUES (COALESCE(NULLIF(?, ''), (SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
+			ORDER BY started_at DESC LIMIT 1), 'conversation:' || ?), ?, ?, ?, ?, ?, ?)`
+	sqlInsertTimer = `INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?)`
+	sqlSaveRef     = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
 		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`
 	sqlEnqueue = `INSERT INTO inbox (activity_id, conversation_id, body, received_at, attempts, status)
 		VALUES (?, ?, ?, ?, 0, 'pending') ON CONFLICT (activity_id) DO NOTHING`
@@ -152,6 +152,23 @@ func (s *sqlStore) Enqueue(ctx context.Context, it InboxItem) (bool, error) {
 func (s *sqlStore) EnqueueWithRef(ctx context.Context, ref ConversationRef, it InboxItem) (bool, error) {
 	if it.ActivityID == "" {
 		return false, errors.New("store: enqueue: empty activity id")
+	}
+	if s.d == dialectPostgres {
+		// One statement, one round trip: the reference is written by a
+		// data-modifying CTE of the entry's insert.
+		refArgs, err := s.saveRefArgs(ref)
+		if err != nil {
+			return false, err
+		}
+		res, err := s.exec(ctx, `WITH saved AS (`+sqlSaveRef+`) `+sqlEnqueue, append(refArgs, s.enqueueArgs(it)...)...)
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue: %w", err)
+		}
+		n, err := affected(res)
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue: %w", err)
+		}
+		return n == 1, nil
 	}
 	s.prepare(ctx, sqlSaveRef, sqlEnqueue) // before the transaction: it holds SQLite's one writer connection
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -173,15 +190,19 @@ func (s *sqlStore) EnqueueWithRef(ctx context.Context, ref ConversationRef, it I
 	return fresh, nil
 }
 
-func (s *sqlStore) enqueue(ctx context.Context, w writer, it InboxItem) (bool, error) {
-	if it.ActivityID == "" {
-		return false, errors.New("store: enqueue: empty activity id")
-	}
+func (s *sqlStore) enqueueArgs(it InboxItem) []any {
 	at := it.ReceivedAt
 	if at.IsZero() {
 		at = s.now()
 	}
-	res, err := w.exec(ctx, sqlEnqueue, it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at))
+	return []any{it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at)}
+}
+
+func (s *sqlStore) enqueue(ctx context.Context, w writer, it InboxItem) (bool, error) {
+	if it.ActivityID == "" {
+		return false, errors.New("store: enqueue: empty activity id")
+	}
+	res, err := w.exec(ctx, sqlEnqueue, s.enqueueArgs(it)...)
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue: %w", err)
 	}
@@ -356,16 +377,23 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 	return s.saveRef(ctx, direct{s}, r)
 }
 
-func (s *sqlStore) saveRef(ctx context.Context, w writer, r ConversationRef) error {
+func (s *sqlStore) saveRefArgs(r ConversationRef) ([]any, error) {
 	if r.ConversationID == "" {
-		return errors.New("store: save ref: empty conversation id")
+		return nil, errors.New("store: save ref: empty conversation id")
 	}
 	ref, err := encodeRef(r)
 	if err != nil {
-		return fmt.Errorf("store: save ref: %w", err)
+		return nil, fmt.Errorf("store: save ref: %w", err)
 	}
-	_, err = w.exec(ctx, sqlSaveRef,
-		r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now()))
+	return []any{r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now())}, nil
+}
+
+func (s *sqlStore) saveRef(ctx context.Context, w writer, r ConversationRef) error {
+	args, err := s.saveRefArgs(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(ctx, sqlSaveRef, args...)
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
@@ -539,16 +567,10 @@ func (s *sqlStore) recordStepEvent(ctx context.Context, w writer, e StepEvent) e
 	if at.IsZero() {
 		at = s.now()
 	}
-	key := e.SessionID
-	if key == "" {
-		err := w.read(ctx, sqlSessionOf, e.ConversationID, ns(at)).Scan(&key)
-		if errors.Is(err, sql.ErrNoRows) {
-			key = "conversation:" + e.ConversationID
-		} else if err != nil {
-			return fmt.Errorf("store: record step event: %w", err)
-		}
-	}
-	_, err := w.exec(ctx, sqlInsertStepEvent, key, e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
+	// Without a session id: the conversation's newest session started at
+	// or before at (one the same transaction started included).
+	_, err := w.exec(ctx, sqlInsertStepEvent, e.SessionID, e.ConversationID, ns(at), e.ConversationID,
+		e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
 	if err != nil {
 		return fmt.Errorf("store: record step event: %w", err)
 	}

@@ -126,10 +126,6 @@ func (w txWriter) queryRow(ctx context.Context, q string, args ...any) *sql.Row 
 	return w.tx.QueryRowContext(ctx, q, args...)
 }
 
-func (w txWriter) read(ctx context.Context, q string, args ...any) *sql.Row {
-	return w.queryRow(ctx, q, args...)
-}
-
 func (w txWriter) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = w.s.rebind(q)
 	if st := w.s.wstmts.lookup(q); st != nil {
@@ -155,18 +151,12 @@ func (d direct) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.s.w.QueryRowContext(ctx, q, args...)
 }
 
-func (d direct) read(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.s.queryRow(ctx, q, args...)
-}
-
 // writer is where a write runs: on its own (direct) or in a
 // transaction (txWriter).
 type writer interface {
 	exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 	// queryRow runs a statement that writes and returns a row.
 	queryRow(ctx context.Context, q string, args ...any) *sql.Row
-	// read runs a query that must see the writes made so far.
-	read(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // prepare keeps qs prepared on the writer (they are looked up, not
