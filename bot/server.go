@@ -569,17 +569,18 @@ func (s *Server) accept(ctx context.Context, a *Activity, body []byte) (fresh bo
 	s.trust(a.ServiceURL)
 	// Only personal chats are remembered (their reference is what the
 	// dialog and the timers answer on).
-	if r := s.classify(a); r == routeTurn || r == routeWelcome || (r == routeRefusedStaff && a.Personal()) {
-		if err := s.o.Store.SaveRef(ctx, a.ref()); err != nil {
-			return false, fmt.Errorf("save conversation reference: %w", err)
-		}
-	}
-	fresh, err = s.o.Store.Enqueue(ctx, store.InboxItem{
+	item := store.InboxItem{
 		ActivityID:     dedupKey(a),
 		ConversationID: a.Conversation.ID,
 		Body:           body,
 		ReceivedAt:     s.o.Now(),
-	})
+	}
+	if r := s.classify(a); r == routeTurn || r == routeWelcome || (r == routeRefusedStaff && a.Personal()) {
+		// The reference and the entry in one commit.
+		fresh, err = s.o.Store.EnqueueWithRef(ctx, a.ref(), item)
+	} else {
+		fresh, err = s.o.Store.Enqueue(ctx, item)
+	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue: %w", err)
 	}

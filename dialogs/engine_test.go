@@ -82,17 +82,17 @@ func TestTypedEquivalents(t *testing.T) {
 	}
 }
 
-// conflictStore makes the first SaveConversation lose the race.
+// conflictStore makes the first save of a turn lose the race.
 type conflictStore struct {
 	store.Store
 	n atomic.Int32
 }
 
-func (c *conflictStore) SaveConversation(ctx context.Context, conv store.Conversation) (int64, error) {
+func (c *conflictStore) SaveTurn(ctx context.Context, w store.TurnWrite) (int64, error) {
 	if c.n.Add(1) == 1 {
 		return 0, store.ErrConflict
 	}
-	return c.Store.SaveConversation(ctx, conv)
+	return c.Store.SaveTurn(ctx, w)
 }
 
 func TestConflictRetriedOnce(t *testing.T) {
@@ -107,7 +107,7 @@ func TestConflictRetriedOnce(t *testing.T) {
 
 type alwaysConflict struct{ store.Store }
 
-func (alwaysConflict) SaveConversation(ctx context.Context, conv store.Conversation) (int64, error) {
+func (alwaysConflict) SaveTurn(ctx context.Context, w store.TurnWrite) (int64, error) {
 	return 0, store.ErrConflict
 }
 

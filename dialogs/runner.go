@@ -114,6 +114,9 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 	if t.At.IsZero() {
 		t.At = r.o.Now()
 	}
+	// studentWritten: the student's line went to the transcript ahead of
+	// the turn (an escalation carries it); a rerun does not write it again.
+	studentWritten := false
 	for attempt := 0; ; attempt++ {
 		conv, err := r.o.Store.GetConversation(ctx, id)
 		switch {
@@ -139,11 +142,13 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 			r.log.Info("activity applied before; not applied again", "conversation", shortID(id), "activity_id", t.ActivityID)
 			return nil, nil
 		}
-		res := r.run(ctx, conv, t, typing, attempt == 0)
+		// The engine never touches these; it may reset the rest.
+		prevSeen, prevLastID, prevLastReplies := prev.Seen, prev.LastActivityID, prev.LastReplies
+		res := r.run(ctx, conv, prev, t, typing, &studentWritten)
 		// From the loaded state: the engine may have reset its own.
-		res.state.Seen = remember(prev.Seen, t.ActivityID)
+		res.state.Seen = remember(prevSeen, t.ActivityID)
 		replies := r.render(t, res)
-		res.state.LastActivityID, res.state.LastReplies = prev.LastActivityID, prev.LastReplies
+		res.state.LastActivityID, res.state.LastReplies = prevLastID, prevLastReplies
 		if t.ActivityID != "" {
 			res.state.LastActivityID, res.state.LastReplies = t.ActivityID, boundReplies(replies)
 		}
@@ -157,14 +162,20 @@ func (r *Runner) Handle(ctx context.Context, t Turn, typing func()) ([]Reply, er
 			return nil, fmt.Errorf("dialogs: encode state: %w", err)
 		}
 		conv.State = raw
-		if _, err := r.o.Store.SaveConversation(ctx, conv); err != nil {
+		// One transaction: the state and everything the turn recorded.
+		tw := store.TurnWrite{Conversation: conv, Ops: r.records(conv, t, res, replies, studentWritten)}
+		if _, err := r.o.Store.SaveTurn(ctx, tw); err != nil {
 			if errors.Is(err, store.ErrConflict) && attempt == 0 {
 				r.log.Info("conversation changed meanwhile; turn run again", "conversation", shortID(id))
 				continue
 			}
 			return nil, fmt.Errorf("dialogs: save conversation: %w", err)
 		}
-		r.afterSave(ctx, conv, t, res, replies)
+		for _, e := range res.writes {
+			if e.Kind == EffEndSession {
+				metricOutcomes.WithLabelValues(e.Outcome).Inc()
+			}
+		}
 		return replies, nil
 	}
 }
@@ -237,29 +248,22 @@ func (r *Runner) recheckPending(ctx context.Context, convID string, s State, t T
 type result struct {
 	state  State
 	outs   []Out
-	writes []Effect // executed after the state is saved, in order
+	writes []Effect // stored with the state, in order
 	// after[i] are the outs that came after writes[i] was asked for.
 	after   map[int][]Out
 	student string // the transcript line for the student's message
 }
 
-// run runs the engine and the effects whose results feed back into it
-// (directory reads, the answerer, the escalation); the other effects are
-// collected for after the save.
-func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typing func(), first bool) result {
-	state := DecodeState(conv.State)
+// run runs the engine (on state, the loaded one) and the effects whose
+// results feed back into it (directory reads, the answerer, the
+// escalation); the other effects are collected to be stored with the
+// state.
+func (r *Runner) run(ctx context.Context, conv store.Conversation, state State, t Turn, typing func(), studentWritten *bool) result {
 	res := result{after: map[int][]Out{}}
 	in, ok := r.input(ctx, state, t, typing, &res)
 	if !ok {
 		res.state = state
 		return res
-	}
-	if first && res.student != "" {
-		// Written before the effects, so that an escalation made in this
-		// turn carries the student's last message (redacted).
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: conv.ID, Role: "student", Text: capLine(res.student), At: t.At}); err != nil {
-			r.log.Warn("transcript", "err", err)
-		}
 	}
 	if state.FlowVersion != 0 && (state.FlowVersion != FlowVersion || lookupStep(state.Step) == nil) {
 		metricStateResets.Inc()
@@ -285,7 +289,15 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, t Turn, typin
 			case EffEscalate:
 				// Before the save: the escalation must exist even if the
 				// process dies now; a rerun after a conflict finds the
-				// same open escalation (handoff deduplicates).
+				// same open escalation (handoff deduplicates). The
+				// student's line goes first, so that the escalation
+				// carries their last message (redacted).
+				if res.student != "" && !*studentWritten {
+					*studentWritten = true
+					if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: conv.ID, Role: "student", Text: capLine(res.student), At: t.At}); err != nil {
+						r.log.Warn("transcript", "err", err)
+					}
+				}
 				queue = append(queue, r.escalate(ctx, conv, state, e, t))
 			case EffSimulateDone:
 				if sim, ok := r.o.Directory.(graph.Simulator); ok && conv.Ref.UserAADObjectID != "" {
@@ -576,18 +588,32 @@ func boundReplies(replies []Reply) []Reply {
 	return slices.Clone(replies)
 }
 
-// afterSave executes the recorded effects and writes the transcript.
-func (r *Runner) afterSave(ctx context.Context, conv store.Conversation, t Turn, res result, replies []Reply) {
+// records are what the turn writes besides its state, in order: the
+// student's line (unless written ahead of an escalation), the effects,
+// the session's last activity and the bot's lines.
+func (r *Runner) records(conv store.Conversation, t Turn, res result, replies []Reply, studentWritten bool) []store.TurnOp {
+	var ops []store.TurnOp
+	line := func(role, text string) {
+		ops = append(ops, store.TurnOp{Transcript: &store.TranscriptLine{ConversationID: conv.ID, Role: role, Text: capLine(text), At: t.At}})
+	}
+	if res.student != "" && !studentWritten {
+		line("student", res.student)
+	}
 	s := res.state
 	for _, e := range res.writes {
-		r.write(ctx, conv, t, s, e)
-	}
-	if s.SessionID != "" && s.Outcome == "" {
-		if err := r.o.Store.TouchSession(ctx, s.SessionID, t.At); err != nil && !errors.Is(err, store.ErrNotFound) {
-			r.log.Warn("touch session", "err", err)
+		if op, ok := r.record(conv, t, s, e); ok {
+			ops = append(ops, op)
 		}
 	}
-	r.transcript(ctx, conv.ID, t.At, "", replies)
+	if s.SessionID != "" && s.Outcome == "" {
+		ops = append(ops, store.TurnOp{TouchSession: &store.SessionChange{ID: s.SessionID, At: t.At}})
+	}
+	for _, rp := range replies {
+		if text := replyText(rp); text != "" {
+			line("bot", text)
+		}
+	}
+	return ops
 }
 
 func outReply(o Out) Reply {
@@ -597,37 +623,43 @@ func outReply(o Out) Reply {
 	return Reply{Text: o.Text}
 }
 
-// write executes one effect that changes something outside the state.
-func (r *Runner) write(ctx context.Context, conv store.Conversation, t Turn, s State, e Effect) {
-	st := r.o.Store
-	warn := func(what string, err error) {
-		if err != nil {
-			r.log.Warn(what, "conversation", shortID(conv.ID), "err", err)
-		}
-	}
+// record is the store record of one effect that changes something
+// outside the state (ok false: none).
+func (r *Runner) record(conv store.Conversation, t Turn, s State, e Effect) (store.TurnOp, bool) {
 	switch e.Kind {
 	case EffStepEvent:
-		warn("record step event", st.RecordStepEvent(ctx, store.StepEvent{
+		return store.TurnOp{StepEvent: &store.StepEvent{
 			ConversationID: conv.ID, SessionID: s.SessionID, UserID: conv.Ref.UserAADObjectID,
 			Situation: e.Situation, Step: e.Step, Event: e.Event, At: t.At,
-		}))
+		}}, true
 	case EffStartSession:
-		warn("start session", st.StartSession(ctx, store.Session{
+		if e.SessionID == "" {
+			r.log.Warn("start session without an id", "conversation", shortID(conv.ID))
+			return store.TurnOp{}, false
+		}
+		return store.TurnOp{StartSession: &store.Session{
 			ID: e.SessionID, ConversationID: conv.ID, UserID: conv.Ref.UserAADObjectID,
 			Situation: e.Situation, StartedAt: t.At, LastActivityAt: t.At,
-		}))
+		}}, true
 	case EffEndSession:
-		metricOutcomes.WithLabelValues(e.Outcome).Inc()
-		warn("end session", st.EndSession(ctx, e.SessionID, e.Outcome, t.At))
+		if e.Outcome == "" {
+			r.log.Warn("end session without an outcome", "conversation", shortID(conv.ID))
+			return store.TurnOp{}, false
+		}
+		return store.TurnOp{EndSession: &store.SessionChange{ID: e.SessionID, Outcome: e.Outcome, At: t.At}}, true
 	case EffSatisfaction:
-		warn("satisfaction", st.SetSatisfaction(ctx, e.SessionID, e.Score))
+		if e.Score < 1 || e.Score > 5 {
+			r.log.Warn("satisfaction out of range", "conversation", shortID(conv.ID), "score", e.Score)
+			return store.TurnOp{}, false
+		}
+		return store.TurnOp{Satisfaction: &store.SessionChange{ID: e.SessionID, Score: e.Score}}, true
 	case EffAddTimer:
 		p, _ := json.Marshal(TimerPayload{Point: e.Point, Attempt: e.Attempt, Session: e.SessionID})
-		_, err := st.AddTimer(ctx, store.Timer{ConversationID: conv.ID, Due: t.At.Add(e.Delay), Payload: p})
-		warn("add timer", err)
+		return store.TurnOp{AddTimer: &store.Timer{ConversationID: conv.ID, Due: t.At.Add(e.Delay), Payload: p}}, true
 	case EffCancelTimers:
-		warn("cancel timers", st.DeleteTimers(ctx, conv.ID))
+		return store.TurnOp{CancelTimers: true}, true
 	}
+	return store.TurnOp{}, false
 }
 
 // contactCard renders the service desk's contact card of an
@@ -665,31 +697,18 @@ func (r *Runner) escalate(ctx context.Context, conv store.Conversation, s State,
 	return Input{Kind: InEscalated, At: t.At, Escalated: err == nil}
 }
 
-// transcript stores the student's line (redacted, or a placeholder for a
-// secret) and the bot's replies as text.
-func (r *Runner) transcript(ctx context.Context, convID string, at time.Time, student string, replies []Reply) {
-	if student != "" {
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "student", Text: capLine(student), At: at}); err != nil {
-			r.log.Warn("transcript", "err", err)
-		}
-	}
-	for _, rp := range replies {
-		text := rp.Text
-		if len(rp.Card) > 0 {
-			if ct := CardText(rp.Card); ct != "" {
-				if text != "" {
-					text += "\n"
-				}
-				text += ct
+// replyText is the transcript text of a reply: its text and its card's.
+func replyText(rp Reply) string {
+	text := rp.Text
+	if len(rp.Card) > 0 {
+		if ct := CardText(rp.Card); ct != "" {
+			if text != "" {
+				text += "\n"
 			}
-		}
-		if text == "" {
-			continue
-		}
-		if err := r.o.Store.AppendTranscript(ctx, store.TranscriptLine{ConversationID: convID, Role: "bot", Text: capLine(text), At: at}); err != nil {
-			r.log.Warn("transcript", "err", err)
+			text += ct
 		}
 	}
+	return text
 }
 
 // CardText extracts the readable text of any Adaptive Card (TextBlocks,

@@ -103,6 +103,7 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
 	}
+	s.wstmts, s.rstmts = newStmtCache(w), newStmtCache(r)
 	return s, nil
 }
 

@@ -46,7 +46,7 @@ func (s *sqlStore) UpdateEscalationOutbox(ctx context.Context, e Escalation, ite
 			return 0, fmt.Errorf("store: update escalation outbox: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return 0, fmt.Errorf("store: update escalation outbox: commit: %w", err)
 	}
 	return v, nil
@@ -116,7 +116,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, owner string, limit int, lea
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: claim outbox: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		return nil, fmt.Errorf("store: claim outbox: commit: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -20,6 +20,9 @@ type sqlStore struct {
 	w   *sql.DB // writes (SQLite: the single writer connection)
 	r   *sql.DB // reads (SQLite: a read-only pool; PostgreSQL: same as w)
 	now func() time.Time
+	// Prepared statements of w and r (SQLite only; nil: none kept).
+	wstmts, rstmts *stmtCache
+	commits        commits
 }
 
 // dedupWindow is how long a processed activity id is remembered; Teams
@@ -45,16 +48,39 @@ func (s *sqlStore) rebind(q string) string {
 	return b.String()
 }
 
+// exec runs one writing statement on its own (its own commit).
 func (s *sqlStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, s.rebind(q), args...)
+	s.commits.add()
+	q = s.rebind(q)
+	if st := s.wstmts.get(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.w.ExecContext(ctx, q, args...)
 }
 
 func (s *sqlStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, s.rebind(q), args...)
+	q = s.rebind(q)
+	if st := s.rstmts.get(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.r.QueryContext(ctx, q, args...)
 }
 
 func (s *sqlStore) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, s.rebind(q), args...)
+	q = s.rebind(q)
+	if st := s.rstmts.get(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.r.QueryRowContext(ctx, q, args...)
+}
+
+// commit commits a write transaction, counted.
+func (s *sqlStore) commit(tx *sql.Tx) error {
+	err := tx.Commit()
+	if err == nil {
+		s.commits.add()
+	}
+	return err
 }
 
 func ns(t time.Time) int64 { return t.UnixNano() }
@@ -84,19 +110,99 @@ func affected(res sql.Result) (int64, error) {
 	return n, nil
 }
 
+// The statements of a turn (see turnStatements) and of accepting an
+// activity, prepared before their transactions.
+const (
+	sqlInsertConversation = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
+			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
+				service_url = CASE WHEN conversations.ref = '' THEN excluded.service_url ELSE conversations.service_url END,
+				ref = CASE WHEN conversations.ref = '' THEN excluded.ref ELSE conversations.ref END
+			WHERE conversations.version = 0`
+	sqlUpdateConversation = `UPDATE conversations SET state = ?, version = version + 1, updated_at = ?,
+				service_url = CASE WHEN ref = '' THEN ? ELSE service_url END,
+				ref = CASE WHEN ref = '' THEN ? ELSE ref END
+			WHERE id = ? AND version = ?`
+	sqlAddTimer     = `INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?) RETURNING id`
+	sqlDeleteTimers = `DELETE FROM timers WHERE conversation_id = ?`
+	sqlStartSession = `INSERT INTO sessions (id, conversation_id, user_id, situation, outcome, satisfaction, started_at, last_activity_at, ended_at)
+		VALUES (?, ?, ?, ?, '', 0, ?, ?, NULL)
+		ON CONFLICT (id) DO UPDATE SET situation = CASE WHEN sessions.situation = '' THEN excluded.situation ELSE sessions.situation END`
+	sqlTouchSession = `UPDATE sessions SET last_activity_at =
+		CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`
+	sqlEndSession = `UPDATE sessions SET outcome = ?, ended_at = ?,
+		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`
+	sqlSetSatisfaction = `UPDATE sessions SET satisfaction = ? WHERE id = ?`
+	sqlInsertStepEvent = `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
+		VALUES (COALESCE(NULLIF(?, ''), (SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
+			ORDER BY started_at DESC LIMIT 1), 'conversation:' || ?), ?, ?, ?, ?, ?, ?)`
+	sqlInsertTimer = `INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?)`
+	sqlSaveRef     = `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
+		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`
+	sqlEnqueue = `INSERT INTO inbox (activity_id, conversation_id, body, received_at, attempts, status)
+		VALUES (?, ?, ?, ?, 0, 'pending') ON CONFLICT (activity_id) DO NOTHING`
+	sqlInsertTranscript = `INSERT INTO transcripts (conversation_id, role, text, at) VALUES (?, ?, ?, ?)`
+)
+
 // ---- Inbox ----
 
 func (s *sqlStore) Enqueue(ctx context.Context, it InboxItem) (bool, error) {
+	return s.enqueue(ctx, direct{s}, it)
+}
+
+func (s *sqlStore) EnqueueWithRef(ctx context.Context, ref ConversationRef, it InboxItem) (bool, error) {
 	if it.ActivityID == "" {
 		return false, errors.New("store: enqueue: empty activity id")
 	}
+	if s.d == dialectPostgres {
+		// One statement, one round trip: the reference is written by a
+		// data-modifying CTE of the entry's insert.
+		refArgs, err := s.saveRefArgs(ref)
+		if err != nil {
+			return false, err
+		}
+		res, err := s.exec(ctx, `WITH saved AS (`+sqlSaveRef+`) `+sqlEnqueue, append(refArgs, s.enqueueArgs(it)...)...)
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue: %w", err)
+		}
+		n, err := affected(res)
+		if err != nil {
+			return false, fmt.Errorf("store: enqueue: %w", err)
+		}
+		return n == 1, nil
+	}
+	s.prepare(ctx, sqlSaveRef, sqlEnqueue) // before the transaction: it holds SQLite's one writer connection
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: enqueue: %w", err)
+	}
+	defer tx.Rollback()
+	w := txWriter{s, tx}
+	if err := s.saveRef(ctx, w, ref); err != nil {
+		return false, err
+	}
+	fresh, err := s.enqueue(ctx, w, it)
+	if err != nil {
+		return false, err
+	}
+	if err := s.commit(tx); err != nil {
+		return false, fmt.Errorf("store: enqueue: commit: %w", err)
+	}
+	return fresh, nil
+}
+
+func (s *sqlStore) enqueueArgs(it InboxItem) []any {
 	at := it.ReceivedAt
 	if at.IsZero() {
 		at = s.now()
 	}
-	res, err := s.exec(ctx, `INSERT INTO inbox (activity_id, conversation_id, body, received_at, attempts, status)
-		VALUES (?, ?, ?, ?, 0, 'pending') ON CONFLICT (activity_id) DO NOTHING`,
-		it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at))
+	return []any{it.ActivityID, it.ConversationID, nonNilBytes(it.Body), ns(at)}
+}
+
+func (s *sqlStore) enqueue(ctx context.Context, w writer, it InboxItem) (bool, error) {
+	if it.ActivityID == "" {
+		return false, errors.New("store: enqueue: empty activity id")
+	}
+	res, err := w.exec(ctx, sqlEnqueue, s.enqueueArgs(it)...)
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue: %w", err)
 	}
@@ -141,7 +247,11 @@ func (s *sqlStore) Pending(ctx context.Context, limit int) ([]InboxItem, error) 
 }
 
 func (s *sqlStore) MarkDone(ctx context.Context, seq int64) error {
-	res, err := s.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE seq = ?`,
+	return s.markDone(ctx, direct{s}, seq)
+}
+
+func (s *sqlStore) markDone(ctx context.Context, w writer, seq int64) error {
+	res, err := w.exec(ctx, `UPDATE inbox SET status = 'done', body = NULL, finished_at = ?, claimed_by = '', claimed_until = 0 WHERE seq = ?`,
 		ns(s.now()), seq)
 	if err != nil {
 		return fmt.Errorf("store: mark done: %w", err)
@@ -231,6 +341,10 @@ func encodeRef(ref ConversationRef) (string, error) {
 }
 
 func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64, error) {
+	return s.saveConversation(ctx, direct{s}, c)
+}
+
+func (s *sqlStore) saveConversation(ctx context.Context, w writer, c Conversation) (int64, error) {
 	if c.ID == "" {
 		return 0, errors.New("store: save conversation: empty id")
 	}
@@ -242,16 +356,9 @@ func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64,
 	var res sql.Result
 	if c.Version == 0 {
 		// A row SaveRef made alone has version 0 and may be taken over.
-		res, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, ?, 1, ?)
-			ON CONFLICT (id) DO UPDATE SET state = excluded.state, version = 1, updated_at = excluded.updated_at,
-				service_url = CASE WHEN conversations.ref = '' THEN excluded.service_url ELSE conversations.service_url END,
-				ref = CASE WHEN conversations.ref = '' THEN excluded.ref ELSE conversations.ref END
-			WHERE conversations.version = 0`, c.ID, ref, serviceURLOf(ref, c.Ref), nonNilBytes(c.State), now)
+		res, err = w.exec(ctx, sqlInsertConversation, c.ID, ref, serviceURLOf(ref, c.Ref), nonNilBytes(c.State), now)
 	} else {
-		res, err = s.exec(ctx, `UPDATE conversations SET state = ?, version = version + 1, updated_at = ?,
-				service_url = CASE WHEN ref = '' THEN ? ELSE service_url END,
-				ref = CASE WHEN ref = '' THEN ? ELSE ref END
-			WHERE id = ? AND version = ?`, nonNilBytes(c.State), now, serviceURLOf(ref, c.Ref), ref, c.ID, c.Version)
+		res, err = w.exec(ctx, sqlUpdateConversation, nonNilBytes(c.State), now, serviceURLOf(ref, c.Ref), ref, c.ID, c.Version)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: save conversation: %w", err)
@@ -267,16 +374,26 @@ func (s *sqlStore) SaveConversation(ctx context.Context, c Conversation) (int64,
 }
 
 func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
+	return s.saveRef(ctx, direct{s}, r)
+}
+
+func (s *sqlStore) saveRefArgs(r ConversationRef) ([]any, error) {
 	if r.ConversationID == "" {
-		return errors.New("store: save ref: empty conversation id")
+		return nil, errors.New("store: save ref: empty conversation id")
 	}
 	ref, err := encodeRef(r)
 	if err != nil {
-		return fmt.Errorf("store: save ref: %w", err)
+		return nil, fmt.Errorf("store: save ref: %w", err)
 	}
-	_, err = s.exec(ctx, `INSERT INTO conversations (id, ref, service_url, state, version, updated_at) VALUES (?, ?, ?, NULL, 0, ?)
-		ON CONFLICT (id) DO UPDATE SET ref = excluded.ref, service_url = excluded.service_url, updated_at = excluded.updated_at`,
-		r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now()))
+	return []any{r.ConversationID, ref, serviceURLOf(ref, r), ns(s.now())}, nil
+}
+
+func (s *sqlStore) saveRef(ctx context.Context, w writer, r ConversationRef) error {
+	args, err := s.saveRefArgs(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.exec(ctx, sqlSaveRef, args...)
 	if err != nil {
 		return fmt.Errorf("store: save ref: %w", err)
 	}
@@ -286,8 +403,12 @@ func (s *sqlStore) SaveRef(ctx context.Context, r ConversationRef) error {
 // ---- Timers ----
 
 func (s *sqlStore) AddTimer(ctx context.Context, t Timer) (int64, error) {
+	return s.addTimer(ctx, direct{s}, t)
+}
+
+func (s *sqlStore) addTimer(ctx context.Context, w writer, t Timer) (int64, error) {
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.rebind(`INSERT INTO timers (conversation_id, due, payload) VALUES (?, ?, ?) RETURNING id`),
+	err := w.queryRow(ctx, sqlAddTimer,
 		t.ConversationID, ns(t.Due), nonNilBytes(t.Payload)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add timer: %w", err)
@@ -328,14 +449,22 @@ func scanTimers(rows *sql.Rows) ([]Timer, error) {
 }
 
 func (s *sqlStore) DeleteTimer(ctx context.Context, id int64) error {
-	if _, err := s.exec(ctx, `DELETE FROM timers WHERE id = ?`, id); err != nil {
+	return s.deleteTimer(ctx, direct{s}, id)
+}
+
+func (s *sqlStore) deleteTimer(ctx context.Context, w writer, id int64) error {
+	if _, err := w.exec(ctx, `DELETE FROM timers WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("store: delete timer: %w", err)
 	}
 	return nil
 }
 
 func (s *sqlStore) DeleteTimers(ctx context.Context, conversationID string) error {
-	if _, err := s.exec(ctx, `DELETE FROM timers WHERE conversation_id = ?`, conversationID); err != nil {
+	return s.deleteTimers(ctx, direct{s}, conversationID)
+}
+
+func (s *sqlStore) deleteTimers(ctx context.Context, w writer, conversationID string) error {
+	if _, err := w.exec(ctx, sqlDeleteTimers, conversationID); err != nil {
 		return fmt.Errorf("store: delete timers: %w", err)
 	}
 	return nil
@@ -344,6 +473,10 @@ func (s *sqlStore) DeleteTimers(ctx context.Context, conversationID string) erro
 // ---- Sessions, step events, transcripts ----
 
 func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
+	return s.startSession(ctx, direct{s}, se)
+}
+
+func (s *sqlStore) startSession(ctx context.Context, w writer, se Session) error {
 	if se.ID == "" {
 		return errors.New("store: start session: empty id")
 	}
@@ -355,9 +488,7 @@ func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
 	if last.Before(start) {
 		last = start
 	}
-	_, err := s.exec(ctx, `INSERT INTO sessions (id, conversation_id, user_id, situation, outcome, satisfaction, started_at, last_activity_at, ended_at)
-		VALUES (?, ?, ?, ?, '', 0, ?, ?, NULL)
-		ON CONFLICT (id) DO UPDATE SET situation = CASE WHEN sessions.situation = '' THEN excluded.situation ELSE sessions.situation END`,
+	_, err := w.exec(ctx, sqlStartSession,
 		se.ID, se.ConversationID, se.UserID, se.Situation, ns(start), ns(last))
 	if err != nil {
 		return fmt.Errorf("store: start session: %w", err)
@@ -365,8 +496,8 @@ func (s *sqlStore) StartSession(ctx context.Context, se Session) error {
 	return nil
 }
 
-func (s *sqlStore) updateOne(ctx context.Context, what, q string, args ...any) error {
-	res, err := s.exec(ctx, q, args...)
+func updateOne(ctx context.Context, w writer, what, q string, args ...any) error {
+	res, err := w.exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", what, err)
 	}
@@ -381,24 +512,34 @@ func (s *sqlStore) updateOne(ctx context.Context, what, q string, args ...any) e
 }
 
 func (s *sqlStore) TouchSession(ctx context.Context, id string, at time.Time) error {
-	return s.updateOne(ctx, "touch session", `UPDATE sessions SET last_activity_at =
-		CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`, ns(at), ns(at), id)
+	return touchSession(ctx, direct{s}, id, at)
+}
+
+func touchSession(ctx context.Context, w writer, id string, at time.Time) error {
+	return updateOne(ctx, w, "touch session", sqlTouchSession, ns(at), ns(at), id)
 }
 
 func (s *sqlStore) EndSession(ctx context.Context, id, outcome string, at time.Time) error {
+	return endSession(ctx, direct{s}, id, outcome, at)
+}
+
+func endSession(ctx context.Context, w writer, id, outcome string, at time.Time) error {
 	if outcome == "" {
 		return errors.New("store: end session: empty outcome")
 	}
-	return s.updateOne(ctx, "end session", `UPDATE sessions SET outcome = ?, ended_at = ?,
-		last_activity_at = CASE WHEN last_activity_at < ? THEN ? ELSE last_activity_at END WHERE id = ?`,
+	return updateOne(ctx, w, "end session", sqlEndSession,
 		outcome, ns(at), ns(at), ns(at), id)
 }
 
 func (s *sqlStore) SetSatisfaction(ctx context.Context, id string, score int) error {
+	return setSatisfaction(ctx, direct{s}, id, score)
+}
+
+func setSatisfaction(ctx context.Context, w writer, id string, score int) error {
 	if score < 1 || score > 5 {
 		return fmt.Errorf("store: satisfaction %d out of range 1..5", score)
 	}
-	return s.updateOne(ctx, "set satisfaction", `UPDATE sessions SET satisfaction = ? WHERE id = ?`, score, id)
+	return updateOne(ctx, w, "set satisfaction", sqlSetSatisfaction, score, id)
 }
 
 func (s *sqlStore) AbandonIdle(ctx context.Context, cutoff, now time.Time) (int, error) {
@@ -418,22 +559,18 @@ func (s *sqlStore) AbandonIdle(ctx context.Context, cutoff, now time.Time) (int,
 }
 
 func (s *sqlStore) RecordStepEvent(ctx context.Context, e StepEvent) error {
+	return s.recordStepEvent(ctx, direct{s}, e)
+}
+
+func (s *sqlStore) recordStepEvent(ctx context.Context, w writer, e StepEvent) error {
 	at := e.At
 	if at.IsZero() {
 		at = s.now()
 	}
-	key := e.SessionID
-	if key == "" {
-		err := s.queryRow(ctx, `SELECT id FROM sessions WHERE conversation_id = ? AND started_at <= ?
-			ORDER BY started_at DESC LIMIT 1`, e.ConversationID, ns(at)).Scan(&key)
-		if errors.Is(err, sql.ErrNoRows) {
-			key = "conversation:" + e.ConversationID
-		} else if err != nil {
-			return fmt.Errorf("store: record step event: %w", err)
-		}
-	}
-	_, err := s.exec(ctx, `INSERT INTO step_events (session_key, conversation_id, user_id, situation, step, event, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, key, e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
+	// Without a session id: the conversation's newest session started at
+	// or before at (one the same transaction started included).
+	_, err := w.exec(ctx, sqlInsertStepEvent, e.SessionID, e.ConversationID, ns(at), e.ConversationID,
+		e.ConversationID, e.UserID, e.Situation, e.Step, e.Event, ns(at))
 	if err != nil {
 		return fmt.Errorf("store: record step event: %w", err)
 	}
@@ -441,11 +578,15 @@ func (s *sqlStore) RecordStepEvent(ctx context.Context, e StepEvent) error {
 }
 
 func (s *sqlStore) AppendTranscript(ctx context.Context, l TranscriptLine) error {
+	return s.appendTranscript(ctx, direct{s}, l)
+}
+
+func (s *sqlStore) appendTranscript(ctx context.Context, w writer, l TranscriptLine) error {
 	at := l.At
 	if at.IsZero() {
 		at = s.now()
 	}
-	_, err := s.exec(ctx, `INSERT INTO transcripts (conversation_id, role, text, at) VALUES (?, ?, ?, ?)`,
+	_, err := w.exec(ctx, sqlInsertTranscript,
 		l.ConversationID, l.Role, l.Text, ns(at))
 	if err != nil {
 		return fmt.Errorf("store: append transcript: %w", err)
@@ -973,6 +1114,8 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	s.wstmts.close()
+	s.rstmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		if rerr := s.r.Close(); err == nil {

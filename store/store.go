@@ -87,6 +87,36 @@ type TranscriptLine struct {
 	At             time.Time
 }
 
+// TurnWrite is everything one turn of the dialog writes: its state and,
+// in order, the records it made. SaveTurn stores it in one transaction.
+type TurnWrite struct {
+	Conversation Conversation
+	Ops          []TurnOp
+}
+
+// TurnOp is one record of a turn; exactly one field is set. A session
+// op for a session that is not stored changes nothing (as
+// TouchSession, EndSession and SetSatisfaction return ErrNotFound).
+type TurnOp struct {
+	Transcript   *TranscriptLine
+	StepEvent    *StepEvent
+	StartSession *Session
+	TouchSession *SessionChange // ID, At
+	EndSession   *SessionChange // ID, Outcome, At
+	Satisfaction *SessionChange // ID, Score
+	AddTimer     *Timer
+	// CancelTimers deletes the conversation's timers (DeleteTimers).
+	CancelTimers bool
+}
+
+// SessionChange is a change to a stored session in a TurnWrite.
+type SessionChange struct {
+	ID      string
+	Outcome string
+	Score   int
+	At      time.Time
+}
+
 // Outcome values, as the design names them.
 const (
 	OutcomeVerifiedResolved     = "verified_resolved"
@@ -217,6 +247,9 @@ type Store interface {
 	// Inbox. Enqueue returns false (and no error) when the activity id
 	// was seen before: a Teams retry.
 	Enqueue(ctx context.Context, item InboxItem) (bool, error)
+	// EnqueueWithRef is SaveRef(ref) and Enqueue(item) in one
+	// transaction: both are stored or neither.
+	EnqueueWithRef(ctx context.Context, ref ConversationRef, item InboxItem) (bool, error)
 	// Pending returns unfinished items, oldest first, whoever holds them.
 	Pending(ctx context.Context, limit int) ([]InboxItem, error)
 	// ClaimPending leases up to limit unfinished items to owner until
@@ -255,6 +288,11 @@ type Store interface {
 	// touching its state or version (a row made by SaveRef alone reads
 	// back with Version 0).
 	SaveRef(ctx context.Context, ref ConversationRef) error
+	// SaveTurn stores what one turn wrote in one transaction: the
+	// conversation as SaveConversation saves it, then w.Ops in order.
+	// ErrConflict (the version moved) writes nothing; so does any other
+	// error. It returns the conversation's new version.
+	SaveTurn(ctx context.Context, w TurnWrite) (int64, error)
 
 	// Timers.
 	AddTimer(ctx context.Context, t Timer) (int64, error)

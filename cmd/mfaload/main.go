@@ -61,6 +61,7 @@ type options struct {
 	logLevel string
 	slow     time.Duration
 	turns    int
+	first    int
 }
 
 func main() {
@@ -75,9 +76,10 @@ func main() {
 	flag.StringVar(&o.cpu, "cpu", "", "pin the bot to these CPUs (taskset -c LIST), e.g. 0")
 	flag.StringVar(&o.logLevel, "log-level", "warn", "the bot's log.level")
 	flag.IntVar(&o.turns, "turns", 0, "stop each journey after this many turns (1: only the welcome, a cold burst); 0 = the whole journey")
+	flag.IntVar(&o.first, "first", 1, "number of the first student (a later run against a kept -store sqlite:PATH uses new students)")
 	flag.DurationVar(&o.slow, "slow", 0, "print each turn slower than this (its step and latency) to stderr")
 	flag.Parse()
-	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students {
+	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students || o.first < 1 || o.first > 1<<28 {
 		fmt.Fprintln(os.Stderr, "mfaload: want 1 <= -students <= 2000, -students x -journeys <= 20000 and 1 <= -tenants <= -students")
 		os.Exit(2)
 	}
@@ -195,18 +197,19 @@ institution:
 	sims := make([]*sim, o.students*o.journeys)
 	byConv := map[string]*sim{}
 	for i := range sims {
+		n := o.first + i
 		s := &sim{
-			oid:     fmt.Sprintf("%08x-1111-4a2b-9c3d-5e6f7a8b9c0d", i+1),
+			oid:     fmt.Sprintf("%08x-1111-4a2b-9c3d-5e6f7a8b9c0d", n),
 			tenant:  tenants[(i%o.students)%len(tenants)],
 			replies: make(chan map[string]any, 256),
 		}
 		s.userID, s.convID = "29:1"+s.oid[:8], "a:1load-"+s.oid[:8]
-		s.oldPhone = fmt.Sprintf("%08x-c096-6803-96c0-036896c00368", i+1)
-		s.newPhone = fmt.Sprintf("%08x-cc33-dd44-ee55-ff6677889900", i+1)
-		gr.SetUser(s.oid, fmt.Sprintf("Student %d", i+1), fmt.Sprintf("s%07d@student.example.nl", i+1), "nl-NL")
-		gr.AddMethod(s.oid, graphfake.Password(fmt.Sprintf("%08x-6103-485e-b985-444c60001490", i+1)))
+		s.oldPhone = fmt.Sprintf("%08x-c096-6803-96c0-036896c00368", n)
+		s.newPhone = fmt.Sprintf("%08x-cc33-dd44-ee55-ff6677889900", n)
+		gr.SetUser(s.oid, fmt.Sprintf("Student %d", n), fmt.Sprintf("s%07d@student.example.nl", n), "nl-NL")
+		gr.AddMethod(s.oid, graphfake.Password(fmt.Sprintf("%08x-6103-485e-b985-444c60001490", n)))
 		gr.AddMethod(s.oid, graphfake.Authenticator(s.oldPhone, "iPhone 12"))
-		gr.AddMethod(s.oid, graphfake.Phone(fmt.Sprintf("%08x-750b-4051-897c-87b9720928f7", i+1), "+31 612345678", "mobile"))
+		gr.AddMethod(s.oid, graphfake.Phone(fmt.Sprintf("%08x-750b-4051-897c-87b9720928f7", n), "+31 612345678", "mobile"))
 		sims[i] = s
 		byConv[s.convID] = s
 	}
