@@ -21,7 +21,7 @@ import (
 func chat(ctx context.Context, configPath string, args []string, in io.Reader, out, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	student := fs.String("student", "sam", "demo student: sam, lars, noor, eva or kim")
+	student := fs.String("student", "sam", "demo student: sam, lars, noor, eva, kim, pia or ben")
 	lang := fs.String("lang", "", "nl or en (default: Dutch until you write in English)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"chat: " + err.Error()}
@@ -30,7 +30,7 @@ func chat(ctx context.Context, configPath string, args []string, in io.Reader, o
 		return usageError{"chat: --lang must be nl or en"}
 	}
 	if graph.DemoUserID(*student) == "" {
-		return usageError{fmt.Sprintf("chat: unknown demo student %q (sam, lars, noor, eva, kim)", *student)}
+		return usageError{fmt.Sprintf("chat: unknown demo student %q (sam, lars, noor, eva, kim, pia, ben)", *student)}
 	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
