@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"mfabot/dialogs/intent"
 	"mfabot/graph/graphfake"
 	"mfabot/internal/msfake"
 )
@@ -63,7 +64,7 @@ func newOpenAI(t *testing.T) *openAI {
 			ResponseFormat json.RawMessage `json:"response_format"`
 		}
 		json.Unmarshal(body, &req)
-		content := "Dat staat in stap 1."
+		content := "Open eerst de website op je laptop, en log daarna in met je schoolaccount."
 		if len(req.ResponseFormat) > 0 {
 			content = fmt.Sprintf(`{"intent":%q,"confidence":0.93}`, intent)
 		}
@@ -179,4 +180,53 @@ func TestLLMFailing(t *testing.T) {
 		}
 		p.mustRun("survive the LLM " + mode)
 	}
+}
+
+// TestLLMInContext: in the middle of a step, a message that names no
+// keyword is not "Dat begrijp ik niet": the built binary asks the model,
+// which reads a question about the step, and the student gets the
+// model's grounded answer. A bare "ja" at a step that asks nothing is
+// not "done": the bot asks which button it means, without the model.
+func TestLLMInContext(t *testing.T) {
+	t.Parallel()
+	const vague = "hmm tja en nu verder met die website daar"
+	if r := intent.MatchIn(intent.Context{Where: intent.AtStep, Step: "step01"}, vague, "nl"); r.Intent != intent.IntentOther {
+		t.Fatalf("the message must name no keyword for this test to mean anything; keywords read %s", r.Intent)
+	}
+	m := newMicrosoft(t, msfake.TokenServerOptions{ClientSecret: secret})
+	m.addSam()
+	ai := newOpenAI(t)
+	env := secretEnv()
+	env["MFABOT_LLM_API_KEY"] = "sk-acceptance"
+	p := serve(t, m.caFile, m.productionYAML(sqliteURL(t), fmt.Sprintf("llm:\n  provider: openai\n  base_url: %s/v1\n  model: gpt-test\n", ai.srv.URL)), env)
+	s := m.student(t, p, samOID, "Sam de Vries")
+	acts := s.click(button(buttons(s.welcome()), "move_phone"))
+	if stepOf(buttons(acts)) != "step01" {
+		t.Fatalf("no step 1:\n%s", texts(acts))
+	}
+
+	ai.set("", "explain")
+	before := len(ai.captured())
+	acts = s.say(vague)
+	if got := texts(acts); !strings.Contains(got, "Open eerst de website op je laptop") || strings.Contains(got, "begrijp ik niet") {
+		t.Fatalf("the student should get the model's answer about the step, got:\n%s", got)
+	}
+	reqs := ai.captured()[before:]
+	if len(reqs) != 2 || !strings.Contains(reqs[0].body, "response_format") || strings.Contains(reqs[1].body, "response_format") {
+		t.Fatalf("want one classification then one answer from the model, got %d requests", len(reqs))
+	}
+
+	ai.set("", "done")
+	before = len(ai.captured())
+	acts = s.say("ja")
+	if st := stepOf(buttons(acts)); st != "" && st != "step01" {
+		t.Fatalf("a bare 'ja' moved step 1 on to %s:\n%s", st, texts(acts))
+	}
+	if got := texts(acts); !strings.Contains(got, "als hij gelukt is") {
+		t.Fatalf("a bare 'ja' at a step that asks nothing should ask whether the step worked, got:\n%s", got)
+	}
+	if n := len(ai.captured()) - before; n != 0 {
+		t.Fatalf("the model was asked %d times about a bare 'ja' the bot answers itself", n)
+	}
+	p.mustRun("answer in context")
 }

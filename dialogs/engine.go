@@ -396,8 +396,9 @@ func (t *turn) text() {
 		t.choose(SitSuspicious)
 		return
 	}
-	if in.Restored && r == intent.IntentSigninProblem {
-		// "Ik heb een back-up teruggezet" in the sign-in-problem route.
+	if in.Restored && (r == intent.IntentSigninProblem || r == intent.IntentFailed) {
+		// "Ik heb een back-up teruggezet" in the sign-in-problem route
+		// (to a check's question, it reads as "no").
 		switch {
 		case d.ID == StepTroubleRestored:
 			t.view()
@@ -466,6 +467,8 @@ func (t *turn) text() {
 	}
 	if d.Kind == KindChoice {
 		t.say("msg.unknown_welcome", nil)
+	} else if d.Kind == KindGuide && yesNo(in.Text) != "" {
+		t.say("msg.step_yesno", nil) // "ja" to a step that asked nothing
 	} else if d.Kind != KindEnd && d.Kind != KindCheck {
 		t.say("msg.unknown", nil)
 	}
@@ -559,6 +562,43 @@ func pairingNamed(text string) string {
 		return PairingQR
 	}
 	return ""
+}
+
+// whereOf says where the student is, for reading a message against what
+// the bot last asked.
+func whereOf(s State) intent.Context {
+	if s.Step == "" {
+		return intent.Context{Where: intent.AtWelcome} // the welcome card is on its way
+	}
+	d := lookupStep(s.Step)
+	if d == nil {
+		return intent.Context{}
+	}
+	return intent.Context{Where: whereByKind[d.Kind], Step: d.ID}
+}
+
+var whereByKind = [...]intent.Where{KindChoice: intent.AtWelcome, KindQuestion: intent.AtYesNo, KindTrouble: intent.AtTrouble,
+	KindGuide: intent.AtStep, KindCheck: intent.AtCheck, KindCard: intent.AtCard, KindEnd: intent.AtEnd}
+
+// readsItself reports whether the engine takes text without its intent
+// (a score on the rating, a way named at step 7's choice), so that no LLM
+// is asked about it.
+func readsItself(s State, text string) bool {
+	if s.Step == StepDone {
+		if _, ok := scoreOf(text); ok {
+			return true
+		}
+	}
+	d := lookupStep(s.Step)
+	return d != nil && d.Number == 7 && !s.PairLink && pairingNamed(text) != ""
+}
+
+// answersItself reports whether the engine has its own answer to text
+// where the student is, so that no LLM is asked: a bare "ja" or "nee" at
+// a step that asked nothing.
+func answersItself(s State, text string) bool {
+	d := lookupStep(s.Step)
+	return d != nil && d.Kind == KindGuide && yesNo(text) != "" && len(strings.Fields(text)) <= 2
 }
 
 func isSituation(r intent.Intent) bool {

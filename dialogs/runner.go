@@ -360,12 +360,17 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	if lang == "" {
 		lang = LanguageOf(s)
 	}
-	kw := intent.Match(in.Text, lang)
-	in.Reading = kw
-	if kw.Confidence < intent.KeywordThreshold && r.o.Classifier != nil && in.Text != "" {
+	// Read against what the bot asked; the LLM only for a message that
+	// would not move the conversation where the student is.
+	where, own := whereOf(s), readsItself(s, in.Text)
+	if own {
+		where = intent.Context{} // the engine reads it; the plain reading tells it what else it says
+	}
+	in.Reading = intent.MatchIn(where, in.Text, lang)
+	if r.o.Classifier != nil && in.Text != "" && !own && !where.Settled(in.Reading) && !answersItself(s, in.Text) {
 		typing()
 		cctx, cancel := context.WithTimeout(redact.WithNames(ctx, s.UserName, t.Ref.UserName), r.o.LLMTimeout)
-		in.Reading = intent.Understand(cctx, in.Text, lang, r.o.Classifier)
+		in.Reading = intent.ClassifyIn(cctx, where, in.Reading, lang, r.o.Classifier)
 		cancel()
 	}
 	switch in.Reading.Intent {

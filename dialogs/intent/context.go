@@ -165,10 +165,13 @@ func MatchIn(c Context, text, lang string) Reading {
 			r.Intent, r.Confidence = IntentFailed, 0.85
 		case question:
 			r.Intent, r.Confidence = IntentExplain, 0.8
+		case (yes || no) && len(toks) <= 2 && !cDone.in(a):
+			// "ja" or "ok" to a step that asks nothing to answer with yes
+			// or no: not "done" (the step may not have been done yet)
+			r.Intent, r.Confidence = IntentOther, 0.3
 		case in == IntentDone, cStepDone.in(a) && !cNeg.in(a):
 			r.Intent, r.Confidence = IntentDone, 0.85
 		case yes || no:
-			// "ja" to a step that asks nothing to answer with yes or no
 			r.Intent, r.Confidence = IntentOther, 0.3
 		}
 		return r
@@ -234,16 +237,28 @@ func (c Context) Moves(r Reading) bool {
 	return r.Confidence >= KeywordThreshold
 }
 
+// Settled reports whether the keyword reading kw can stand where the
+// student is, so that the LLM is not asked: it moves the conversation
+// with confidence, or it is suspicious_prompt (never replaced).
+func (c Context) Settled(kw Reading) bool {
+	return kw.Intent == IntentSuspiciousPrompt || c.Moves(kw) && kw.Confidence >= KeywordThreshold
+}
+
 // UnderstandIn reads text where the student is: MatchIn, and when that
 // reading would not move the conversation (or is not confident) and c is
 // not nil, the classifier, under Understand's guardrails.
 func UnderstandIn(ctx context.Context, where Context, text, lang string, c Classifier) Reading {
-	kw := MatchIn(where, text, lang)
-	if c == nil || strings.TrimSpace(text) == "" || kw.Intent == IntentSuspiciousPrompt ||
-		where.Moves(kw) && kw.Confidence >= KeywordThreshold {
+	return ClassifyIn(ctx, where, MatchIn(where, text, lang), lang, c)
+}
+
+// ClassifyIn is UnderstandIn for a keyword reading kw already made by
+// MatchIn: the classifier is asked only when kw is not Settled, and its
+// reading is used only when it moves the conversation where kw does not.
+func ClassifyIn(ctx context.Context, where Context, kw Reading, lang string, c Classifier) Reading {
+	if c == nil || strings.TrimSpace(kw.Text) == "" || where.Settled(kw) {
 		return kw
 	}
-	r := classify(ctx, kw, text, lang, c)
+	r := classify(ctx, kw, kw.Text, lang, c)
 	if r.Source == SourceLLM && !where.Moves(r) {
 		return kw // the LLM's reading does nothing here either
 	}
