@@ -564,6 +564,15 @@ func pairingNamed(text string) string {
 	return ""
 }
 
+// ContextAt is where a student at step id is ("" for the welcome), for
+// `mfabot understand --at`; ok is false for an unknown step.
+func ContextAt(id string) (intent.Context, bool) {
+	if id != "" && lookupStep(id) == nil {
+		return intent.Context{}, false
+	}
+	return whereOf(State{Step: id}), true
+}
+
 // whereOf says where the student is, for reading a message against what
 // the bot last asked.
 func whereOf(s State) intent.Context {

@@ -22,7 +22,8 @@ Usage:
   mfabot [serve]                                  run the bot server (dev mode without configuration)
   mfabot chat [--student NAME] [--lang nl|en]     talk to the bot in this terminal (demo directory)
   mfabot flow [--format mermaid|dot]              print the dialog graph
-  mfabot understand [--lang nl|en] [TEXT...]      show how messages are read (one JSON line each)
+  mfabot understand [--lang nl|en] [--at STEP] [TEXT...]
+                                                  show how messages are read (one JSON line each)
   mfabot manifest --out FILE.zip                  build and validate the Teams app package
   mfabot config check                             validate the configuration and print it, secrets masked
   mfabot version

@@ -38,8 +38,17 @@ func understand(ctx context.Context, configPath string, args []string, in io.Rea
 	fs := flag.NewFlagSet("understand", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	lang := fs.String("lang", "nl", "nl or en")
+	at := fs.String("at", "", "read as an answer at this step (welcome, step07, ask_old_phone, ...)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{"understand: " + err.Error()}
+	}
+	where := intent.Context{}
+	if *at != "" {
+		w, ok := dialogs.ContextAt(*at)
+		if !ok {
+			return usageError{fmt.Sprintf("understand: --at %q is not a step of the flow (mfabot flow lists them)", *at)}
+		}
+		where = w
 	}
 	if *lang != "nl" && *lang != "en" {
 		return usageError{"understand: --lang must be nl or en"}
@@ -62,6 +71,9 @@ func understand(ctx context.Context, configPath string, args []string, in io.Rea
 	}
 	enc := json.NewEncoder(out)
 	read := func(text string) error {
+		if *at != "" {
+			return enc.Encode(intent.UnderstandIn(ctx, where, text, *lang, classifier))
+		}
 		return enc.Encode(intent.Understand(ctx, text, *lang, classifier))
 	}
 	if fs.NArg() > 0 {

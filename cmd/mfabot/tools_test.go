@@ -83,6 +83,26 @@ func TestUnderstandPrintsOneJSONLinePerText(t *testing.T) {
 	}
 }
 
+// TestUnderstandAt: --at reads a message as an answer where the student
+// is; an unknown step is a usage error.
+func TestUnderstandAt(t *testing.T) {
+	clearMFABOTEnv(t)
+	for _, c := range []struct{ at, text, want string }{
+		{"", "ja", `"intent":"done"`},
+		{"step01", "ja", `"intent":"other"`},
+		{"ask_old_phone", "ja", `"answer":"yes"`},
+		{"welcome", "hij doet het niet meer", `"intent":"signin_problem"`},
+	} {
+		out, err := runCmd(t, "", "understand", "--at", c.at, c.text)
+		if err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("understand --at %q %q: %q %v, want %s", c.at, c.text, out, err, c.want)
+		}
+	}
+	if _, err := runCmd(t, "", "understand", "--at", "step99", "ja"); err == nil || !strings.Contains(err.Error(), "step99") {
+		t.Errorf("--at step99: %v, want an error naming the step", err)
+	}
+}
+
 func TestFlowFormats(t *testing.T) {
 	for format, marker := range map[string]string{"mermaid": "flowchart", "dot": "digraph"} {
 		out, err := runCmd(t, "", "flow", "--format", format)
