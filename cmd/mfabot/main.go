@@ -36,6 +36,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	beforeExit()
 	if err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -46,6 +47,10 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// beforeExit runs as main returns (the profile build stops its CPU
+// profile there).
+var beforeExit = func() {}
 
 type usageError struct{ msg string }
 

@@ -4,16 +4,14 @@ package main
 
 // A build for measuring only (go build -tags profile ./cmd/mfabot): the
 // process writes a CPU profile of its whole life to
-// $TMPDIR/mfabot-cpu-PID.pprof, stopped at SIGTERM or SIGINT. Normal
+// $TMPDIR/mfabot-cpu-PID.pprof, written when main returns (after SIGTERM or SIGINT). Normal
 // builds do not contain this file.
 
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"syscall"
 )
 
 func init() {
@@ -26,11 +24,8 @@ func init() {
 		f.Close()
 		return
 	}
-	stop := make(chan os.Signal, 1)
-	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
-	go func() {
-		<-stop
+	beforeExit = func() {
 		pprof.StopCPUProfile()
 		f.Close()
-	}()
+	}
 }
