@@ -85,7 +85,7 @@ func TestTeamsAIConventions(t *testing.T) {
 	if answer == nil {
 		t.Fatalf("no AI-labelled answer:\n%s", texts(acts))
 	}
-	if answer["text"] != "Dat staat in stap 1. [1] [2]" || answer["attachments"] != nil {
+	if answer["text"] != "Open eerst de website op je laptop, en log daarna in met je schoolaccount. [1] [2]" || answer["attachments"] != nil {
 		t.Errorf("answer %v", answer)
 	}
 	if got := answer["channelData"]; !reflect.DeepEqual(got, map[string]any{"feedbackLoop": map[string]any{"type": "default"}}) {
