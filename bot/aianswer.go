@@ -112,6 +112,23 @@ func suggestedActions(sg []dialogs.Suggestion) *connector.SuggestedActions {
 	return &connector.SuggestedActions{Actions: acts}
 }
 
+// apologyReply is the apology for a failed turn. It asks the student to
+// type "medewerker" without a card: that is offered as a suggested
+// action too.
+func (s *Server) apologyReply(locale string) dialogs.Reply {
+	lang := "nl"
+	if english(locale) {
+		lang = "en"
+	}
+	r := dialogs.Reply{Text: s.apology(locale)}
+	title, ok1 := dialogs.Text(dialogs.Settings{}, lang, "button.human", nil)
+	value, ok2 := dialogs.Text(dialogs.Settings{}, lang, "suggest.human", nil)
+	if ok1 && ok2 {
+		r.Suggest = []dialogs.Suggestion{{Title: title, Value: value}}
+	}
+	return r
+}
+
 // recordAnswer keeps a sent answer's activity id, so that a like or
 // dislike on it can be tied to it.
 func (s *Server) recordAnswer(ctx context.Context, log *slog.Logger, ref store.ConversationRef, id string, ai *dialogs.AIContent) {

@@ -416,3 +416,31 @@ func FuzzParseFeedback(f *testing.F) {
 		_ = dialogs.FeedbackText(fb.text, "Sam Student")
 	})
 }
+
+// The apology for a failed turn asks the student to type "medewerker"
+// without a card: it offers that as a suggested action, in the
+// student's language.
+func TestApologySuggestsAPerson(t *testing.T) {
+	for _, c := range []struct{ locale, title, value string }{
+		{"nl-NL", "Praat met een medewerker", "medewerker"},
+		{"en-GB", "Talk to a person", "talk to a person"},
+	} {
+		t.Run(c.locale, func(t *testing.T) {
+			e := newEnv(t, envOpts{turns: &echoTurns{fail: store.MaxInboxAttempts}, mutate: func(o *Options) { o.PollInterval = 5 * time.Millisecond }})
+			a := e.activity("fail-1", "hallo")
+			a["locale"] = c.locale
+			if resp, _ := e.postActivity(a); resp.StatusCode != http.StatusOK {
+				t.Fatal("not accepted")
+			}
+			e.sender.waitMessages(t, 1)
+			bodies := replyBodies(e, "a:conv-1")
+			want := []any{map[string]any{"type": "imBack", "title": c.title, "value": c.value}}
+			if len(bodies) != 1 || !strings.HasPrefix(bodies[0]["text"].(string), "Sorry") {
+				t.Fatalf("messages %v, want one apology", bodies)
+			}
+			if sa, _ := bodies[0]["suggestedActions"].(map[string]any); !reflect.DeepEqual(sa["actions"], want) {
+				t.Errorf("suggestedActions %v, want %v", bodies[0]["suggestedActions"], want)
+			}
+		})
+	}
+}

@@ -685,7 +685,7 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 				replyTo = act.ID
 			}
 			bctx, cancel := bookkeeping(ctx)
-			s.sendText(bctx, log, t.Ref, replyTo, s.apology(t.Ref.Locale))
+			s.sendReply(bctx, log, t.Ref, replyTo, s.apologyReply(t.Ref.Locale))
 			cancel()
 		}
 		return
@@ -831,7 +831,11 @@ func (s *Server) sendReplies(ctx context.Context, log *slog.Logger, ref store.Co
 }
 
 func (s *Server) sendText(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo, text string) {
-	if _, err := s.send(ctx, ref, replyTo, dialogs.Reply{Text: text}); err != nil {
+	s.sendReply(ctx, log, ref, replyTo, dialogs.Reply{Text: text})
+}
+
+func (s *Server) sendReply(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo string, r dialogs.Reply) {
+	if _, err := s.send(ctx, ref, replyTo, r); err != nil {
 		metricSendErrors.WithLabelValues("send").Inc()
 		log.Error("message not delivered", "err", err)
 	}
@@ -950,7 +954,7 @@ func (s *Server) processTimer(t store.Timer, attempt int) bool {
 		}
 		metricTurnFailures.Inc()
 		bctx, cancel := bookkeeping(ctx)
-		s.sendText(bctx, log, conv.Ref, "", s.apology(conv.Ref.Locale))
+		s.sendReply(bctx, log, conv.Ref, "", s.apologyReply(conv.Ref.Locale))
 		cancel()
 		s.deleteTimer(ctx, log, t.ID)
 		return true
