@@ -98,7 +98,9 @@ func (s *Server) target(ctx context.Context, serviceURL, tenantID string) (conte
 }
 
 // outgoing turns a dialog reply into a Connector activity: text, and an
-// Adaptive Card as an attachment.
+// Adaptive Card as an attachment. A text the language model wrote gets
+// Teams' AI label, its sources as citations and the feedback buttons
+// (aianswer.go); suggested actions go along, at most three.
 func outgoing(r dialogs.Reply) *connector.Activity {
 	a := &connector.Activity{Type: connector.TypeMessage, Text: r.Text}
 	if r.Text != "" {
@@ -110,6 +112,10 @@ func outgoing(r dialogs.Reply) *connector.Activity {
 			Content:     json.RawMessage(r.Card),
 		}}
 	}
+	if r.AI != nil && r.Text != "" {
+		markAIGenerated(a, r.AI)
+	}
+	a.SuggestedActions = suggestedActions(r.Suggest)
 	return a
 }
 

@@ -447,6 +447,9 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	case routeStaffInvoke:
 		s.handleStaffInvoke(w, r, log, act)
 		return
+	case routeFeedback:
+		s.handleFeedback(w, r, log, act)
+		return
 	case routeRefusedStaff:
 		metricStaffRefused.Inc()
 		log.Warn("staff card action outside the staff channel refused",
@@ -494,6 +497,7 @@ const (
 	routeStaffInvoke        // staff card Action.Execute from the staff channel
 	routeRefusedStaff       // staff card payload from anywhere else
 	routeNotPersonal        // the bot @mentioned in a channel or group chat
+	routeFeedback           // a like or dislike on an answer (message/submitAction)
 )
 
 // classify routes a validated activity. The HTTP handler and the worker
@@ -523,6 +527,13 @@ func (s *Server) classify(a *Activity) route {
 		}
 		return routeTurn
 	case schema.Invoke:
+		if a.Name == "message/submitAction" {
+			// The feedback buttons are only on answers in the 1:1 chat.
+			if personal && !inStaff {
+				return routeFeedback
+			}
+			return routeIgnore
+		}
 		if a.Name != "adaptiveCard/action" {
 			return routeIgnore
 		}

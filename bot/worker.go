@@ -586,7 +586,9 @@ func (s *Server) processItem(it store.InboxItem) {
 	ref := act.ref()
 
 	switch s.classify(act) {
-	case routeIgnore:
+	case routeIgnore, routeFeedback:
+		// (Feedback is answered and stored by the HTTP handler; an entry
+		// of it is never enqueued.)
 		s.markDone(ctx, log, it)
 		return
 	case routeRefusedStaff:
@@ -683,7 +685,7 @@ func (s *Server) processTurn(ctx context.Context, log *slog.Logger, it store.Inb
 				replyTo = act.ID
 			}
 			bctx, cancel := bookkeeping(ctx)
-			s.sendText(bctx, log, t.Ref, replyTo, s.apology(t.Ref.Locale))
+			s.sendReply(bctx, log, t.Ref, replyTo, s.apologyReply(t.Ref.Locale))
 			cancel()
 		}
 		return
@@ -790,12 +792,15 @@ func (ty *typing) stop() {
 // student's activity (when there is one), the rest as new messages.
 // combine puts a text followed by a card into one activity (Teams shows
 // the text above the card): one message instead of two against the
-// conversation's and the tenant's rate limits.
+// conversation's and the tenant's rate limits. The model's answer stays
+// a message of its own: its AI label and feedback buttons are about its
+// text, not about the step card after it.
 func combine(replies []dialogs.Reply) []dialogs.Reply {
 	out := make([]dialogs.Reply, 0, len(replies))
 	for i := 0; i < len(replies); i++ {
 		r := replies[i]
-		if r.Text != "" && len(r.Card) == 0 && i+1 < len(replies) && replies[i+1].Text == "" && len(replies[i+1].Card) > 0 {
+		if r.Text != "" && len(r.Card) == 0 && r.AI == nil && len(r.Suggest) == 0 &&
+			i+1 < len(replies) && replies[i+1].Text == "" && len(replies[i+1].Card) > 0 && replies[i+1].AI == nil {
 			r.Card = replies[i+1].Card
 			i++
 		}
@@ -813,15 +818,24 @@ func (s *Server) sendReplies(ctx context.Context, log *slog.Logger, ref store.Co
 		if i == 0 {
 			to = replyTo
 		}
-		if _, err := s.send(ctx, ref, to, r); err != nil {
+		id, err := s.send(ctx, ref, to, r)
+		if err != nil {
 			metricSendErrors.WithLabelValues("send").Inc()
 			log.Error("reply not delivered", "index", i, "err", err)
+			continue
+		}
+		if r.AI != nil {
+			s.recordAnswer(ctx, log, ref, id, r.AI)
 		}
 	}
 }
 
 func (s *Server) sendText(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo, text string) {
-	if _, err := s.send(ctx, ref, replyTo, dialogs.Reply{Text: text}); err != nil {
+	s.sendReply(ctx, log, ref, replyTo, dialogs.Reply{Text: text})
+}
+
+func (s *Server) sendReply(ctx context.Context, log *slog.Logger, ref store.ConversationRef, replyTo string, r dialogs.Reply) {
+	if _, err := s.send(ctx, ref, replyTo, r); err != nil {
 		metricSendErrors.WithLabelValues("send").Inc()
 		log.Error("message not delivered", "err", err)
 	}
@@ -940,7 +954,7 @@ func (s *Server) processTimer(t store.Timer, attempt int) bool {
 		}
 		metricTurnFailures.Inc()
 		bctx, cancel := bookkeeping(ctx)
-		s.sendText(bctx, log, conv.Ref, "", s.apology(conv.Ref.Locale))
+		s.sendReply(bctx, log, conv.Ref, "", s.apologyReply(conv.Ref.Locale))
 		cancel()
 		s.deleteTimer(ctx, log, t.ID)
 		return true

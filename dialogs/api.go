@@ -40,11 +40,46 @@ type Turn struct {
 }
 
 // Reply is one outgoing message: text, an Adaptive Card (content only,
-// schema 1.5), or both.
+// schema 1.5), or both. AI marks a text the language model wrote (bot
+// sends it with Teams' AI-generated label, its sources as citations and
+// the feedback buttons); Suggest are typed answers offered as suggested
+// actions, for a text that waits for one without a card.
 type Reply struct {
-	Text string          `json:"text,omitempty"`
-	Card json.RawMessage `json:"card,omitempty"`
+	Text    string          `json:"text,omitempty"`
+	Card    json.RawMessage `json:"card,omitempty"`
+	AI      *AIContent      `json:"ai,omitempty"`
+	Suggest []Suggestion    `json:"suggest,omitempty"`
 }
+
+// AIContent says that a reply's text was written by the language model,
+// from which sources, and about which step.
+type AIContent struct {
+	Step      string     `json:"step,omitempty"`
+	Citations []Citation `json:"citations,omitempty"`
+}
+
+// Citation is one source of a grounded answer: the guide's step or the
+// service desk. Abstract is plain text of at most MaxAbstract characters;
+// URL is empty when there is no public page for it.
+type Citation struct {
+	Name     string `json:"name"`
+	Abstract string `json:"abstract"`
+	URL      string `json:"url,omitempty"`
+}
+
+// MaxAbstract is the longest citation abstract Teams shows (characters).
+const MaxAbstract = 160
+
+// Suggestion is a suggested action (imBack): Title on the button, Value
+// the text the student sends by tapping it (a typed equivalent the
+// engine reads).
+type Suggestion struct {
+	Title string `json:"title"`
+	Value string `json:"value"`
+}
+
+// MaxSuggestions is how many suggested actions Teams shows.
+const MaxSuggestions = 3
 
 // Classifier reads free text the keyword matcher could not place with
 // confidence (the llm package implements it; only basic types cross).

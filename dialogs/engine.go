@@ -101,6 +101,21 @@ func (t *turn) say(key string, vars map[string]string) {
 
 func (t *turn) sayText(text string) { t.outs = append(t.outs, Out{Text: text}) }
 
+// suggestActions are the actions a text without a card may offer as
+// suggested actions: their button title, and their typed equivalent
+// (suggest.*) as what a tap sends.
+var suggestActions = []Action{ActRestart, ActHuman}
+
+// suggest returns the suggested actions for a text that waits for a
+// typed answer (at most MaxSuggestions).
+func (t *turn) suggest(actions ...Action) []Suggestion {
+	var out []Suggestion
+	for _, a := range actions[:min(len(actions), MaxSuggestions)] {
+		out = append(out, Suggestion{Title: t.tr("button."+string(a), nil), Value: t.tr("suggest."+string(a), nil)})
+	}
+	return out
+}
+
 // card shows c; a card with buttons gets the next view number, carried
 // by its buttons (State.ViewSeq).
 func (t *turn) card(c Card) {
@@ -237,7 +252,8 @@ func (t *turn) run() {
 		t.effect(Effect{Kind: EffShowContact, LostPhone: t.identityCheck(), Security: t.s.Situation == SitSuspicious, NotQueued: !in.Escalated})
 	case InAnswer:
 		if in.Answered && strings.TrimSpace(in.Answer) != "" {
-			t.sayText(in.Answer)
+			// The model's words: labelled as such, with what it was given.
+			t.outs = append(t.outs, Out{Text: in.Answer, AI: &AIContent{Step: t.s.Step, Citations: slices.Clone(in.Sources)}})
 		} else {
 			t.say("msg.no_answer", nil)
 			t.explainText()
@@ -793,7 +809,8 @@ func (t *turn) apply(a Action) {
 				return
 			}
 			t.effect(Effect{Kind: EffSatisfaction, SessionID: t.s.SessionID, Score: t.in.Score})
-			t.say("done.thanks", nil)
+			// Text only, and it asks for "opnieuw": offered as a tap.
+			t.outs = append(t.outs, Out{Text: t.tr("done.thanks", nil), Suggest: t.suggest(ActRestart)})
 			return
 		}
 	}

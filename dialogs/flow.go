@@ -332,6 +332,9 @@ func Validate() error {
 	keys := append([]string{}, commonKeys...)
 	keys = append(keys, buttonKeys()...)
 	keys = append(keys, publicKeys...)
+	for _, a := range suggestActions {
+		keys = append(keys, "suggest."+string(a))
+	}
 	for _, d := range flow {
 		keys = append(keys, d.Keys...)
 	}

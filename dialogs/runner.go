@@ -519,6 +519,9 @@ func (r *Runner) answer(ctx context.Context, s State, e Effect, t Turn, typing f
 		return in
 	}
 	in.Answer, in.Answered = ans, ok
+	if ok {
+		in.Sources = r.Sources(s, t.At)
+	}
 	return in
 }
 
@@ -586,6 +589,14 @@ func boundReplies(replies []Reply) []Reply {
 	size := 0
 	for i, rp := range replies {
 		size += len(rp.Text) + len(rp.Card) + 32
+		if rp.AI != nil {
+			for _, c := range rp.AI.Citations {
+				size += len(c.Name) + len(c.Abstract) + len(c.URL) + 48
+			}
+		}
+		for _, sg := range rp.Suggest {
+			size += len(sg.Title) + len(sg.Value) + 24
+		}
 		if size > maxLastReplies {
 			return slices.Clone(replies[:i])
 		}
@@ -622,10 +633,11 @@ func (r *Runner) records(conv store.Conversation, t Turn, res result, replies []
 }
 
 func outReply(o Out) Reply {
+	r := Reply{Text: o.Text, AI: o.AI, Suggest: o.Suggest}
 	if o.Card != nil {
-		return Reply{Text: o.Text, Card: o.Card.JSON()}
+		r.Card = o.Card.JSON()
 	}
-	return Reply{Text: o.Text}
+	return r
 }
 
 // record is the store record of one effect that changes something

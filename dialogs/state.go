@@ -193,6 +193,7 @@ type Input struct {
 	// InAnswer
 	Answer   string
 	Answered bool
+	Sources  []Citation // what the answer was grounded on
 }
 
 // EffectKind says what the runner must do.
@@ -233,10 +234,14 @@ type Effect struct {
 	FailedStep string
 }
 
-// Out is one message to the student.
+// Out is one message to the student. AI: the text is the language
+// model's (a grounded answer, with its sources). Suggest: typed answers
+// offered with a text that waits for one (at most MaxSuggestions).
 type Out struct {
-	Text string
-	Card *Card
+	Text    string
+	Card    *Card
+	AI      *AIContent
+	Suggest []Suggestion
 }
 
 // TimerPayload is what a re-check timer carries.

@@ -46,7 +46,7 @@ func loadPages(s *server) (*pages, error) {
 		"duration":  humanDuration,
 		"kindlabel": methodKindLabel,
 	}
-	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/actions.html")
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/actions.html", "templates/feedback.html")
 	if err != nil {
 		return nil, fmt.Errorf("staff: parse templates: %w", err)
 	}
@@ -483,6 +483,8 @@ type statsData struct {
 	DropoffChart  template.HTML
 	Dropoff       []dropoffRow
 	Legend        []legendItem
+	// feedback.go: the reactions to the model's answers.
+	Feedback feedbackView
 }
 
 type legendItem struct {
@@ -542,6 +544,9 @@ func (s *server) loadStats(r *http.Request) (statsData, error) {
 	}
 	if d.SatTotal > 0 {
 		d.SatAverage = strconv.FormatFloat(float64(sum)/float64(d.SatTotal), 'f', 1, 64)
+	}
+	if d.Feedback, err = s.loadFeedback(r.Context(), since); err != nil {
+		return statsData{}, err
 	}
 	// charts.go
 	d.OutcomesChart = outcomesChart(dayRange(since, s.now()), d.PerDay)

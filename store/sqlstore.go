@@ -1080,6 +1080,10 @@ func (s *sqlStore) Purge(ctx context.Context, transcriptBefore, escalationBefore
 		{"inbox", `DELETE FROM inbox WHERE status <> 'pending' AND received_at < ?`, []any{ns(inboxBefore)}},
 		{"step events", `DELETE FROM step_events WHERE at < ?`, []any{eb}},
 		{"sessions", `DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?`, []any{eb}},
+		// The feedback text is the student's words: it goes with the
+		// transcript; the counts stay with the sessions.
+		{"answer feedback", `UPDATE answers SET feedback = '' WHERE sent_at < ? AND feedback <> ''`, []any{tb}},
+		{"answers", `DELETE FROM answers WHERE sent_at < ?`, []any{eb}},
 		// The dialog state holds the student's name and masked methods:
 		// an idle conversation goes with the transcript retention.
 		{"conversations", `DELETE FROM conversations WHERE updated_at < ?

@@ -241,6 +241,62 @@ type Stats struct {
 	OpenEscalations     int         // not resolved (open or claimed), regardless of since
 }
 
+// Answer is one grounded answer the bot sent (the language model's
+// words), kept so that the student's like or dislike can be tied to it.
+type Answer struct {
+	ConversationID string
+	ActivityID     string // the Connector's id of the sent message
+	Step           string // the step the answer was about
+	SentAt         time.Time
+}
+
+// Reactions to an answer (Teams' feedback buttons).
+const (
+	ReactionLike    = "like"
+	ReactionDislike = "dislike"
+)
+
+// AnswerFeedback is a student's reaction to one answer.
+type AnswerFeedback struct {
+	ConversationID string
+	ActivityID     string // the answer's: the invoke's replyToId
+	Reaction       string // ReactionLike | ReactionDislike
+	Text           string // already redacted by the caller
+	At             time.Time
+}
+
+// FeedbackStats summarise the answers sent since a time and the
+// feedback on them.
+type FeedbackStats struct {
+	Answers  int // grounded answers sent
+	Likes    int
+	Dislikes int
+	// Conversations with feedback, newest feedback first.
+	Conversations []ConversationFeedback
+}
+
+// ConversationFeedback is the feedback of one conversation.
+type ConversationFeedback struct {
+	ConversationID string
+	Answers        int // answers sent in the period
+	Likes          int
+	Dislikes       int
+	LastAt         time.Time
+	// EscalationID is the conversation's newest escalation (0: none),
+	// whose page has the transcript.
+	EscalationID int64
+	// Recent is the newest feedback, newest first (at most three).
+	Recent []AnswerFeedbackLine
+}
+
+// AnswerFeedbackLine is one reaction as the dashboard shows it.
+type AnswerFeedbackLine struct {
+	Step     string
+	Reaction string
+	Text     string
+	At       time.Time
+}
+
 // Store is everything mfabot persists. Implementations are safe for
 // concurrent use.
 type Store interface {
@@ -381,12 +437,27 @@ type Store interface {
 	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
 	Stats(ctx context.Context, since time.Time) (Stats, error)
 
+	// Answer feedback. RecordAnswer keeps an answer the bot sent (the
+	// same conversation and activity id again changes nothing).
+	// SetAnswerFeedback stores a reaction to one of the conversation's
+	// answers, replacing an earlier one: ErrNotFound when the
+	// conversation has no answer of that id; changed is false when the
+	// same reaction and text were stored already (a redelivered click).
+	// FeedbackStats counts the answers sent since `since` and their
+	// reactions, with the conversations that gave feedback (at most
+	// limit, newest first).
+	RecordAnswer(ctx context.Context, a Answer) error
+	SetAnswerFeedback(ctx context.Context, f AnswerFeedback) (changed bool, err error)
+	FeedbackStats(ctx context.Context, since time.Time, limit int) (FeedbackStats, error)
+
 	// Retention: deletes transcripts older than transcriptBefore and
 	// resolved escalations older than escalationBefore. It also drops the
 	// transcript copy of escalations resolved before transcriptBefore,
 	// idle conversations (their dialog state) not touched since
 	// transcriptBefore, processed inbox entries older than two days, and
-	// sessions and step events older than escalationBefore.
+	// sessions and step events older than escalationBefore; the feedback
+	// text of answers sent before transcriptBefore, and answers sent
+	// before escalationBefore.
 	Purge(ctx context.Context, transcriptBefore, escalationBefore time.Time) error
 
 	Ping(ctx context.Context) error

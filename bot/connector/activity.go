@@ -23,6 +23,7 @@ type Activity struct {
 	InputHint        string               `json:"inputHint,omitempty"`
 	AttachmentLayout string               `json:"attachmentLayout,omitempty"`
 	Attachments      []Attachment         `json:"attachments,omitempty"`
+	SuggestedActions *SuggestedActions    `json:"suggestedActions,omitempty"`
 	Entities         []json.RawMessage    `json:"entities,omitempty"`
 	From             *ChannelAccount      `json:"from,omitempty"`
 	Recipient        *ChannelAccount      `json:"recipient,omitempty"`
@@ -54,6 +55,22 @@ type Attachment struct {
 	Content     any    `json:"content,omitempty"`
 	Name        string `json:"name,omitempty"`
 }
+
+// SuggestedActions are buttons shown under a message until the user
+// answers (Teams shows at most three).
+type SuggestedActions struct {
+	Actions []CardAction `json:"actions"`
+}
+
+// CardAction is one suggested action.
+type CardAction struct {
+	Type  string `json:"type"` // ActionIMBack
+	Title string `json:"title"`
+	Value string `json:"value"`
+}
+
+// ActionIMBack sends the action's value as the user's message.
+const ActionIMBack = "imBack"
 
 // ChannelAccount identifies a user or the bot on the channel.
 type ChannelAccount struct {

@@ -272,7 +272,17 @@ func (c *chat) say(s string) { fmt.Fprintln(c.out, s) }
 
 func (c *chat) show(replies []dialogs.Reply) {
 	for _, r := range replies {
-		if r.Text != "" {
+		if r.Text != "" && r.AI != nil {
+			// Teams shows it labelled as AI-generated, with its sources.
+			c.say(wrap("bot (AI): ", plain(r.Text), c.o.Width))
+			for i, src := range r.AI.Citations {
+				line := fmt.Sprintf("[%d] %s", i+1, src.Name)
+				if src.URL != "" {
+					line += " - " + src.URL
+				}
+				c.say(wrap("          ", line, c.o.Width))
+			}
+		} else if r.Text != "" {
 			c.say(wrap("bot: ", plain(r.Text), c.o.Width))
 		}
 		if len(r.Card) > 0 {

@@ -122,3 +122,33 @@ func TestPlainAndWrap(t *testing.T) {
 		}
 	}
 }
+
+type answerer struct{}
+
+func (answerer) Answer(ctx context.Context, lang, q, material string) (string, bool, error) {
+	return "Dat doe je op je laptop.", true, nil
+}
+
+// The model's answer is shown as the model's, with its sources, as
+// Teams labels it; the bot's own texts are not.
+func TestModelAnswerLabelled(t *testing.T) {
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	r, err := dialogs.NewRunner(dialogs.RunnerOptions{Store: st, Directory: graph.NewDemo(), Escalator: &escalator{}, Answerer: answerer{},
+		Settings: dialogs.Settings{VoiceCalls: true, PublicHelpURL: "https://mfa.school.example/hulp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := chatOnce(t, r, Options{Student: "sam", Width: 200}, "2\nwaarom moet ik dit op mijn laptop doen?\n")
+	for _, want := range []string{"bot (AI): Dat doe je op je laptop.", "[1] Stap 1 van 12: Open de website - https://mfa.school.example/hulp?lang=nl#step01", "[2] ICT Servicedesk"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "(AI)") != 1 {
+		t.Errorf("only the model's answer is labelled:\n%s", out)
+	}
+}
