@@ -210,7 +210,8 @@ func TestVerificationLagNewMethodOnThirdCheck(t *testing.T) {
 	h := newHarness(t, "sam", dir)
 	toStep(h, 10)
 	rs := h.press("done")
-	contains(t, rs, tr("nl", "verify_new.checking", nil), tr("nl", "verify_new.still", nil))
+	contains(t, rs, tr("nl", "verify_new.still", nil))
+	lacks(t, rs, tr("nl", "verify_new.checking", nil)) // the result came in this turn
 	h.wantStep(StepVerifyNew)
 	// a click while checking: the bot says it is still busy
 	contains(t, h.say("gelukt"), tr("nl", "verify_new.busy", nil))
@@ -253,7 +254,8 @@ func TestVerificationNotConfirmed(t *testing.T) {
 	contains(t, h.last, tr("nl", "verify_new.title", nil), tr("nl", "button.retry", nil), tr("nl", "button.continue", nil), tr("nl", "button.human", nil))
 	// retry runs the checks again
 	rs := h.press("retry")
-	contains(t, rs, tr("nl", "verify_new.checking", nil), tr("nl", "verify_new.still", nil))
+	contains(t, rs, tr("nl", "verify_new.still", nil))
+	lacks(t, rs, tr("nl", "verify_new.checking", nil)) // the result came in this turn
 	for i := 0; i < 3; i++ {
 		h.fireTimers(RecheckDelay)
 	}
@@ -589,4 +591,24 @@ func TestSessionsAndStepEventsRecorded(t *testing.T) {
 	if rows["step03"].Failed != 1 || rows["step12"].Reached != 1 {
 		t.Errorf("funnel %+v", st.Funnel)
 	}
+}
+
+// TestVerificationSaysOnlyTheResult: the re-check after step 10 and the
+// one after step 11 run within their turn, so the student gets what came
+// of them (with the next step), not a "checking..." arriving with it.
+func TestVerificationSaysOnlyTheResult(t *testing.T) {
+	h := newHarness(t, "sam", nil)
+	toStep(h, 10)
+	rs := h.press("done")
+	lacks(t, rs, tr("nl", "verify_new.checking", nil))
+	contains(t, rs, "Gelukt: ik zie de Authenticator-app op 'iPhone 15'")
+	if len(rs) != 2 || rs[0].Text == "" || rs[1].Card == nil {
+		t.Fatalf("want the result and the next step's card (one activity on the wire), got %d replies:\n%s", len(rs), all(rs))
+	}
+	h.wantStep(guideID(11))
+	h.press("done")
+	h.wantStep(guideID(12))
+	rs = h.press("done")
+	lacks(t, rs, tr("nl", "verify_old.checking", nil))
+	contains(t, rs, tr("nl", "verify_old.gone", nil))
 }

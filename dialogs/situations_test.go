@@ -24,7 +24,7 @@ type situationCase struct {
 
 var situationCases = []situationCase{
 	{name: "move_phone", student: "sam", script: []string{"press:move_phone", "done*1", "see:{step02.do.old_phone}", "done*9",
-		"see:{verify_new.checking}", "step:step11", "see:'iPhone 12'", "done*2", "see:{verify_old.gone}", "rate:5"},
+		"see:'iPhone 15'", "step:step11", "see:'iPhone 12'", "done*2", "see:{verify_old.gone}", "rate:5"},
 		endStep: StepDone, outcome: store.OutcomeVerifiedResolved},
 	{name: "new_phone_same_number", student: "sam", script: []string{"press:new_phone_same_number", "done*1", "see:{step02.title}", "see:+31 6 ** ** ** 78", "done*11", "rate:4"},
 		endStep: StepDone, outcome: store.OutcomeVerifiedResolved},

@@ -242,6 +242,9 @@ type Out struct {
 	Card    *Card
 	AI      *AIContent
 	Suggest []Suggestion
+	// Interim: said while a read runs ("Ik kijk even..."); not sent when
+	// the turn says what came of it, as it then arrives together with it.
+	Interim bool
 }
 
 // TimerPayload is what a re-check timer carries.
