@@ -15,6 +15,7 @@ package auth
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -143,6 +144,7 @@ type Validator struct {
 	fetchedAt   time.Time // last successful fetch
 	lastAttempt time.Time // last fetch started (success or not)
 	inflight    *fetchCall
+	tokens      map[[32]byte]*verifiedToken // by SHA-256 of the token
 }
 
 type signingKey struct {
@@ -208,6 +210,69 @@ func (v *Validator) validate(ctx context.Context, authorization, serviceURL, cha
 		}
 		return nil, reject(ReasonMalformed)
 	}
+	sum := sha256.Sum256([]byte(raw))
+	tok, err := v.verified(ctx, sum, raw)
+	if err != nil {
+		return nil, err
+	}
+	// What depends on the clock and on the activity: on every use.
+	now := v.cfg.Now()
+	nowSec := float64(now.UnixNano()) / 1e9
+	leeway := v.cfg.Leeway.Seconds()
+	if nowSec > tok.exp+leeway {
+		return nil, reject(ReasonExpired)
+	}
+	if tok.hasNbf && nowSec+leeway < tok.nbf {
+		return nil, reject(ReasonNotYetValid)
+	}
+	if tok.serviceURL == "" || serviceURL == "" || !SameServiceURL(tok.serviceURL, serviceURL) {
+		return nil, reject(ReasonServiceURL)
+	}
+	if len(tok.key.endorsements) > 0 && !contains(tok.key.endorsements, channelID) {
+		return nil, reject(ReasonEndorsement)
+	}
+	return &Identity{
+		AppID:        v.cfg.AppID,
+		ServiceURL:   tok.serviceURL,
+		KeyID:        tok.kid,
+		Endorsements: append([]string(nil), tok.key.endorsements...),
+		ExpiresAt:    secondsToTime(tok.exp),
+	}, nil
+}
+
+// verifiedToken is what a token whose signature, issuer and audience
+// were checked says: the claims checked on every use, and the key that
+// signed it.
+type verifiedToken struct {
+	kid        string
+	key        *signingKey
+	exp, nbf   float64
+	hasNbf     bool
+	serviceURL string
+}
+
+// maxVerified bounds the verified-token cache. Only tokens with a valid
+// signature get in, so a flood of forged tokens cannot fill it.
+const maxVerified = 4096
+
+// verified returns the checked claims of raw (sum is its SHA-256). The
+// Bot Framework sends the same token with every activity until it renews
+// it (about an hour), so its RSA signature is checked once, not per
+// activity; a hit still asks for its key, so a key that left the key set
+// (or a refetch after the keys' TTL) makes the token be checked again.
+func (v *Validator) verified(ctx context.Context, sum [32]byte, raw string) (*verifiedToken, error) {
+	v.mu.Lock()
+	hit := v.tokens[sum]
+	v.mu.Unlock()
+	if hit != nil {
+		key, err := v.key(ctx, hit.kid)
+		if err != nil {
+			return nil, err
+		}
+		if key == hit.key {
+			return hit, nil
+		}
+	}
 	tok, err := parseToken(raw)
 	if err != nil {
 		return nil, err
@@ -226,36 +291,43 @@ func (v *Validator) validate(ctx context.Context, authorization, serviceURL, cha
 	if !audienceContains(c["aud"], v.cfg.AppID) {
 		return nil, reject(ReasonAudience)
 	}
-	now := v.cfg.Now()
-	nowSec := float64(now.UnixNano()) / 1e9
-	leeway := v.cfg.Leeway.Seconds()
 	exp, ok := numericClaim(c["exp"])
 	if !ok {
 		return nil, reject(ReasonNoExp)
 	}
-	if nowSec > exp+leeway {
-		return nil, reject(ReasonExpired)
-	}
+	vt := &verifiedToken{kid: tok.kid, key: key, exp: exp}
 	if raw, present := c["nbf"]; present {
 		nbf, ok := numericClaim(raw)
-		if !ok || nowSec+leeway < nbf {
+		if !ok {
 			return nil, reject(ReasonNotYetValid)
 		}
+		vt.nbf, vt.hasNbf = nbf, true
 	}
-	su, _ := c["serviceurl"].(string)
-	if su == "" || serviceURL == "" || !SameServiceURL(su, serviceURL) {
-		return nil, reject(ReasonServiceURL)
+	vt.serviceURL, _ = c["serviceurl"].(string)
+	v.remember(sum, vt)
+	return vt, nil
+}
+
+// remember caches a verified token; when the cache is full, the expired
+// ones go, and if that frees nothing, all of them.
+func (v *Validator) remember(sum [32]byte, vt *verifiedToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.tokens == nil {
+		v.tokens = map[[32]byte]*verifiedToken{}
 	}
-	if len(key.endorsements) > 0 && !contains(key.endorsements, channelID) {
-		return nil, reject(ReasonEndorsement)
+	if len(v.tokens) >= maxVerified {
+		cutoff := float64(v.cfg.Now().Unix()) - v.cfg.Leeway.Seconds()
+		for k, t := range v.tokens {
+			if t.exp < cutoff {
+				delete(v.tokens, k)
+			}
+		}
+		if len(v.tokens) >= maxVerified {
+			clear(v.tokens)
+		}
 	}
-	return &Identity{
-		AppID:        v.cfg.AppID,
-		ServiceURL:   su,
-		KeyID:        tok.kid,
-		Endorsements: append([]string(nil), key.endorsements...),
-		ExpiresAt:    secondsToTime(exp),
-	}, nil
+	v.tokens[sum] = vt
 }
 
 // SameServiceURL reports whether two serviceUrls are the same in the Bot

@@ -431,3 +431,83 @@ func TestSameServiceURL(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifiedTokenReuse: the Bot Framework sends one token with many
+// activities, and its signature is checked once; what depends on the
+// clock, the activity and the key set is still checked on every use.
+func TestVerifiedTokenReuse(t *testing.T) {
+	f := newFixture(t)
+	tok := f.sign()
+	for i := 0; i < 3; i++ {
+		if _, err := f.validate(t, tok); err != nil {
+			t.Fatalf("use %d: %v", i+1, err)
+		}
+	}
+	reason := func(err error) string {
+		var ae *Error
+		if errors.As(err, &ae) {
+			return ae.Reason
+		}
+		return ""
+	}
+	if _, err := f.v.Validate(context.Background(), "Bearer "+tok, "https://evil.example.com/", channel); reason(err) != ReasonServiceURL {
+		t.Errorf("a verified token for another serviceUrl: %v, want %s", err, ReasonServiceURL)
+	}
+	if _, err := f.v.Validate(context.Background(), "Bearer "+tok, serviceURL, "webchat"); reason(err) != ReasonEndorsement {
+		t.Errorf("a verified token on a channel its key is not endorsed for: %v, want %s", err, ReasonEndorsement)
+	}
+	forged := tok[:len(tok)-4] + "AAAA"
+	if _, err := f.validate(t, forged); reason(err) != ReasonBadSignature {
+		t.Errorf("the verified token with its signature changed: %v, want %s", err, ReasonBadSignature)
+	}
+
+	// The key that signed it leaves the key set: the token goes with it.
+	f.clock.Advance(10 * time.Minute)
+	f.op.AddKey("key-2", "msteams")
+	f.op.RemoveKey("key-1")
+	if _, err := f.validate(t, f.sign(msfake.WithKID("key-2"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.validate(t, tok); reason(err) != ReasonUnknownKID {
+		t.Errorf("a verified token whose key was removed: %v, want %s", err, ReasonUnknownKID)
+	}
+
+	// And a verified token still expires.
+	tok2 := f.sign(msfake.WithKID("key-2"))
+	if _, err := f.validate(t, tok2); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Hour)
+	if _, err := f.validate(t, tok2); reason(err) != ReasonExpired {
+		t.Errorf("a verified token after its exp: %v, want %s", err, ReasonExpired)
+	}
+}
+
+// BenchmarkValidate: a new token per activity (every signature checked)
+// against the one token the Bot Framework reuses.
+func BenchmarkValidate(b *testing.B) {
+	f := newFixture(b)
+	b.Run("new token each time", func(b *testing.B) {
+		toks := make([]string, 64)
+		for i := range toks {
+			toks[i] = f.sign(msfake.WithClaim("jti", i))
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			f.v.mu.Lock()
+			clear(f.v.tokens)
+			f.v.mu.Unlock()
+			if _, err := f.v.Validate(context.Background(), "Bearer "+toks[i%len(toks)], serviceURL, channel); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("the same token", func(b *testing.B) {
+		tok := f.sign()
+		for i := 0; i < b.N; i++ {
+			if _, err := f.v.Validate(context.Background(), "Bearer "+tok, serviceURL, channel); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -357,9 +357,11 @@ type driver struct {
 	out      io.Writer
 	turns    int // per journey; 0 = all
 
-	mu   sync.Mutex
-	lat  []time.Duration
-	errs []string
+	mu       sync.Mutex
+	lat      []time.Duration
+	errs     []string
+	token    string // the Bot Framework's, reused as the service reuses it
+	signedAt time.Time
 
 	done, errors, verified atomic.Int64
 }
@@ -451,6 +453,18 @@ func (d *driver) pause(ctx context.Context) {
 	}
 }
 
+// bearer is the token on every activity: the Bot Framework service
+// signs in once and sends its token (valid an hour) with every activity
+// to the bot, whatever the conversation, renewing it before it expires.
+func (d *driver) bearer() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.token == "" || time.Since(d.signedAt) > 30*time.Minute {
+		d.token, d.signedAt = d.openid.SignActivityToken(appID, d.conn.ServiceURL()), time.Now()
+	}
+	return d.token
+}
+
 // turn posts act and waits for the reply: the message with a card of
 // buttons (wantCard), or any message. It records the latency.
 func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard bool) ([]map[string]any, bool) {
@@ -466,7 +480,7 @@ func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard 
 	start := time.Now()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.base+"/api/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+d.openid.SignActivityToken(appID, d.conn.ServiceURL()))
+	req.Header.Set("Authorization", "Bearer "+d.bearer())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		d.fail(s, "POST: %v", err)
