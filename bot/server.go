@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -129,7 +130,8 @@ type Server struct {
 	wake chan struct{}
 	// kicks names conversations with new work: the dispatcher claims that
 	// conversation's next entry alone instead of polling the whole inbox.
-	kicks chan string
+	kicks chan kick
+	disp  atomic.Pointer[dispatcher] // while Run runs
 
 	mu       sync.Mutex
 	welcomed map[string]time.Time // conversation id -> last welcome turn
@@ -238,7 +240,7 @@ func New(o Options) (*Server, error) {
 		o:        o,
 		log:      o.Logger,
 		wake:     make(chan struct{}, 1),
-		kicks:    make(chan string, kickBacklog),
+		kicks:    make(chan kick, kickBacklog),
 		welcomed: map[string]time.Time{},
 		holds:    map[int64]time.Time{},
 	}, nil
@@ -586,16 +588,26 @@ func (s *Server) accept(ctx context.Context, a *Activity, body []byte) (fresh bo
 		Body:           body,
 		ReceivedAt:     s.o.Now(),
 	}
+	leased := false
 	if r := s.classify(a); r == routeTurn || r == routeWelcome || (r == routeRefusedStaff && a.Personal()) {
-		// The reference and the entry in one commit.
-		fresh, err = s.o.Store.EnqueueWithRef(ctx, a.ref(), item)
+		// The reference and the entry in one commit, leased to this
+		// instance when it may run at once (then it needs no claim).
+		now := s.o.Now()
+		owner := ""
+		if s.disp.Load().mayRunNow() {
+			owner = s.o.InstanceID
+		}
+		item, fresh, leased, err = s.o.Store.AcceptLeased(ctx, a.ref(), item, owner, s.o.ClaimLease, now)
+		if leased {
+			s.kickLeased(item, now.Add(s.o.ClaimLease))
+		}
 	} else {
 		fresh, err = s.o.Store.Enqueue(ctx, item)
 	}
 	if err != nil {
 		return false, fmt.Errorf("enqueue: %w", err)
 	}
-	if fresh {
+	if fresh && !leased {
 		s.kick(a.Conversation.ID)
 	}
 	return fresh, nil
@@ -625,7 +637,26 @@ const kickBacklog = 4096
 // activity, a finished turn with more behind it).
 func (s *Server) kick(conversationID string) {
 	select {
-	case s.kicks <- conversationID:
+	case s.kicks <- kick{conv: conversationID}:
+	default:
+		s.signal()
+	}
+}
+
+// kick is new work in one conversation: an entry to claim, or one
+// leased to this instance at its accept (until when its lease runs).
+type kick struct {
+	conv   string
+	leased *store.InboxItem
+	until  time.Time
+}
+
+// kickLeased hands the dispatcher an entry the accept leased to this
+// instance. If it cannot take it now, the entry stays leased here and
+// the next claim of its conversation (or the poll) returns it.
+func (s *Server) kickLeased(it store.InboxItem, until time.Time) {
+	select {
+	case s.kicks <- kick{conv: it.ConversationID, leased: &it, until: until}:
 	default:
 		s.signal()
 	}

@@ -46,13 +46,15 @@ func (s *Server) Run(ctx context.Context) error {
 		s:     s,
 		slots: make(chan struct{}, s.o.Workers),
 	}
+	s.disp.Store(d)
+	defer s.disp.Store(nil)
 	ticker := time.NewTicker(s.o.PollInterval)
 	defer ticker.Stop()
 	poll := true // at the start: what a previous process left
 	for {
 		if poll {
 			d.poll(ctx)
-			d.kicked(ctx, slotFree) // slots the poll left free go to the backlog
+			d.kicked(ctx, kick{conv: slotFree}) // slots the poll left free go to the backlog
 		}
 		poll = true
 		select {
@@ -69,15 +71,15 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 		case <-ticker.C:
-		case conv := <-s.kicks:
+		case k := <-s.kicks:
 			// New work in one conversation, or a free slot: claim that
 			// conversation's next entry alone (and the other kicks
 			// waiting), before any full poll.
-			d.kicked(ctx, conv)
+			d.kicked(ctx, k)
 			for more := true; more; {
 				select {
-				case conv := <-s.kicks:
-					d.kicked(ctx, conv)
+				case k := <-s.kicks:
+					d.kicked(ctx, k)
 				default:
 					more = false
 				}
@@ -100,6 +102,7 @@ type dispatcher struct {
 	// waits for a free slot; only the Run goroutine touches it.
 	backlog   []string
 	inBacklog map[string]bool
+	waiting   atomic.Int64 // len(backlog), for other goroutines (see mayRunNow)
 
 	busyMu sync.Mutex
 	busy   map[string]bool // conversations with an inbox entry running
@@ -316,26 +319,36 @@ func (d *dispatcher) defer_(conv string) {
 	if !d.inBacklog[conv] {
 		d.inBacklog[conv] = true
 		d.backlog = append(d.backlog, conv)
+		d.waiting.Store(int64(len(d.backlog)))
 	}
+}
+
+// mayRunNow tells whether an entry accepted now would start at once: a
+// slot is free and no conversation waits for one. Only then does the
+// accept lease it to this instance (an entry leased here but left waiting
+// would wait for its lease to run out if this process died).
+func (d *dispatcher) mayRunNow() bool {
+	return d != nil && !d.stopping.Load() && len(d.slots) < cap(d.slots) && d.waiting.Load() == 0
 }
 
 // kicked handles one kick: with a backlog the conversation queues behind
 // the ones that waited longer (no conversation overtakes another during a
 // rush); then the backlog gets the free slots, oldest first.
-func (d *dispatcher) kicked(ctx context.Context, conv string) {
-	if conv != slotFree {
+func (d *dispatcher) kicked(ctx context.Context, k kick) {
+	if conv := k.conv; conv != slotFree {
 		if len(d.backlog) > 0 {
-			d.defer_(conv)
-		} else if d.claimOne(ctx, conv) == noSlot {
+			d.defer_(conv) // a leased entry stays leased here: its claim returns it
+		} else if d.claimOne(ctx, conv, k.leased, k.until) == noSlot {
 			d.defer_(conv)
 		}
 	}
 	for len(d.backlog) > 0 && len(d.slots) < cap(d.slots) && ctx.Err() == nil {
 		next := d.backlog[0]
-		if d.claimOne(ctx, next) == noSlot {
+		if d.claimOne(ctx, next, nil, time.Time{}) == noSlot {
 			return // stays first
 		}
 		d.backlog = d.backlog[1:]
+		d.waiting.Store(int64(len(d.backlog)))
 		delete(d.inBacklog, next)
 	}
 }
@@ -354,7 +367,7 @@ const (
 // with an entry running is left alone (its end kicks it again); anything
 // this cannot hand out (held for a retry, no free slot, a store error) is
 // left for the periodic poll.
-func (d *dispatcher) claimOne(ctx context.Context, conv string) claimResult {
+func (d *dispatcher) claimOne(ctx context.Context, conv string, leased *store.InboxItem, leasedUntil time.Time) claimResult {
 	s := d.s
 	if ctx.Err() != nil || d.isBusy(conv) {
 		return nothing
@@ -366,6 +379,17 @@ func (d *dispatcher) claimOne(ctx context.Context, conv string) claimResult {
 	until := now.Add(s.o.ClaimLease)
 	epoch := d.items.begin()
 	defer d.items.end(epoch)
+	if leased != nil && d.leaseLeft(leasedUntil) {
+		// Leased to this instance by its accept: no claim needed.
+		if s.held(leased.Seq) || !d.items.claim(leased.Seq, epoch, leasedUntil) {
+			return nothing
+		}
+		if !d.start(job{item: leased}) {
+			d.items.unclaim(leased.Seq)
+			return noSlot
+		}
+		return started
+	}
 	it, ok, err := s.o.Store.ClaimPendingOf(ctx, s.o.InstanceID, conv, s.o.ClaimLease, now)
 	if err != nil {
 		if ctx.Err() == nil {

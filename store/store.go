@@ -306,6 +306,14 @@ type Store interface {
 	// EnqueueWithRef is SaveRef(ref) and Enqueue(item) in one
 	// transaction: both are stored or neither.
 	EnqueueWithRef(ctx context.Context, ref ConversationRef, item InboxItem) (bool, error)
+	// AcceptLeased is EnqueueWithRef that also leases the new entry to
+	// owner until now+lease when it may run at once (it is its
+	// conversation's only unfinished entry, and no other owner holds a
+	// due timer of the conversation), in the same commit: the caller runs
+	// it without ClaimPendingOf. A leased entry comes back with its Seq. On
+	// PostgreSQL, where two instances' accepts of one conversation could
+	// both see no other entry, it never leases (leased is false).
+	AcceptLeased(ctx context.Context, ref ConversationRef, item InboxItem, owner string, lease time.Duration, now time.Time) (stored InboxItem, fresh, leased bool, err error)
 	// Pending returns unfinished items, oldest first, whoever holds them.
 	Pending(ctx context.Context, limit int) ([]InboxItem, error)
 	// ClaimPending leases up to limit unfinished items to owner until
