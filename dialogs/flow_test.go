@@ -40,7 +40,7 @@ func TestTextsSameKeysInBothLanguages(t *testing.T) {
 		t.Fatalf("nl/en keys differ: %s", d)
 	}
 	for _, k := range nl {
-		if strings.TrimSpace(texts["nl"][k]) == "" || strings.TrimSpace(texts["en"][k]) == "" {
+		if strings.TrimSpace(tr("nl", k, nil)) == "" || strings.TrimSpace(tr("en", k, nil)) == "" {
 			t.Errorf("text %q is empty", k)
 		}
 	}

@@ -34,7 +34,7 @@ func TestStaffCardClaimResolveReopen(t *testing.T) {
 	jsonHas(t, posts[0],
 		`"verb":"mfabot.staff"`, `"data":{"escalationId":1,"verb":"claim"}`, `"title":"Ik pak dit op"`,
 		`"data":{"escalationId":1,"verb":"resolve"}`, `"title":"Opgelost"`, `"id":"note"`,
-		"Sam de Vries (sam.devries@student.example.nl)", "Overzetten naar andere telefoon", "step8",
+		"Sam de Vries (sam.devries@student.example.nl)", "Overzetten naar andere telefoon", "Stap 8: Scan de QR-code",
 		"Stap twee keer mislukt", "Microsoft Authenticator (iPhone 12); Telefoon (mobiel): +31 6 ** ** ** 78",
 		"25-11-2026 10:30", "Open · de student wacht al minder dan een minuut",
 		`"url":"https://teams.microsoft.com/l/chat/0/0?users=sam.devries%40student.example.nl"`,

@@ -8,8 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
+
+// staffLang is the language of the staff card.
+const staffLang = texts.StaffLanguage
 
 // StaffCardVerb is the Action.Execute verb of the staff card's buttons;
 // the button data is {"verb":"claim"|"resolve"|"reopen","escalationId":N}
@@ -19,31 +23,12 @@ const StaffCardVerb = "mfabot.staff"
 // StaffNoteInput is the id of the staff card's note input.
 const StaffNoteInput = "note"
 
-var situationNL = map[string]string{
-	"signin_problem":        "Problemen met aanmelden",
-	"move_phone":            "Overzetten naar andere telefoon",
-	"new_phone_same_number": "Nieuwe telefoon, zelfde nummer",
-	"lost_phone":            "Telefoon kwijt of kapot",
-	"suspicious_prompt":     "Verdachte aanmeldverzoeken",
-}
-
-var reasonNL = map[string]string{
-	ReasonTwoFailures:      "Stap twee keer mislukt",
-	ReasonAskedForHuman:    "Vroeg om een medewerker",
-	ReasonNoUsableMethod:   "Geen bruikbare aanmeldmethode",
-	ReasonSuspicious:       "Verdachte aanmeldverzoeken",
-	ReasonGraphUnavailable: "Controle via Microsoft Graph niet mogelijk",
-	ReasonNotConfirmed:     "Stap niet bevestigd na controles",
-}
-
-func label(m map[string]string, code string) string {
-	if l, ok := m[code]; ok {
-		return l
-	}
-	if code == "" {
+// dash stands for an empty value on the card.
+func dash(s string) string {
+	if s == "" {
 		return "-"
 	}
-	return code
+	return s
 }
 
 // StaffCard renders an escalation as the staff channel's Adaptive Card
@@ -87,21 +72,18 @@ func (s *Service) StaffCard(e store.Escalation, now time.Time) json.RawMessage {
 		}
 		methods = strings.Join(ms, "; ")
 	} else if e.Reason == ReasonGraphUnavailable {
-		methods = "onbekend (Graph niet bereikbaar)"
+		methods = texts.T(staffLang, "staff.methods_unknown", nil)
 	}
-	lang := "Nederlands"
-	if e.Language == "en" {
-		lang = "Engels"
-	}
+	lang := texts.Label(staffLang, "language", normLang(e.Language))
 	waited := durationNL(now.Sub(e.CreatedAt))
 	if e.FirstResponseAt != nil {
 		waited = durationNL(e.FirstResponseAt.Sub(e.CreatedAt)) + " (tot de eerste reactie)"
 	}
 	facts := [][2]string{
 		{"Student", student},
-		{"Situatie", label(situationNL, e.Situation)},
-		{"Mislukte stap", label(nil, e.FailedStep)},
-		{"Reden", label(reasonNL, e.Reason)},
+		{"Situatie", dash(texts.Situation(staffLang, e.Situation))},
+		{"Mislukte stap", dash(texts.Step(staffLang, e.FailedStep))},
+		{"Reden", dash(texts.Reason(staffLang, e.Reason))},
 		{"Methoden", methods},
 		{"Taal", lang},
 		{"Binnengekomen", e.CreatedAt.In(loc).Format("02-01-2006 15:04")},

