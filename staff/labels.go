@@ -2,6 +2,7 @@ package staff
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"mfabot/dialogs/texts"
@@ -68,6 +69,27 @@ func reasonLabel(c string) string    { return orDash(texts.Reason(staffLang, c))
 func stepLabel(c string) string      { return orDash(texts.Step(staffLang, c)) }
 func outcomeLabel(c string) string   { return orDash(texts.Outcome(staffLang, c)) }
 func languageLabel(c string) string  { return orDash(texts.Label(staffLang, "language", c)) }
+
+// buttonLine is how the transcript records a click: "[failed @ step09]".
+var buttonLine = regexp.MustCompile(`^\[([a-z_]+) @ ([a-z0-9_]+)\]$`)
+
+// transcriptText shows a transcript line as staff read it: a click is
+// named by its button and step ("Knop 'Lukt niet' bij Stap 9: Typ het
+// nummer over"), not by their ids; other lines are shown as they are.
+func transcriptText(line string) string {
+	m := buttonLine.FindStringSubmatch(line)
+	if m == nil {
+		return line
+	}
+	button := m[1]
+	switch {
+	case texts.Has(staffLang, "staff.button."+button):
+		button = texts.T(staffLang, "staff.button."+button, nil)
+	case texts.Has(staffLang, "button."+button):
+		button = texts.T(staffLang, "button."+button, nil)
+	}
+	return texts.T(staffLang, "staff.click", map[string]string{"button": button, "step": texts.Step(staffLang, m[2])})
+}
 
 // humanDuration renders a duration the way staff say it: "12 min",
 // "2 u 05 min", "3 d 4 u".

@@ -419,3 +419,32 @@ func TestFunnelShowsStepNamesNotIDs(t *testing.T) {
 		}
 	}
 }
+
+// A click in the transcript is shown by its button and step names, not by
+// the ids the transcript records.
+func TestTranscriptNamesClicks(t *testing.T) {
+	e := newDevEnv(t, nil)
+	id := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step09",
+		Transcript: []store.TranscriptLine{
+			{Role: "student", Text: "[move_phone @ welcome]", At: time.Now()},
+			{Role: "student", Text: "[failed @ step09]", At: time.Now()},
+			{Role: "student", Text: "[rate @ done]", At: time.Now()},
+			{Role: "student", Text: "[failed @ step09] en toen?", At: time.Now()},
+		}})
+	c := e.devSignIn(t, "Ine")
+	_, body := get(t, c, e.srv.URL+"/staff/escalations/"+strconv.FormatInt(id, 10))
+	for _, want := range []string{
+		"<p>Knop &#39;Overzetten naar een andere telefoon&#39; bij Begin: situatie kiezen</p>",
+		"<p>Knop &#39;Lukt niet&#39; bij Stap 9: Typ het nummer over</p>",
+		"<p>Knop &#39;Cijfer&#39; bij Klaar</p>",
+		"<p>[failed @ step09] en toen?</p>", // what the student typed stays as typed
+		"<dd>Stap 9: Typ het nummer over</dd>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("detail page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<p>[failed @ step09]</p>") {
+		t.Error("the detail page shows a click by its ids")
+	}
+}
