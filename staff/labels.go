@@ -70,6 +70,26 @@ func stepLabel(c string) string      { return orDash(texts.Step(staffLang, c)) }
 func outcomeLabel(c string) string   { return orDash(texts.Outcome(staffLang, c)) }
 func languageLabel(c string) string  { return orDash(texts.Label(staffLang, "language", c)) }
 
+// auditCreate and auditSecurity are the details handoff writes when it
+// creates an escalation and when it marks one as security.
+var (
+	auditCreate   = regexp.MustCompile(`^reason=([a-z_]*) security=(true|false) repeat=(true|false)$`)
+	auditSecurity = regexp.MustCompile(`^marked as security: ([a-z_]*)$`)
+)
+
+// auditDetail shows an audit entry's detail with the names staff read
+// instead of the codes handoff records ("reason=two_failures ...").
+func auditDetail(detail string) string {
+	if m := auditCreate.FindStringSubmatch(detail); m != nil {
+		return texts.T(staffLang, "staff.audit_created", map[string]string{
+			"reason": reasonLabel(m[1]), "security": yesNo(m[2] == "true"), "repeat": yesNo(m[3] == "true")})
+	}
+	if m := auditSecurity.FindStringSubmatch(detail); m != nil {
+		return texts.T(staffLang, "staff.audit_security", map[string]string{"reason": reasonLabel(m[1])})
+	}
+	return detail
+}
+
 // buttonLine is how the transcript records a click: "[failed @ step09]".
 var buttonLine = regexp.MustCompile(`^\[([a-z_]+) @ ([a-z0-9_]+)\]$`)
 

@@ -31,21 +31,22 @@ var pageNames = []string{"login", "error", "queue", "detail", "stats", "confirm"
 
 func loadPages(s *server) (*pages, error) {
 	funcs := template.FuncMap{
-		"time":       func(t time.Time) string { return s.fmtTime(t) },
-		"timep":      func(t *time.Time) string { return s.fmtTime(deref(t)) },
-		"iso":        func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"isop":       func(t *time.Time) string { return deref(t).UTC().Format(time.RFC3339) },
-		"status":     statusLabel,
-		"situation":  situationLabel,
-		"reason":     reasonLabel,
-		"step":       stepLabel,
-		"transcript": transcriptText,
-		"auditverb":  func(c string) string { return label(auditLabels, c) },
-		"role":       func(c string) string { return label(roleLabels, c) },
-		"language":   languageLabel,
-		"outcome":    outcomeLabel,
-		"duration":   humanDuration,
-		"kindlabel":  methodKindLabel,
+		"time":        func(t time.Time) string { return s.fmtTime(t) },
+		"timep":       func(t *time.Time) string { return s.fmtTime(deref(t)) },
+		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"isop":        func(t *time.Time) string { return deref(t).UTC().Format(time.RFC3339) },
+		"status":      statusLabel,
+		"situation":   situationLabel,
+		"reason":      reasonLabel,
+		"step":        stepLabel,
+		"transcript":  transcriptText,
+		"auditdetail": auditDetail,
+		"auditverb":   func(c string) string { return label(auditLabels, c) },
+		"role":        func(c string) string { return label(roleLabels, c) },
+		"language":    languageLabel,
+		"outcome":     outcomeLabel,
+		"duration":    humanDuration,
+		"kindlabel":   methodKindLabel,
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/actions.html", "templates/feedback.html")
 	if err != nil {

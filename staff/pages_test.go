@@ -420,9 +420,9 @@ func TestFunnelShowsStepNamesNotIDs(t *testing.T) {
 	}
 }
 
-// A click in the transcript is shown by its button and step names, not by
-// the ids the transcript records.
-func TestTranscriptNamesClicks(t *testing.T) {
+// A click in the transcript and the audit log's record of the hand-off
+// are shown with the names staff read, not by the ids they record.
+func TestTranscriptAndAuditShowNames(t *testing.T) {
 	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step09",
 		Transcript: []store.TranscriptLine{
@@ -431,9 +431,19 @@ func TestTranscriptNamesClicks(t *testing.T) {
 			{Role: "student", Text: "[rate @ done]", At: time.Now()},
 			{Role: "student", Text: "[failed @ step09] en toen?", At: time.Now()},
 		}})
+	for _, a := range []store.AuditEntry{
+		{At: time.Now(), Actor: "mfabot", Action: "create", EscalationID: id, Detail: "reason=two_failures security=false repeat=true"},
+		{At: time.Now(), Actor: "mfabot", Action: "security", EscalationID: id, Detail: "marked as security: suspicious_prompt"},
+	} {
+		if err := e.st.AppendAudit(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
 	c := e.devSignIn(t, "Ine")
 	_, body := get(t, c, e.srv.URL+"/staff/escalations/"+strconv.FormatInt(id, 10))
 	for _, want := range []string{
+		"<td>reden: Stap twee keer mislukt; beveiliging: nee; herhaald contact: ja</td>",
+		"<td>als beveiliging gemarkeerd: Verdachte aanmeldverzoeken</td>",
 		"<p>Knop &#39;Overzetten naar een andere telefoon&#39; bij Begin: situatie kiezen</p>",
 		"<p>Knop &#39;Lukt niet&#39; bij Stap 9: Typ het nummer over</p>",
 		"<p>Knop &#39;Cijfer&#39; bij Klaar</p>",
