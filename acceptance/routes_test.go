@@ -70,6 +70,11 @@ func TestRoutes(t *testing.T) {
 		if !strings.Contains(card, "Eva Jansen") || !strings.Contains(card, "Action.Execute") {
 			t.Errorf("the staff card does not name the student or offer claim buttons:\n%s", card)
 		}
+		// Staff read names, not the engine's ids.
+		if !strings.Contains(card, `"value":"Telefoon kwijt of kapot"`) || !strings.Contains(card, `"value":"Geen bruikbare aanmeldmethode"`) ||
+			strings.Contains(card, `"value":"lost_phone"`) || strings.Contains(card, `"value":"no_usable_method"`) || strings.Contains(card, `"value":"welcome"`) {
+			t.Errorf("the staff card shows ids instead of names:\n%s", card)
+		}
 	})
 
 	t.Run("approval requests the student did not start: security hand-off", func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"mfabot/bot/connector"
 	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
 
@@ -116,10 +117,7 @@ func suggestedActions(sg []dialogs.Suggestion) *connector.SuggestedActions {
 // type "medewerker" without a card: that is offered as a suggested
 // action too.
 func (s *Server) apologyReply(locale string) dialogs.Reply {
-	lang := "nl"
-	if english(locale) {
-		lang = "en"
-	}
+	lang := texts.Lang(locale)
 	r := dialogs.Reply{Text: s.apology(locale)}
 	title, ok1 := dialogs.Text(dialogs.Settings{}, lang, "button.human", nil)
 	value, ok2 := dialogs.Text(dialogs.Settings{}, lang, "suggest.human", nil)

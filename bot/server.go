@@ -29,6 +29,7 @@ import (
 
 	"mfabot/bot/auth"
 	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/handoff"
 	"mfabot/internal/safe"
 	"mfabot/store"
@@ -710,7 +711,7 @@ func (s *Server) detach(f func()) {
 }
 
 // staffPendingText answers a staff click whose action is still running.
-const staffPendingText = "Bezig, de kaart wordt zo bijgewerkt / Working on it, the card updates shortly"
+var staffPendingText = staffText("staff.pending")
 
 // answerStaffInvoke writes the invoke response of a finished staff action.
 func (s *Server) answerStaffInvoke(w http.ResponseWriter, log *slog.Logger, act handoff.StaffAction, o staffOutcome) {
@@ -726,7 +727,7 @@ func (s *Server) answerStaffInvoke(w http.ResponseWriter, log *slog.Logger, act 
 		respondJSON(w, map[string]any{
 			"statusCode": 500,
 			"type":       "application/vnd.microsoft.error",
-			"value":      map[string]string{"code": "InternalError", "message": "Actie mislukt / Action failed"},
+			"value":      map[string]string{"code": "InternalError", "message": staffText("staff.action_failed")},
 		})
 		return
 	}
@@ -751,7 +752,7 @@ func (s *Server) finishStaffInvoke(log *slog.Logger, a *Activity, act handoff.St
 	defer cancel()
 	if o.err != nil && len(o.card) == 0 {
 		log.Error("staff action failed", "verb", act.Verb, "escalation", act.EscalationID, "err", o.err)
-		s.sendText(ctx, log, a.ref(), "", "Actie mislukt / Action failed")
+		s.sendText(ctx, log, a.ref(), "", staffText("staff.action_failed"))
 		return
 	}
 	if o.err != nil {
@@ -793,33 +794,19 @@ func invokeMessage(text string) map[string]any {
 	}
 }
 
-func english(locale string) bool {
-	return strings.HasPrefix(strings.ToLower(locale), "en")
+// say is the bot's own text key in the language of locale.
+func say(locale, key string, vars map[string]string) string {
+	return texts.T(texts.Lang(locale), key, vars)
 }
 
-func ackText(locale string) string {
-	if english(locale) {
-		return "Got it."
-	}
-	return "Ontvangen."
-}
+func ackText(locale string) string { return say(locale, "bot.ack", nil) }
 
 // neutralText answers a payload the student's chat must not carry.
-func neutralText(locale string) string {
-	if english(locale) {
-		return "That button does not work here. Type \"help\" to see what I can do."
-	}
-	return "Die knop werkt hier niet. Typ \"help\" om te zien wat ik kan doen."
-}
+func neutralText(locale string) string { return say(locale, "bot.neutral", nil) }
 
 // personalOnlyText answers the bot's name in a channel or group chat:
 // the help itself only happens in the 1:1 chat.
-func personalOnlyText(locale string) string {
-	if english(locale) {
-		return "I'm happy to help you in a 1:1 chat: open the chat with me."
-	}
-	return "Ik help je graag in een 1-op-1-chat: open de chat met mij."
-}
+func personalOnlyText(locale string) string { return say(locale, "bot.personal_only", nil) }
 
 // apology is apologyText with the service desk's phone number, when known.
 func (s *Server) apology(locale string) string {
@@ -828,24 +815,19 @@ func (s *Server) apology(locale string) string {
 		return text
 	}
 	name := s.o.DeskName
-	if english(locale) {
-		if name == "" {
-			name = "the service desk"
-		}
-		return text + " Or call " + name + ": " + s.o.DeskPhone + "."
-	}
 	if name == "" {
-		name = "de servicedesk"
+		name = say(locale, "bot.desk", nil)
 	}
-	return text + " Of bel " + name + ": " + s.o.DeskPhone + "."
+	return text + " " + say(locale, "bot.apology_call", map[string]string{"desk": name, "phone": s.o.DeskPhone})
 }
 
 // apologyText is what a student sees when a turn failed for good.
-func apologyText(locale string) string {
-	if english(locale) {
-		return "Sorry, something went wrong on my side. Please try again in a moment, or type \"talk to a person\"."
-	}
-	return "Sorry, er ging bij mij iets mis. Probeer het zo nog eens, of typ \"medewerker\"."
+func apologyText(locale string) string { return say(locale, "bot.apology", nil) }
+
+// staffText is a text for the staff channel, where the language of the
+// one who clicked is not known: "Dutch / English".
+func staffText(key string) string {
+	return texts.T("nl", key, nil) + " / " + texts.T("en", key, nil)
 }
 
 func containsFold(list []string, s string) bool {

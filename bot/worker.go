@@ -916,7 +916,7 @@ func (s *Server) processStaffSubmit(ctx context.Context, log *slog.Logger, it st
 			metricTurnFailures.Inc()
 			metricTurns.WithLabelValues("staff", "failed").Inc()
 			bctx, cancel := bookkeeping(ctx)
-			s.sendText(bctx, log, act.ref(), act.ID, "Actie mislukt / Action failed")
+			s.sendText(bctx, log, act.ref(), act.ID, staffText("staff.action_failed"))
 			cancel()
 		}
 		return

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"mfabot/dialogs/intent"
+	"mfabot/dialogs/texts"
 	"mfabot/graph"
 	"mfabot/store"
 )
@@ -1468,37 +1469,38 @@ func (t *turn) handoffAgain() {
 // bring): a lost phone, or no call route since Microsoft ended voice.
 func (t *turn) identityCheck() bool { return t.s.Situation == SitLostPhone || t.s.NeedsIdentity }
 
-// maskedMethods describes the snapshot for the staff (phone numbers are
-// masked by the directory already).
+// maskedMethods describes the snapshot for the staff, named in the
+// staff's language (phone numbers are masked by the directory already).
 func (t *turn) maskedMethods() []string {
+	lang := texts.StaffLanguage
 	if !t.s.MethodsKnown {
-		return []string{"unknown (directory not readable)"}
+		return []string{texts.T(lang, "staff.methods_unknown", nil)}
 	}
 	var out []string
 	for _, m := range t.s.Snapshot {
+		name := texts.Method(lang, string(m.Kind))
 		switch m.Kind {
 		case graph.KindAuthenticator:
-			out = append(out, "Authenticator: "+nonEmpty(m.DisplayName, "?"))
+			out = append(out, name+": "+nonEmpty(m.DisplayName, "?"))
 		case graph.KindFIDO2:
 			if m.IsAuthenticatorPasskey() {
-				out = append(out, "Passkey in Authenticator ("+m.PasskeyPlatform()+"): "+nonEmpty(m.DisplayName, "?"))
+				out = append(out, texts.Method(lang, "authenticator_passkey")+" ("+texts.Label(lang, "platform", m.PasskeyPlatform())+"): "+nonEmpty(m.DisplayName, "?"))
 			} else {
-				key := "Security key (FIDO2): " + nonEmpty(m.DisplayName, "?")
+				key := texts.Method(lang, "security_key") + ": " + nonEmpty(m.DisplayName, "?")
 				if m.Model != "" {
 					key += " - " + m.Model
 				}
 				out = append(out, key)
 			}
 		case graph.KindPhone:
-			out = append(out, "Phone ("+nonEmpty(m.PhoneType, "mobile")+"): "+m.PhoneMasked)
+			out = append(out, name+" ("+texts.Label(lang, "phone_type", nonEmpty(m.PhoneType, "mobile"))+"): "+m.PhoneMasked)
 		case graph.KindOther:
-			out = append(out, "Other: "+m.ODataType)
+			out = append(out, name+": "+m.ODataType)
 		default:
-			s := string(m.Kind)
 			if m.DisplayName != "" {
-				s += ": " + m.DisplayName
+				name += ": " + m.DisplayName
 			}
-			out = append(out, s)
+			out = append(out, name)
 		}
 	}
 	return out

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"mfabot/dialogs/texts"
+	"mfabot/handoff"
 )
 
 // FlowVersion is stored in every conversation's state. Bump it when a
@@ -345,6 +348,25 @@ func Validate() error {
 			}
 		}
 	}
+	// Names for staff: every step, situation and reason has one in every
+	// language (the staff card and the dashboard show no ids).
+	for _, lang := range Languages {
+		for _, d := range flow {
+			if !texts.HasLabel(lang, "step", d.ID) {
+				errs = append(errs, fmt.Errorf("staff name of step %s missing in %s", d.ID, lang))
+			}
+		}
+		for _, sit := range Situations {
+			if !texts.HasLabel(lang, "situation", sit) {
+				errs = append(errs, fmt.Errorf("staff name of situation %s missing in %s", sit, lang))
+			}
+		}
+		for _, r := range handoff.Reasons {
+			if !texts.HasLabel(lang, "reason", r) {
+				errs = append(errs, fmt.Errorf("staff name of reason %s missing in %s", r, lang))
+			}
+		}
+	}
 	ref := textKeys(Languages[0])
 	for _, lang := range Languages[1:] {
 		other := textKeys(lang)
@@ -498,28 +520,14 @@ func FlowGraph(format string) (string, error) {
 	return b.String(), nil
 }
 
-// StepLabels names every step for staff (the funnel and the queue):
-// "Stap 3: Aanmeldingsmethode toevoegen" for the guide's steps, the
-// step's title otherwise. Titles with placeholders fall back to the id.
+// StepLabels names every step for staff (the funnel and the queue), as
+// package texts does for the dashboard and the staff card: "Stap 3:
+// Aanmeldingsmethode toevoegen" for the guide's steps, the language
+// file's staff.step.<id> for the others.
 func StepLabels(lang string) map[string]string {
 	labels := make(map[string]string, len(flow))
 	for _, d := range flow {
-		title := ""
-		if hasText(lang, d.ID+".title") {
-			title = tr(lang, d.ID+".title", nil)
-		}
-		if title == "" || strings.Contains(title, "{") {
-			title = d.ID
-		}
-		var n int
-		if _, err := fmt.Sscanf(d.ID, stepPrefix+"%02d", &n); err == nil && n >= 1 && n <= 12 {
-			word := "Stap"
-			if lang == "en" {
-				word = "Step"
-			}
-			title = fmt.Sprintf("%s %d: %s", word, n, title)
-		}
-		labels[d.ID] = title
+		labels[d.ID] = texts.Step(lang, d.ID)
 	}
 	return labels
 }

@@ -125,7 +125,9 @@ func TestHandoffDescribesPasskeysForStaff(t *testing.T) {
 		t.Fatalf("escalations %+v", reqs)
 	}
 	got := strings.Join(reqs[0].Methods, "\n")
-	for _, want := range []string{"Authenticator: iPhone 11", "Passkey in Authenticator (ios): iPhone 11", "Security key (FIDO2): YubiKey - YubiKey 5 NFC"} {
+	// Named in the staff's language, from the language files.
+	for _, want := range []string{"Microsoft Authenticator: iPhone 11", "Passkey in Microsoft Authenticator (iOS): iPhone 11",
+		"Beveiligingssleutel (FIDO2): YubiKey - YubiKey 5 NFC", "Telefoonnummer (mobiel): +31 6 ** ** ** 90"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("staff methods lack %q:\n%s", want, got)
 		}

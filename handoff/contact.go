@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"mfabot/dialogs/texts"
 )
 
 // Contact returns the service desk's contact details at now, with the
@@ -23,13 +25,7 @@ func (s *Service) ContactFor(now time.Time, lang string) Contact {
 		IdentityCheck:     identityCheck(s.inst.IdentityCheck, lang),
 		PasswordChangeURL: s.inst.PasswordChangeURL,
 	}
-	nl := lang == "nl"
-	pick := func(dutch, english string) string {
-		if nl {
-			return dutch
-		}
-		return english
-	}
+	say := func(key string, vars map[string]string) string { return texts.T(lang, key, vars) }
 	// Every "vandaag"/"morgen" is rewritten at local midnight.
 	local := now.In(s.sched.loc)
 	y, m, d := local.Date()
@@ -45,9 +41,9 @@ func (s *Service) ContactFor(now time.Time, lang string) Contact {
 		c.PhoneOpenNow = &open
 		switch {
 		case open:
-			c.PhoneState = pick("nu bereikbaar", "open now")
+			c.PhoneState = say("contact.phone_open", nil)
 		case !next.IsZero():
-			c.PhoneState = pick("weer bereikbaar ", "lines open ") + whenText(now, next, s.sched.loc, lang)
+			c.PhoneState = say("contact.phone_next", map[string]string{"when": whenText(now, next, s.sched.loc, lang)})
 		}
 		until(closes)
 		until(next)
@@ -65,12 +61,11 @@ func (s *Service) ContactFor(now time.Time, lang string) Contact {
 		}
 		switch {
 		case open:
-			ds.State = pick("nu open tot ", "open now until ") + clock(closes.In(s.sched.loc))
+			ds.State = say("contact.desk_open", map[string]string{"time": clock(closes.In(s.sched.loc))})
 		case next.IsZero():
-			ds.State = pick("gesloten", "closed")
+			ds.State = say("contact.desk_closed", nil)
 		default:
-			when := whenText(now, next, s.sched.loc, lang)
-			ds.State = pick("gaat "+when+" open", "opens "+when)
+			ds.State = say("contact.desk_next", map[string]string{"when": whenText(now, next, s.sched.loc, lang)})
 		}
 		until(closes)
 		until(next)
@@ -103,44 +98,29 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 	lostPhone, security := o.LostPhone, o.Security
 	lang = normLang(lang)
 	c := s.ContactFor(now, lang)
-	nl := lang == "nl"
-	pick := func(dutch, english string) string {
-		if nl {
-			return dutch
-		}
-		return english
-	}
+	say := func(key string) string { return texts.T(lang, key, nil) }
 
 	var body, actions []any
 	body = append(body, textBlock(c.Name, bold, medium))
 
 	if security {
 		steps := []any{
-			textBlock(pick("Doe dit nu meteen", "Do this right away"), bold, attention),
-			textBlock(pick("1. Keur het verzoek niet goed: tik op Weigeren.",
-				"1. Do not approve the request: tap Deny.")),
+			textBlock(say("contact.security_title"), bold, attention),
+			textBlock(say("contact.security_deny")),
 		}
 		if c.PasswordChangeURL != "" {
-			steps = append(steps, textBlock(pick(
-				"2. Wijzig nu meteen je wachtwoord, ook 's avonds of in het weekend.",
-				"2. Change your password now, even in the evening or at the weekend.")))
+			steps = append(steps, textBlock(say("contact.security_password_link")))
 		} else {
-			steps = append(steps, textBlock(pick(
-				"2. Wijzig nu meteen je wachtwoord, ook 's avonds of in het weekend, via de pagina waar je normaal je wachtwoord wijzigt.",
-				"2. Change your password now, even in the evening or at the weekend, on the page where you normally change it.")))
+			steps = append(steps, textBlock(say("contact.security_password")))
 		}
 		if o.NotQueued {
-			steps = append(steps, textBlock(pick(
-				"3. Bel de servicedesk of loop binnen zodra die open is.",
-				"3. Call the service desk or walk in as soon as it opens.")))
+			steps = append(steps, textBlock(say("contact.security_call")))
 		} else {
-			steps = append(steps, textBlock(pick(
-				"3. Je melding staat al met voorrang bij de servicedesk.",
-				"3. Your report is already with the service desk, marked urgent.")))
+			steps = append(steps, textBlock(say("contact.security_queued")))
 		}
 		body = append(body, container("attention", steps...))
 		if c.PasswordChangeURL != "" {
-			actions = append(actions, openURL(pick("Wachtwoord nu wijzigen", "Change password now"), c.PasswordChangeURL))
+			actions = append(actions, openURL(say("contact.password_button"), c.PasswordChangeURL))
 		}
 	}
 
@@ -149,24 +129,19 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 	phoneClosed := c.PhoneOpenNow != nil && !*c.PhoneOpenNow
 	switch {
 	case c.AnyDeskOpen && phoneClosed:
-		body = append(body, textBlock(pick("De balie is open: loop nu binnen.",
-			"The desk is open: walk in now."), bold, good, spaced))
+		body = append(body, textBlock(say("contact.walk_in_now"), bold, good, spaced))
 	case c.AnyDeskOpen:
-		body = append(body, textBlock(pick("De servicedesk is open: bel of loop nu binnen.",
-			"The service desk is open: call or walk in now."), bold, good, spaced))
+		body = append(body, textBlock(say("contact.open_now"), bold, good, spaced))
 	case phoneOpen:
-		body = append(body, textBlock(pick("De servicedesk is nu telefonisch bereikbaar: bel nu.",
-			"The service desk can be reached by phone: call now."), bold, good, spaced))
+		body = append(body, textBlock(say("contact.phone_now"), bold, good, spaced))
 	default:
 		line := ""
 		if d, ok := firstOpening(c.Desks); ok {
 			when := whenText(now, d.NextOpen, s.sched.loc, lang)
-			line = pick("De balie in "+d.Name+" gaat "+when+" open.",
-				"The "+d.Name+" desk opens "+when+".")
+			line = texts.T(lang, "contact.desk_opens", map[string]string{"desk": d.Name, "when": when})
 		}
 		if !security && !o.NotQueued {
-			line = strings.TrimSpace(line + " " + pick("Je melding staat al bij de servicedesk.",
-				"Your request is already with the service desk."))
+			line = strings.TrimSpace(line + " " + say("contact.queued"))
 		}
 		if line != "" {
 			body = append(body, textBlock(line, bold, spaced))
@@ -175,14 +150,13 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 
 	if lostPhone {
 		body = append(body,
-			textBlock(pick("Telefoon kwijt of kapot? De servicedesk controleert eerst wie je bent.",
-				"Lost or broken phone? The service desk first checks who you are."), bold, spaced),
+			textBlock(say("contact.lost_phone"), bold, spaced),
 			textBlock(c.IdentityCheck))
 	}
 
 	// Phone and desks.
 	if c.Phone != "" {
-		line := pick("Telefoon: ", "Phone: ") + c.Phone
+		line := texts.T(lang, "contact.phone", map[string]string{"phone": c.Phone})
 		if c.PhoneOpenNow != nil {
 			if c.PhoneState != "" {
 				line += " (" + c.PhoneHours + ", " + c.PhoneState + ")"
@@ -201,11 +175,11 @@ func (s *Service) ContactCardWith(now time.Time, lang string, o ContactCardOptio
 			}
 			facts = append(facts, [2]string{title, d.Hours + " · " + d.State})
 		}
-		body = append(body, textBlock(pick("Balies", "Walk-in desks"), bold, spaced), factSet(facts))
+		body = append(body, textBlock(say("contact.desks"), bold, spaced), factSet(facts))
 	}
 
 	if c.PhoneURI != "" {
-		actions = append(actions, openURL(pick("Bel ", "Call ")+c.Phone, c.PhoneURI))
+		actions = append(actions, openURL(texts.T(lang, "contact.call_button", map[string]string{"phone": c.Phone}), c.PhoneURI))
 	}
 	return adaptiveCard(body, actions)
 }
@@ -226,21 +200,13 @@ func firstOpening(desks []DeskStatus) (DeskStatus, bool) {
 	return best, found
 }
 
-func normLang(lang string) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(lang)), "en") {
-		return "en"
-	}
-	return "nl"
-}
+func normLang(lang string) string { return texts.Lang(lang) }
 
 // identityCheck picks the language's half of "Dutch / English".
 func identityCheck(s, lang string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		if lang == "en" {
-			return "Bring a valid passport, ID card or driving licence."
-		}
-		return "Neem een geldig paspoort, ID-kaart of rijbewijs mee."
+		return texts.T(lang, "contact.identity_default", nil)
 	}
 	if nlText, enText, ok := strings.Cut(s, " / "); ok {
 		if lang == "en" {

@@ -24,7 +24,7 @@ func samRequest(conv string) Request {
 		StudentUPN:      "sam.devries@student.example.nl",
 		StudentUserID:   "29:sam",
 		Situation:       "move_phone",
-		FailedStep:      "step8",
+		FailedStep:      "step08",
 		Reason:          ReasonTwoFailures,
 		Methods:         []string{"Microsoft Authenticator (iPhone 12)", "Telefoon (mobiel): +31 6 ** ** ** 78"},
 		Language:        "nl",
@@ -60,7 +60,7 @@ func TestEscalateEveryReason(t *testing.T) {
 		}
 		if got.Reason != reason || got.Status != store.StatusOpen || got.ConversationID != conv ||
 			got.StudentName != "Sam de Vries" || got.StudentUPN != r.StudentUPN || got.Situation != "move_phone" ||
-			got.FailedStep != "step8" || got.Language != "nl" || got.RepeatContact {
+			got.FailedStep != "step08" || got.Language != "nl" || got.RepeatContact {
 			t.Errorf("%s: stored %+v", reason, got)
 		}
 		if got.Security != (reason == ReasonSuspicious) {

@@ -22,6 +22,11 @@ const (
 	ReasonNotConfirmed     = "not_confirmed"     // verification failed after re-checks
 )
 
+// Reasons lists every reason for a hand-off (each has a label for staff
+// in the language files; a test checks that).
+var Reasons = []string{ReasonTwoFailures, ReasonAskedForHuman, ReasonNoUsableMethod, ReasonSuspicious,
+	ReasonGraphUnavailable, ReasonNotConfirmed}
+
 // Request asks for one escalation. Methods are already masked.
 type Request struct {
 	ConversationID  string

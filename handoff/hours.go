@@ -8,6 +8,8 @@ import (
 	// The binary may run in a container without /usr/share/zoneinfo;
 	// opening hours must still be computed in the institution's zone.
 	_ "time/tzdata"
+
+	"mfabot/dialogs/texts"
 )
 
 // Institution is the service desk as the student sees it. The lead maps
@@ -173,13 +175,11 @@ func dayDiff(a, b time.Time, loc *time.Location) int {
 	return int(db.Sub(da).Hours() / 24)
 }
 
+// Keys of the language files' calendar.day.*, calendar.day_short.* and
+// calendar.month.*.
 var (
-	weekdayNL = [7]string{"zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"}
-	weekdayEN = [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-	shortNL   = [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"}
-	shortEN   = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
-	monthNL   = [12]string{"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"}
-	monthEN   = [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+	dayKeys   = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	monthKeys = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 )
 
 // clock formats a local time as 8:00 / 16:30.
@@ -196,35 +196,29 @@ func clockMinutes(m int) string {
 func whenText(now, t time.Time, loc *time.Location, lang string) string {
 	lt := t.In(loc)
 	n := dayDiff(now, t, loc)
-	if lang == "en" {
-		switch {
-		case n == 0:
-			return "today at " + clock(lt)
-		case n == 1:
-			return "tomorrow at " + clock(lt)
-		case n < 7:
-			return "on " + weekdayEN[lt.Weekday()] + " at " + clock(lt)
-		default:
-			return fmt.Sprintf("on %s %d %s at %s", weekdayEN[lt.Weekday()], lt.Day(), monthEN[lt.Month()-1], clock(lt))
-		}
+	vars := map[string]string{
+		"time":    clock(lt),
+		"weekday": texts.T(lang, "calendar.day."+dayKeys[lt.Weekday()], nil),
+		"day":     strconv.Itoa(lt.Day()),
+		"month":   texts.T(lang, "calendar.month."+monthKeys[lt.Month()-1], nil),
 	}
 	switch {
 	case n == 0:
-		return "vandaag om " + clock(lt)
+		return texts.T(lang, "when.today", vars)
 	case n == 1:
-		return "morgen om " + clock(lt)
+		return texts.T(lang, "when.tomorrow", vars)
 	case n < 7:
-		return weekdayNL[lt.Weekday()] + " om " + clock(lt)
+		return texts.T(lang, "when.weekday", vars)
 	default:
-		return fmt.Sprintf("%s %d %s om %s", weekdayNL[lt.Weekday()], lt.Day(), monthNL[lt.Month()-1], clock(lt))
+		return texts.T(lang, "when.date", vars)
 	}
 }
 
 // hoursText formats a window as "ma-vr 8:00-16:00" / "Mon-Fri 8:00-16:00".
 func hoursText(w window, lang string) string {
-	names := shortNL
-	if lang == "en" {
-		names = shortEN
+	var names [7]string
+	for d, k := range dayKeys {
+		names[d] = texts.T(lang, "calendar.day_short."+k, nil)
 	}
 	// Walk Monday..Sunday and join runs of consecutive days.
 	order := [7]time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}

@@ -139,7 +139,7 @@ func waitSvc(t *testing.T, svcs ...*Service) {
 	}
 }
 
-func texts(ms []sent) string {
+func sentTexts(ms []sent) string {
 	var out []string
 	for _, m := range ms {
 		out = append(out, m.Text)
@@ -175,7 +175,7 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 			}
 			waitSvc(t, svc)
 			if ms := rec.messages(); len(ms) != 0 {
-				t.Fatalf("sent before the claim's message: %s", texts(ms))
+				t.Fatalf("sent before the claim's message: %s", sentTexts(ms))
 			}
 			ups := rec.updates()
 			if len(ups) != 2 {
@@ -196,7 +196,7 @@ func TestOutboxRetriesFailedNotification(t *testing.T) {
 			}
 			ms := rec.messages()
 			if len(ms) != 2 || !strings.Contains(ms[0].Text, "opgepakt") || !strings.Contains(ms[1].Text, "opgelost") {
-				t.Fatalf("student messages %q; want the claim's, then the resolve's", texts(ms))
+				t.Fatalf("student messages %q; want the claim's, then the resolve's", sentTexts(ms))
 			}
 			if ms[0].Conversation != "a:sam" {
 				t.Errorf("message to %q", ms[0].Conversation)
@@ -230,7 +230,7 @@ func TestOutboxGivesUp(t *testing.T) {
 	}
 	waitSvc(t, svc)
 	if ms := rec.messages(); len(ms) != 1 || !strings.Contains(ms[0].Text, "opgepakt") {
-		t.Fatalf("student messages %q; want the claim's while the card update fails", texts(ms))
+		t.Fatalf("student messages %q; want the claim's while the card update fails", sentTexts(ms))
 	}
 	for i := 0; i < outboxMaxAttempts; i++ {
 		f.clock.Set(f.clock.Now().Add(outboxMaxRetry))
@@ -521,7 +521,7 @@ func TestOutboxPermanentFailureGivenUpAtOnce(t *testing.T) {
 			jsonHas(t, ups[1].Card, "Opgelost door Anna Jansen")
 			ms := rec.messages()
 			if len(ms) != 1 || !strings.Contains(ms[0].Text, "opgelost") {
-				t.Fatalf("student messages %q; want only the resolve's", texts(ms))
+				t.Fatalf("student messages %q; want only the resolve's", sentTexts(ms))
 			}
 			if n := rec.attempts("notify"); n != 2 {
 				t.Errorf("%d student message attempts, want 2 (the claim's once, the resolve's)", n)
@@ -579,7 +579,7 @@ func TestOutboxCardUpdateRejected(t *testing.T) {
 		t.Errorf("card update tried %d times, want once", n)
 	}
 	if ms := rec.messages(); len(ms) != 1 || !strings.Contains(ms[0].Text, "opgepakt") {
-		t.Errorf("student messages %q; want the claim's", texts(ms))
+		t.Errorf("student messages %q; want the claim's", sentTexts(ms))
 	}
 	f.clock.Set(f.clock.Now().Add(outboxMaxRetry))
 	if n, err := svc.SendOutbox(ctx); err != nil || n != 0 {

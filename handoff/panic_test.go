@@ -43,7 +43,7 @@ func TestOutboxSurvivesAPanickingNotifier(t *testing.T) {
 		t.Fatal("the notifier was not called")
 	}
 	if ms := rec.messages(); len(ms) != 0 {
-		t.Fatalf("sent despite the panic: %s", texts(ms))
+		t.Fatalf("sent despite the panic: %s", sentTexts(ms))
 	}
 	clk.Set(clk.Now().Add(outboxLease + outboxFirstRetry))
 	if _, err := svc.HandleStaffAction(ctx, staffClick(VerbResolve, res.Escalation.ID)); err != nil {
@@ -55,6 +55,6 @@ func TestOutboxSurvivesAPanickingNotifier(t *testing.T) {
 	}
 	ms := rec.messages()
 	if len(ms) != 2 || !strings.Contains(ms[0].Text, "opgepakt") || !strings.Contains(ms[1].Text, "opgelost") {
-		t.Fatalf("student messages %q; want the claim's (after its lease), then the resolve's", texts(ms))
+		t.Fatalf("student messages %q; want the claim's (after its lease), then the resolve's", sentTexts(ms))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
 
@@ -621,23 +622,9 @@ func (s *Service) refreshCard(ctx context.Context, e store.Escalation) {
 // StudentMessage is what the student is told after a staff verb, in
 // lang; deskName is the service desk's name, actor the staff member.
 func StudentMessage(verb, lang, deskName, actor string) string {
-	en := normLang(lang) == "en"
 	switch verb {
-	case VerbClaim:
-		if en {
-			return fmt.Sprintf("Someone from the %s (%s) has picked up your question.", deskName, actor)
-		}
-		return fmt.Sprintf("Een medewerker van de %s (%s) heeft je vraag opgepakt.", deskName, actor)
-	case VerbResolve:
-		if en {
-			return fmt.Sprintf("The %s has marked your question as solved. Still not working? Type \"talk to a person\".", deskName)
-		}
-		return fmt.Sprintf("De %s heeft je vraag als opgelost gemarkeerd. Werkt het toch nog niet? Typ dan \"medewerker\".", deskName)
-	case VerbReopen:
-		if en {
-			return fmt.Sprintf("The %s has reopened your question and is looking at it again.", deskName)
-		}
-		return fmt.Sprintf("De %s heeft je vraag opnieuw geopend en kijkt er nog eens naar.", deskName)
+	case VerbClaim, VerbResolve, VerbReopen:
+		return texts.T(normLang(lang), "desk_update."+verb, map[string]string{"desk": deskName, "actor": actor})
 	}
 	return ""
 }

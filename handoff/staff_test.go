@@ -34,7 +34,7 @@ func TestStaffCardClaimResolveReopen(t *testing.T) {
 	jsonHas(t, posts[0],
 		`"verb":"mfabot.staff"`, `"data":{"escalationId":1,"verb":"claim"}`, `"title":"Ik pak dit op"`,
 		`"data":{"escalationId":1,"verb":"resolve"}`, `"title":"Opgelost"`, `"id":"note"`,
-		"Sam de Vries (sam.devries@student.example.nl)", "Overzetten naar andere telefoon", "step8",
+		"Sam de Vries (sam.devries@student.example.nl)", "Overzetten naar andere telefoon", "Stap 8: Scan de QR-code",
 		"Stap twee keer mislukt", "Microsoft Authenticator (iPhone 12); Telefoon (mobiel): +31 6 ** ** ** 78",
 		"25-11-2026 10:30", "Open · de student wacht al minder dan een minuut",
 		`"url":"https://teams.microsoft.com/l/chat/0/0?users=sam.devries%40student.example.nl"`,
@@ -381,5 +381,29 @@ func TestStaffActionAnswersBeforeSlowNotifier(t *testing.T) {
 	jsonHas(t, updates[1].Card, "Opgelost door Anna Jansen")
 	if !strings.Contains(msgs[0].Text, "opgepakt") || !strings.Contains(msgs[1].Text, "opgelost") {
 		t.Errorf("student messages out of order: %+v", msgs)
+	}
+}
+
+// The staff card names the failed step as the dashboard does, for the
+// guide's steps and the others alike; an id it does not know stays
+// visible rather than hidden.
+func TestStaffCardNamesSteps(t *testing.T) {
+	f := newFixture(t, seedInstitution(), time.Time{})
+	created := ams(2026, 11, 25, 10, 30)
+	for step, want := range map[string]string{
+		"step07":            "Stap 7: Voeg je schoolaccount toe",
+		"step12":            "Stap 12: Bevestig",
+		"welcome":           "Begin: situatie kiezen",
+		"verify_new_failed": "Nieuwe telefoon niet gevonden bij de controle",
+		"verify_old":        "Controle: oude telefoon verwijderd",
+		"handoff":           "Doorgezet naar de servicedesk",
+		"stopped":           "Gestopt",
+		"":                  "-",
+		"step_from_2025":    "step_from_2025",
+	} {
+		e := store.Escalation{ID: 3, ConversationID: "a:x", StudentName: "Sam", Situation: "lost_phone", FailedStep: step,
+			Reason: ReasonNoUsableMethod, Language: "nl", Status: store.StatusOpen, CreatedAt: created}
+		jsonHas(t, f.svc.StaffCard(e, created), `{"title":"Mislukte stap","value":"`+want+`"}`,
+			`{"title":"Situatie","value":"Telefoon kwijt of kapot"}`, `{"title":"Reden","value":"Geen bruikbare aanmeldmethode"}`)
 	}
 }

@@ -2,14 +2,17 @@ package handoff
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
+
+// staffLang is the language of the staff card.
+const staffLang = texts.StaffLanguage
 
 // StaffCardVerb is the Action.Execute verb of the staff card's buttons;
 // the button data is {"verb":"claim"|"resolve"|"reopen","escalationId":N}
@@ -19,67 +22,51 @@ const StaffCardVerb = "mfabot.staff"
 // StaffNoteInput is the id of the staff card's note input.
 const StaffNoteInput = "note"
 
-var situationNL = map[string]string{
-	"signin_problem":        "Problemen met aanmelden",
-	"move_phone":            "Overzetten naar andere telefoon",
-	"new_phone_same_number": "Nieuwe telefoon, zelfde nummer",
-	"lost_phone":            "Telefoon kwijt of kapot",
-	"suspicious_prompt":     "Verdachte aanmeldverzoeken",
-}
-
-var reasonNL = map[string]string{
-	ReasonTwoFailures:      "Stap twee keer mislukt",
-	ReasonAskedForHuman:    "Vroeg om een medewerker",
-	ReasonNoUsableMethod:   "Geen bruikbare aanmeldmethode",
-	ReasonSuspicious:       "Verdachte aanmeldverzoeken",
-	ReasonGraphUnavailable: "Controle via Microsoft Graph niet mogelijk",
-	ReasonNotConfirmed:     "Stap niet bevestigd na controles",
-}
-
-func label(m map[string]string, code string) string {
-	if l, ok := m[code]; ok {
-		return l
-	}
-	if code == "" {
+// dash stands for an empty value on the card.
+func dash(s string) string {
+	if s == "" {
 		return "-"
 	}
-	return code
+	return s
 }
 
 // StaffCard renders an escalation as the staff channel's Adaptive Card
-// (Dutch), as it is at now: who, situation, failed step, reason, masked
-// methods, when it came in and how long the student has waited, the
-// security banner, and the buttons that fit its status.
+// (in texts.StaffLanguage, every word from the language files), as it is
+// at now: who, situation, failed step, reason, masked methods, when it
+// came in and how long the student has waited, the security banner, and
+// the buttons that fit its status.
 func (s *Service) StaffCard(e store.Escalation, now time.Time) json.RawMessage {
 	loc := s.sched.loc
+	say := func(key string, vars map[string]string) string { return texts.T(staffLang, "staff_card."+key, vars) }
 	var body []any
 	if e.Security {
 		body = append(body, container("attention",
-			textBlock("BEVEILIGING: mogelijke aanval op het account", bold, attention),
-			textBlock("De student kreeg aanmeldverzoeken die hij of zij niet zelf startte. Direct oppakken, ook buiten openingstijden.")))
+			textBlock(say("security_title", nil), bold, attention),
+			textBlock(say("security_text", nil))))
 	}
 	name := e.StudentName
 	if name == "" {
-		name = "Onbekende student"
+		name = say("unknown_student", nil)
 	}
-	body = append(body, textBlock(fmt.Sprintf("Melding #%d · %s", e.ID, name), bold, medium))
+	body = append(body, textBlock(say("title", map[string]string{"id": strconv.FormatInt(e.ID, 10), "name": name}), bold, medium))
 
 	switch e.Status {
 	case store.StatusClaimed:
-		body = append(body, textBlock("Opgepakt door "+e.ClaimedBy+" "+staffWhen(now, deref(e.ClaimedAt), loc), bold, func(t obj) { t["color"] = "Accent" }))
+		body = append(body, textBlock(say("claimed_by", map[string]string{"who": e.ClaimedBy, "when": staffWhen(now, deref(e.ClaimedAt), loc)}),
+			bold, func(t obj) { t["color"] = "Accent" }))
 	case store.StatusResolved:
-		body = append(body, textBlock("Opgelost door "+e.ResolvedBy+" "+staffWhen(now, deref(e.ResolvedAt), loc), bold, good))
+		body = append(body, textBlock(say("resolved_by", map[string]string{"who": e.ResolvedBy, "when": staffWhen(now, deref(e.ResolvedAt), loc)}), bold, good))
 	default:
-		body = append(body, textBlock("Open · de student wacht al "+durationNL(now.Sub(e.CreatedAt)), bold, attention))
+		body = append(body, textBlock(say("waiting", map[string]string{"duration": staffDuration(now.Sub(e.CreatedAt))}), bold, attention))
 	}
 
 	student := name
 	if e.StudentUPN != "" {
 		student += " (" + e.StudentUPN + ")"
 	} else {
-		student += " (UPN onbekend)"
+		student += " (" + say("upn_unknown", nil) + ")"
 	}
-	methods := "geen"
+	methods := say("no_methods", nil)
 	if len(e.Methods) > 0 {
 		ms := make([]string, len(e.Methods))
 		for i, m := range e.Methods {
@@ -87,34 +74,32 @@ func (s *Service) StaffCard(e store.Escalation, now time.Time) json.RawMessage {
 		}
 		methods = strings.Join(ms, "; ")
 	} else if e.Reason == ReasonGraphUnavailable {
-		methods = "onbekend (Graph niet bereikbaar)"
+		methods = texts.T(staffLang, "staff.methods_unknown", nil)
 	}
-	lang := "Nederlands"
-	if e.Language == "en" {
-		lang = "Engels"
-	}
-	waited := durationNL(now.Sub(e.CreatedAt))
+	lang := texts.Label(staffLang, "language", normLang(e.Language))
+	waited := staffDuration(now.Sub(e.CreatedAt))
 	if e.FirstResponseAt != nil {
-		waited = durationNL(e.FirstResponseAt.Sub(e.CreatedAt)) + " (tot de eerste reactie)"
+		waited = say("until_first_response", map[string]string{"duration": staffDuration(e.FirstResponseAt.Sub(e.CreatedAt))})
 	}
+	fact := func(key, value string) [2]string { return [2]string{say("fact."+key, nil), value} }
 	facts := [][2]string{
-		{"Student", student},
-		{"Situatie", label(situationNL, e.Situation)},
-		{"Mislukte stap", label(nil, e.FailedStep)},
-		{"Reden", label(reasonNL, e.Reason)},
-		{"Methoden", methods},
-		{"Taal", lang},
-		{"Binnengekomen", e.CreatedAt.In(loc).Format("02-01-2006 15:04")},
-		{"Wachttijd", waited},
+		fact("student", student),
+		fact("situation", dash(texts.Situation(staffLang, e.Situation))),
+		fact("step", dash(texts.Step(staffLang, e.FailedStep))),
+		fact("reason", dash(texts.Reason(staffLang, e.Reason))),
+		fact("methods", methods),
+		fact("language", lang),
+		fact("created", e.CreatedAt.In(loc).Format("02-01-2006 15:04")),
+		fact("waited", waited),
 	}
 	if e.RepeatContact {
-		facts = append(facts, [2]string{"Herhaald contact", "ja, eerder gemeld in de afgelopen 7 dagen"})
+		facts = append(facts, fact("repeat", say("repeat_yes", nil)))
 	}
 	if e.ClaimedBy != "" && e.Status != store.StatusClaimed {
-		facts = append(facts, [2]string{"Opgepakt", e.ClaimedBy + " " + staffWhen(now, deref(e.ClaimedAt), loc)})
+		facts = append(facts, fact("claimed", e.ClaimedBy+" "+staffWhen(now, deref(e.ClaimedAt), loc)))
 	}
 	if e.ResolutionNote != "" {
-		facts = append(facts, [2]string{"Notitie", e.ResolutionNote})
+		facts = append(facts, fact("note", e.ResolutionNote))
 	}
 	body = append(body, factSet(facts))
 
@@ -129,28 +114,28 @@ func (s *Service) StaffCard(e store.Escalation, now time.Time) json.RawMessage {
 	}
 	switch e.Status {
 	case store.StatusResolved:
-		actions = append(actions, execute("Heropenen", VerbReopen))
+		actions = append(actions, execute(say("reopen", nil), VerbReopen))
 	default:
 		body = append(body, obj{
 			"type":        "Input.Text",
 			"id":          StaffNoteInput,
-			"label":       "Notitie bij Opgelost (optioneel)",
-			"placeholder": "Wat is er gedaan?",
+			"label":       say("note_label", nil),
+			"placeholder": say("note_placeholder", nil),
 			"isMultiline": true,
 			"maxLength":   maxNoteLen,
 		})
 		if e.Status == store.StatusOpen {
-			claim := execute("Ik pak dit op", VerbClaim)
+			claim := execute(say("claim", nil), VerbClaim)
 			claim["style"] = "positive"
 			actions = append(actions, claim)
 		}
-		actions = append(actions, execute("Opgelost", VerbResolve))
+		actions = append(actions, execute(say("resolve", nil), VerbResolve))
 	}
 	if e.StudentUPN != "" {
-		actions = append(actions, openURL("Chat met student", ChatURL(e.StudentUPN)))
+		actions = append(actions, openURL(say("chat", nil), ChatURL(e.StudentUPN)))
 	}
 	if s.dashboardURL != "" {
-		actions = append(actions, openURL("Open in dashboard",
+		actions = append(actions, openURL(say("dashboard", nil),
 			strings.TrimRight(s.dashboardURL, "/")+"/escalations/"+strconv.FormatInt(e.ID, 10)))
 	}
 	card := adaptiveCard(body, actions)
@@ -176,28 +161,27 @@ func staffWhen(now, t time.Time, loc *time.Location) string {
 	}
 	lt := t.In(loc)
 	if dayDiff(lt, now, loc) == 0 {
-		return "om " + clock(lt)
+		return texts.T(staffLang, "staff_card.at_today", map[string]string{"time": clock(lt)})
 	}
-	return "op " + lt.Format("02-01") + " om " + clock(lt)
+	return texts.T(staffLang, "staff_card.at_day", map[string]string{"date": lt.Format("02-01"), "time": clock(lt)})
 }
 
-// durationNL: "minder dan een minuut", "12 min", "1 uur 5 min", "2 dagen 3 uur".
-func durationNL(d time.Duration) string {
+// staffDuration: "minder dan een minuut", "12 min", "1 uur 5 min", "2 dagen 3 uur".
+func staffDuration(d time.Duration) string {
+	say := func(key string, vars map[string]string) string { return texts.T(staffLang, "staff_card."+key, vars) }
 	if d < time.Minute {
-		return "minder dan een minuut"
+		return say("less_than_minute", nil)
 	}
 	m := int(d / time.Minute)
 	days, hours, mins := m/(24*60), (m/60)%24, m%60
 	switch {
-	case days > 0:
-		unit := "dagen"
-		if days == 1 {
-			unit = "dag"
-		}
-		return fmt.Sprintf("%d %s %d uur", days, unit, hours)
+	case days == 1:
+		return say("one_day", map[string]string{"h": strconv.Itoa(hours)})
+	case days > 1:
+		return say("days", map[string]string{"d": strconv.Itoa(days), "h": strconv.Itoa(hours)})
 	case hours > 0:
-		return fmt.Sprintf("%d uur %d min", hours, mins)
+		return say("hours", map[string]string{"h": strconv.Itoa(hours), "m": strconv.Itoa(mins)})
 	default:
-		return fmt.Sprintf("%d min", mins)
+		return say("minutes", map[string]string{"m": strconv.Itoa(mins)})
 	}
 }

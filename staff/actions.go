@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"mfabot/dialogs/texts"
 	"mfabot/graph"
 	"mfabot/store"
 )
@@ -570,21 +571,7 @@ func (s *server) revokeSessions(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/staff/escalations/%d?a=revoked#acties", e.ID), http.StatusSeeOther)
 }
 
-func methodKindLabel(k graph.MethodKind) string {
-	switch k {
-	case graph.KindAuthenticator:
-		return "Microsoft Authenticator"
-	case graph.KindFIDO2:
-		return "Passkey (FIDO2)"
-	case graph.KindPhone:
-		return "Telefoonnummer"
-	case graph.KindPassword:
-		return "Wachtwoord"
-	case graph.KindTAP:
-		return "Tijdelijke toegangspas"
-	}
-	return string(k)
-}
+func methodKindLabel(k graph.MethodKind) string { return texts.Method(staffLang, string(k)) }
 
 // actionRoutes registers the account actions (staff.actions).
 func (s *server) actionRoutes(mux *http.ServeMux) {

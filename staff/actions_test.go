@@ -471,7 +471,7 @@ func TestGraphErrorsBecomeSentences(t *testing.T) {
 }
 
 func TestActionsOffByDefault(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sam", StudentObjectID: graph.DemoUserID("sam")})
 	c := e.devSignIn(t, "Ine")
 	_, body := get(t, c, fmt.Sprintf("%s/staff/escalations/%d", e.srv.URL, id))

@@ -327,7 +327,7 @@ func containsStr(list []string, v string) bool {
 // sees the dashboard as same-origin. In dev mode every /staff/ request
 // must name a loopback host.
 func TestDevModeRefusesForeignHost(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries", StudentUPN: "sanne@student.example"})
 	_, port, _ := strings.Cut(strings.TrimPrefix(e.srv.URL, "http://"), ":")
 	do := func(method, path, host string, body url.Values, cookies []*http.Cookie) *http.Response {

@@ -40,7 +40,7 @@ func TestBrowserLostPhoneLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newDevEnvWith(t, st, Options{Store: st, Actions: svc, Dev: true, Account: demo, Route: runner,
-		StepOrder: dialogs.StepOrder(), StepLabels: dialogs.StepLabels("nl")})
+		StepOrder: dialogs.StepOrder()})
 
 	// The student, through the runner (as the bot's worker would).
 	ref := store.ConversationRef{ConversationID: "a:conv-lars", ChannelID: "msteams", UserID: "29:lars",

@@ -11,6 +11,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/handoff"
 	"mfabot/store"
 )
@@ -44,10 +46,10 @@ func artifactDir(t *testing.T) string {
 // and resolves it with a note.
 func TestBrowserClaimAndResolve(t *testing.T) {
 	exe := chromium(t)
-	steps := []string{"step1", "step2", "step3"}
-	e := newDevEnv(t, steps, map[string]string{"step1": "Stap 1: ga naar aka.ms/mfasetup", "step2": "Stap 2: aanmelden", "step3": "Stap 3: aanmeldmethode toevoegen"})
+	steps := dialogs.StepOrder()
+	e := newDevEnv(t, steps)
 	addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", StudentUPN: "bram.jansen@student.example",
-		Situation: "move_phone", FailedStep: "step3", Reason: handoff.ReasonTwoFailures, CreatedAt: time.Now().Add(-47 * time.Minute), RepeatContact: true})
+		Situation: "move_phone", FailedStep: "step03", Reason: handoff.ReasonTwoFailures, CreatedAt: time.Now().Add(-47 * time.Minute), RepeatContact: true})
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -113,7 +115,7 @@ func TestBrowserClaimAndResolve(t *testing.T) {
 	// A new escalation arrives after the page has loaded.
 	id := addEscalation(t, e.st, store.Escalation{
 		StudentName: "Sanne de Vries", StudentUPN: "sanne.devries@student.example", StudentObjectID: "6f1c0d2e-0000-4000-8000-000000000001",
-		Situation: "suspicious_prompt", FailedStep: "step2", Reason: handoff.ReasonSuspicious, Security: true,
+		Situation: "suspicious_prompt", FailedStep: "step02", Reason: handoff.ReasonSuspicious, Security: true,
 		Methods:   []string{"Microsoft Authenticator (iPhone 12)", "Mobiel +31 6 ** ** ** 78"},
 		CreatedAt: time.Now().Add(-3 * time.Minute),
 		Transcript: []store.TranscriptLine{
@@ -200,12 +202,21 @@ func TestBrowserClaimAndResolve(t *testing.T) {
 	); err != nil {
 		t.Fatalf("statistics: %v", err)
 	}
-	firstStep, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.funnel tbody th`)))
+	// Every row is named as staff name it, never by the step's id.
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.funnel tbody th")].map(th => th.textContent)`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if firstStep != "Stap 1: ga naar aka.ms/mfasetup" {
-		t.Errorf("first funnel row = %q", firstStep)
+	if len(rows) != len(steps) {
+		t.Fatalf("funnel rows %q, want one per step of the flow (%d)", rows, len(steps))
+	}
+	for i, id := range steps {
+		if want := texts.Step("nl", id); rows[i] != want || rows[i] == id {
+			t.Errorf("funnel row %d = %q, want %q (step %s)", i, rows[i], want, id)
+		}
+	}
+	if rows[indexOf(steps, "step07")] != "Stap 7: Voeg je schoolaccount toe" {
+		t.Errorf("step 7's row = %q", rows[indexOf(steps, "step07")])
 	}
 	shot("staff-stats.png")
 
@@ -250,4 +261,13 @@ func seedStats(t *testing.T, st store.Store, steps []string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func indexOf(xs []string, x string) int {
+	for i, v := range xs {
+		if v == x {
+			return i
+		}
+	}
+	return -1
 }

