@@ -93,7 +93,10 @@ func New(tb testing.TB, o Options) *Graph {
 			return ok && strings.TrimSpace(tok) != ""
 		}
 	}
-	g.Server = httptest.NewTLSServer(http.HandlerFunc(g.serve))
+	// HTTP/2 over TLS, as graph.microsoft.com speaks it.
+	g.Server = httptest.NewUnstartedServer(http.HandlerFunc(g.serve))
+	g.Server.EnableHTTP2 = true
+	g.Server.StartTLS()
 	tb.Cleanup(func() {
 		close(g.stop)
 		g.Server.Close()

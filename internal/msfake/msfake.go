@@ -84,7 +84,11 @@ func newServer(tb testing.TB, useTLS bool, h http.Handler) *httptest.Server {
 	tb.Helper()
 	var s *httptest.Server
 	if useTLS {
-		s = httptest.NewTLSServer(h)
+		// HTTP/2 over TLS, as Microsoft's front doors speak it (a client
+		// that offers only HTTP/1.1 still gets that).
+		s = httptest.NewUnstartedServer(h)
+		s.EnableHTTP2 = true
+		s.StartTLS()
 	} else {
 		s = httptest.NewServer(h)
 	}
