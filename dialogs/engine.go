@@ -138,7 +138,29 @@ func (t *turn) card(c Card) {
 	t.outs = append(t.outs, Out{Card: &c})
 }
 
-func (t *turn) effect(e Effect) { t.effs = append(t.effs, e) }
+func (t *turn) effect(e Effect) {
+	switch {
+	case e.Kind == EffCancelTimers:
+		t.s.Recheck = nil
+	case e.Kind == EffAddTimer && e.Point != PointStaffPass:
+		t.s.Recheck = &PendingRecheck{Point: e.Point, Attempt: e.Attempt, Due: t.in.At.Add(e.Delay).UnixMilli()}
+	}
+	t.effs = append(t.effs, e)
+}
+
+// recheckGrace is how long after its due time a re-check timer still
+// counts as coming: the worker retries a failing timer turn a few times
+// within seconds, and drops it after that.
+const recheckGrace = time.Minute
+
+// recheckPending tells whether the re-check of the current check is
+// stored and still coming. Without one, input at a check step starts a
+// new check instead of "still busy".
+func (t *turn) recheckPending() bool {
+	r, d := t.s.Recheck, lookupStep(t.s.Step)
+	return r != nil && d != nil && d.Kind == KindCheck && r.Point == checkPoint(d.ID) && r.Attempt == t.s.Checks+1 &&
+		t.in.At.Before(time.UnixMilli(r.Due).Add(recheckGrace))
+}
 
 func (t *turn) tr(key string, vars map[string]string) string {
 	return tr(t.lang(), key, t.vars(vars))
@@ -1283,6 +1305,9 @@ func (t *turn) timer() {
 	want := StepVerifyNew
 	if in.Point == PointAfterRemove {
 		want = StepVerifyOld
+	}
+	if r := t.s.Recheck; r != nil && r.Point == in.Point && r.Attempt == in.Attempt {
+		t.s.Recheck = nil // this is it
 	}
 	if t.s.Step != want || in.Attempt != t.s.Checks+1 {
 		return // the student moved on, or a manual re-check came first

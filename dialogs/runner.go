@@ -221,29 +221,6 @@ func (r *Runner) State(ctx context.Context, conversationID string) (State, error
 	return DecodeState(c.State), nil
 }
 
-// recheckPending tells whether a re-check timer for the current check is
-// stored (the bot's worker drops one it gave up on). Only asked at a
-// check step; when the store cannot say, a timer is assumed (the old
-// "still checking" answer rather than a read on a failing store).
-func (r *Runner) recheckPending(ctx context.Context, convID string, s State, t Turn) bool {
-	d := lookupStep(s.Step)
-	if t.Kind == TurnTimer || d == nil || d.Kind != KindCheck {
-		return false
-	}
-	timers, err := r.o.Store.DueTimersOf(ctx, convID, t.At.Add(24*time.Hour))
-	if err != nil {
-		r.log.Warn("timers of conversation", "conversation", shortID(convID), "err", err)
-		return true
-	}
-	for _, tm := range timers {
-		var p TimerPayload
-		if json.Unmarshal(tm.Payload, &p) == nil && p.Session == s.SessionID && p.Point == checkPoint(d.ID) && p.Attempt == s.Checks+1 {
-			return true
-		}
-	}
-	return false
-}
-
 // result of the engine part of a turn, before anything is written.
 type result struct {
 	state  State
@@ -269,12 +246,10 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, state State, 
 		metricStateResets.Inc()
 		r.log.Info("conversation state from another flow version reset", "conversation", shortID(conv.ID), "version", state.FlowVersion, "step", state.Step)
 	}
-	pending := r.recheckPending(ctx, conv.ID, state, t)
 	queue := []Input{in}
 	for n := 0; len(queue) > 0 && n < 16; n++ {
 		cur := queue[0]
 		queue = queue[1:]
-		cur.RecheckPending = pending
 		var outs []Out
 		var effs []Effect
 		state, outs, effs = r.engine.Step(state, cur)

@@ -77,8 +77,12 @@ type State struct {
 	PendingRestored  bool   `json:"pendingRestored,omitempty"`  // ... and it was a restored backup
 	// NeedsIdentity: this run's hand-off needs the desk's identity check
 	// (lost phone, or no call route since Microsoft ended voice).
-	NeedsIdentity bool      `json:"needsIdentity,omitempty"`
-	WelcomedAt    time.Time `json:"welcomedAt,omitempty"` // when the welcome card was last shown
+	NeedsIdentity bool `json:"needsIdentity,omitempty"`
+	// Recheck is the re-check timer the current check stored, so that a
+	// turn at a check step knows without asking the store whether news
+	// is coming; nil when none is.
+	Recheck    *PendingRecheck `json:"recheck,omitempty"`
+	WelcomedAt time.Time       `json:"welcomedAt,omitempty"` // when the welcome card was last shown
 
 	// Seen holds the ids of the last activities applied (oldest first,
 	// at most seenActivities), saved with the state in the same write:
@@ -182,11 +186,6 @@ type Input struct {
 	// InTimer
 	Attempt int
 
-	// RecheckPending: the conversation has a stored re-check timer for
-	// the current check (set by the runner, which can look). Without one,
-	// input at a check step starts a new check instead of "still busy".
-	RecheckPending bool
-
 	// InEscalated
 	Escalated bool
 
@@ -245,6 +244,14 @@ type Out struct {
 	// Interim: said while a read runs ("Ik kijk even..."); not sent when
 	// the turn says what came of it, as it then arrives together with it.
 	Interim bool
+}
+
+// PendingRecheck is a stored re-check timer: its point, attempt and
+// when it is due (Unix milliseconds).
+type PendingRecheck struct {
+	Point   string `json:"point"`
+	Attempt int    `json:"attempt"`
+	Due     int64  `json:"due"`
 }
 
 // TimerPayload is what a re-check timer carries.

@@ -16,7 +16,7 @@ func (t *turn) view() {
 	case KindChoice:
 		t.card(t.welcomeCard())
 	case KindCheck:
-		if t.in.RecheckPending {
+		if t.recheckPending() {
 			t.say("verify_new.busy", nil)
 			return
 		}
