@@ -48,12 +48,15 @@ const (
 // Engine is the pure dialog engine: Step has no I/O and reads no clock.
 type Engine struct {
 	Settings Settings
+	// Classify: a classifier (the LLM) is configured; text the keywords
+	// cannot place where the student is goes to it (EffClassify).
+	Classify bool
 }
 
 // Step runs one input through the flow and returns the new state, the
 // messages for the student and the effects the runner must execute.
 func (e Engine) Step(s State, in Input) (State, []Out, []Effect) {
-	t := &turn{set: e.Settings.withDefaults(), s: cloneState(s), in: in}
+	t := &turn{set: e.Settings.withDefaults(), s: cloneState(s), in: in, classify: e.Classify}
 	t.set.VoiceCalls = t.set.CallsAt(in.At)
 	t.voiceEnded = e.Settings.VoiceCalls && !t.set.VoiceCalls
 	t.run()
@@ -94,6 +97,7 @@ type turn struct {
 	in         Input
 	outs       []Out
 	effs       []Effect
+	classify   bool // Engine.Classify
 }
 
 func (t *turn) say(key string, vars map[string]string) {
@@ -264,7 +268,7 @@ func (t *turn) run() {
 		t.view()
 	case InButton:
 		t.button()
-	case InText:
+	case InText, InClassified:
 		t.text()
 	case InMethods:
 		t.methods()
@@ -374,6 +378,9 @@ func (t *turn) laterClickCounts(in Input) bool {
 }
 
 func (t *turn) text() {
+	if t.in.Kind == InText && !t.in.Secret && t.read() {
+		return // the classifier is asked first
+	}
 	in := t.in
 	if l := normLang(in.TextLang); l != "" {
 		t.s.LangText = l
@@ -399,7 +406,7 @@ func (t *turn) text() {
 		}
 		return
 	}
-	if in.Privacy {
+	if privacy := r == intent.IntentOther || r == intent.IntentHelp || r == intent.IntentExplain; privacy && asksPrivacy(in.Text) {
 		t.sayText(t.privacyText())
 		if !fresh {
 			t.view()
@@ -615,6 +622,28 @@ func ContextAt(id string) (intent.Context, bool) {
 		return intent.Context{}, false
 	}
 	return whereOf(State{Step: id}), true
+}
+
+// read makes the keyword reading of typed text where the student is
+// (t.in.Reading). When that would not move the conversation and a
+// classifier is configured, it asks for it (EffClassify) and reports
+// true: the text comes back as InClassified with the classifier's reading.
+func (t *turn) read() bool {
+	text := t.in.Text
+	where, own := whereOf(t.s), readsItself(t.s, text)
+	if own {
+		where = intent.Context{} // the engine reads it; the plain reading tells it what else it says
+	}
+	lang := normLang(t.in.TextLang)
+	if lang == "" {
+		lang = LanguageOf(t.s)
+	}
+	t.in.Reading = intent.MatchIn(where, text, lang)
+	if !t.classify || strings.TrimSpace(text) == "" || own || where.Settled(t.in.Reading) || answersItself(t.s, text) {
+		return false
+	}
+	t.effect(Effect{Kind: EffClassify, Reading: t.in.Reading, Where: where, Lang: lang})
+	return true
 }
 
 // whereOf says where the student is, for reading a message against what

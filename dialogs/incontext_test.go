@@ -2,8 +2,12 @@ package dialogs
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"mfabot/dialogs/intent"
 )
 
 // askedClassifier answers every question with one reading and counts
@@ -108,4 +112,33 @@ func TestReadInContext(t *testing.T) {
 		}
 		h.wantStep(guideID(8))
 	})
+}
+
+// TestClassifyIsAnEffect: the engine, not the runner, decides that the
+// classifier is needed (EffClassify, nothing said yet), and acts on its
+// reading when the text comes back as InClassified.
+func TestClassifyIsAnEffect(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s := State{FlowVersion: FlowVersion, Step: guideID(1), SessionID: "s1", Situation: SitMovePhone}
+	in := Input{Kind: InText, Text: "tja weet ik veel", At: at}
+	_, outs, effs := Engine{Settings: testSettings, Classify: true}.Step(s, in)
+	if len(outs) != 0 || len(effs) != 1 || effs[0].Kind != EffClassify || effs[0].Where.Step != guideID(1) {
+		t.Fatalf("want one EffClassify at step01 and nothing said, got outs %v effects %+v", outs, effs)
+	}
+	_, outs, _ = Engine{Settings: testSettings}.Step(s, in)
+	if len(outs) == 0 || !strings.Contains(outs[0].Text, "begrijp ik niet") {
+		t.Fatalf("without a classifier the keyword reading stands: %v", outs)
+	}
+	// "gelukt" moves the step: no classifier.
+	next, _, effs := Engine{Settings: testSettings, Classify: true}.Step(s, Input{Kind: InText, Text: "gelukt", At: at})
+	if next.Step != guideID(2) || slices.ContainsFunc(effs, func(e Effect) bool { return e.Kind == EffClassify }) {
+		t.Fatalf("'gelukt' asked the classifier or did not move: step %s", next.Step)
+	}
+	// The classifier's reading comes back.
+	back := in
+	back.Kind, back.Reading = InClassified, intent.Reading{Text: in.Text, Intent: intent.IntentHelp, Confidence: 0.9, Source: intent.SourceLLM}
+	_, outs, effs = Engine{Settings: testSettings, Classify: true}.Step(s, back)
+	if slices.ContainsFunc(effs, func(e Effect) bool { return e.Kind == EffClassify }) || len(outs) == 0 {
+		t.Fatalf("InClassified asked again or said nothing: outs %v effects %+v", outs, effs)
+	}
 }

@@ -95,7 +95,7 @@ func NewRunner(o RunnerOptions) (*Runner, error) {
 	if o.LLMTimeout <= 0 {
 		o.LLMTimeout = 12 * time.Second
 	}
-	return &Runner{o: o, engine: Engine{Settings: o.Settings}, log: o.Logger}, nil
+	return &Runner{o: o, engine: Engine{Settings: o.Settings, Classify: o.Classifier != nil}, log: o.Logger}, nil
 }
 
 // Handle runs one turn and returns the replies to send, in order. typing
@@ -237,7 +237,7 @@ type result struct {
 // state.
 func (r *Runner) run(ctx context.Context, conv store.Conversation, state State, t Turn, typing func(), studentWritten *bool) result {
 	res := result{after: map[int][]Out{}}
-	in, ok := r.input(ctx, state, t, typing, &res)
+	in, ok := r.input(state, t, &res)
 	if !ok {
 		res.state = state
 		return res
@@ -261,6 +261,8 @@ func (r *Runner) run(ctx context.Context, conv store.Conversation, state State, 
 				queue = append(queue, r.readMethods(ctx, conv.Ref, e.Point, t.At))
 			case EffAnswer:
 				queue = append(queue, r.answer(ctx, state, e, t, typing))
+			case EffClassify:
+				queue = append(queue, r.classify(ctx, state, cur, e, t, typing))
 			case EffEscalate:
 				// Before the save: the escalation must exist even if the
 				// process dies now; a rerun after a conflict finds the
@@ -300,7 +302,7 @@ func (r *Runner) addOuts(res *result, outs []Out) {
 
 // input turns a Turn into the engine's Input; ok is false for a turn
 // that has nothing to say (a timer of an older session).
-func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res *result) (Input, bool) {
+func (r *Runner) input(s State, t Turn, res *result) (Input, bool) {
 	in := Input{At: t.At, ConversationID: t.Ref.ConversationID, Platform: t.Platform, Locale: t.Ref.Locale, LangChoice: t.Lang}
 	switch t.Kind {
 	case TurnWelcome:
@@ -331,28 +333,17 @@ func (r *Runner) input(ctx context.Context, s State, t Turn, typing func(), res 
 	res.student = redact.Text(in.Text)
 	in.TextLang = intent.DetectLanguage(in.Text)
 	in.Restored = intent.Restored(in.Text)
-	lang := in.TextLang
-	if lang == "" {
-		lang = LanguageOf(s)
-	}
-	// Read against what the bot asked; the LLM only for a message that
-	// would not move the conversation where the student is.
-	where, own := whereOf(s), readsItself(s, in.Text)
-	if own {
-		where = intent.Context{} // the engine reads it; the plain reading tells it what else it says
-	}
-	in.Reading = intent.MatchIn(where, in.Text, lang)
-	if r.o.Classifier != nil && in.Text != "" && !own && !where.Settled(in.Reading) && !answersItself(s, in.Text) {
-		typing()
-		cctx, cancel := context.WithTimeout(redact.WithNames(ctx, s.UserName, t.Ref.UserName), r.o.LLMTimeout)
-		in.Reading = intent.ClassifyIn(cctx, where, in.Reading, lang, r.o.Classifier)
-		cancel()
-	}
-	switch in.Reading.Intent {
-	case intent.IntentOther, intent.IntentHelp, intent.IntentExplain:
-		in.Privacy = asksPrivacy(in.Text)
-	}
 	return in, true
+}
+
+// classify asks the classifier about the text of in, under intent's
+// guardrails (ClassifyIn), and returns it as InClassified.
+func (r *Runner) classify(ctx context.Context, s State, in Input, e Effect, t Turn, typing func()) Input {
+	typing()
+	cctx, cancel := context.WithTimeout(redact.WithNames(ctx, s.UserName, t.Ref.UserName), r.o.LLMTimeout)
+	defer cancel()
+	in.Kind, in.Reading = InClassified, intent.ClassifyIn(cctx, e.Where, e.Reading, e.Lang, r.o.Classifier)
+	return in
 }
 
 // buttonActions are the actions of mfabot's buttons (the welcome card's

@@ -137,13 +137,14 @@ func DecodeState(raw []byte) State {
 type InputKind int
 
 const (
-	InStart     InputKind = iota // bot added / app installed
-	InButton                     // a card click
-	InText                       // typed text, already read
-	InMethods                    // the answer to EffReadMethods
-	InTimer                      // a persisted re-check timer fired
-	InEscalated                  // the answer to EffEscalate
-	InAnswer                     // the answer to EffAnswer
+	InStart      InputKind = iota // bot added / app installed
+	InButton                      // a card click
+	InText                        // typed text, already read
+	InMethods                     // the answer to EffReadMethods
+	InTimer                       // a persisted re-check timer fired
+	InEscalated                   // the answer to EffEscalate
+	InAnswer                      // the answer to EffAnswer
+	InClassified                  // the typed text again, read by the classifier (the answer to EffClassify)
 )
 
 // Check points of the verification.
@@ -168,12 +169,12 @@ type Input struct {
 	Score  int
 	View   int // the card's view number; 0 for cards without one
 
-	// InText
+	// InText (Reading: the engine's own keyword reading), InClassified
+	// (Reading: the classifier's)
 	Text     string
 	Reading  intent.Reading
 	Secret   bool   // looks like a code or password: never stored or used
 	TextLang string // nl | en when the message's language is clear
-	Privacy  bool   // asks what is stored
 	Restored bool   // says Authenticator was restored from a backup
 
 	// InMethods
@@ -210,6 +211,7 @@ const (
 	EffStartSession                   // a new session (SessionID, Situation)
 	EffEndSession                     // the session's Outcome
 	EffSatisfaction                   // Score 1..5
+	EffClassify                       // ask the classifier about the text (Reading, Where, Lang); answer with InClassified
 )
 
 // Effect is work the engine asks of the runner.
@@ -231,6 +233,11 @@ type Effect struct {
 	Score      int
 	Methods    []string // masked descriptions, for the escalation
 	FailedStep string
+	// EffClassify: the keyword reading that would not move the
+	// conversation, where the student is, and the language to read in.
+	Reading intent.Reading
+	Where   intent.Context
+	Lang    string
 }
 
 // Out is one message to the student. AI: the text is the language
