@@ -31,6 +31,7 @@ import (
 	"mfabot/dialogs"
 	"mfabot/dialogs/texts"
 	"mfabot/handoff"
+	"mfabot/internal/devlocal"
 	"mfabot/internal/safe"
 	"mfabot/store"
 )
@@ -329,8 +330,6 @@ func (s *Server) refuse(w http.ResponseWriter, log *slog.Logger, status int, rea
 	respond(w, status)
 }
 
-var proxyHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"}
-
 func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 	reqID := newID()
 	w.Header().Set("X-Request-Id", reqID)
@@ -346,22 +345,13 @@ func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, log, http.StatusForbidden, "dev_token")
 			return
 		}
-		for _, h := range proxyHeaders {
-			if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
-				s.refuse(w, log, http.StatusForbidden, "dev_proxy_header")
-				return
-			}
-		}
-		if !loopbackAddr(r.RemoteAddr) {
-			s.refuse(w, log, http.StatusForbidden, "dev_remote_not_loopback")
-			return
-		}
-		// A web page in the developer's browser can reach a loopback
-		// port too: a foreign Host (DNS rebinding) or a non-JSON body (a
-		// cross-site form or text/plain post, which needs no CORS
-		// preflight) is refused.
-		if !loopbackURL("http://" + r.Host + "/") {
-			s.refuse(w, log, http.StatusForbidden, "dev_host_not_loopback")
+		// Only the developer's own machine (internal/devlocal: the rule
+		// the dashboard's dev sign-in follows too). A web page in the
+		// developer's browser can reach a loopback port as well: a foreign
+		// Host (DNS rebinding) or a non-JSON body (a cross-site form or
+		// text/plain post, which needs no CORS preflight) is refused.
+		if reason := devlocal.Refusal(r); reason != "" {
+			s.refuse(w, log, http.StatusForbidden, reason)
 			return
 		}
 		if !jsonContentType(r.Header.Get("Content-Type")) {
@@ -840,15 +830,6 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func loopbackAddr(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // loopbackURL: http(s) to localhost or a loopback IP, nothing else.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"mfabot/internal/devlocal"
 )
 
 // oidcProvider is the discovered identity provider, kept once discovery
@@ -83,43 +84,11 @@ func safeNext(next string) string {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// devAllowed: the developer sign-in only works in dev mode, from a
-// loopback address to a loopback Host, without any proxy header (a reverse proxy in front
-// would make every request look local).
+// devAllowed: the developer sign-in only works in dev mode, from the
+// developer's own machine (internal/devlocal, the rule the bot's
+// /api/messages follows in dev mode too).
 func (s *server) devAllowed(r *http.Request) bool {
-	if !s.opt.Dev {
-		return false
-	}
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip", "X-Client-Ip", "True-Client-Ip", "Cf-Connecting-Ip"} {
-		if _, ok := r.Header[h]; ok {
-			return false
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback() && loopbackHost(r.Host)
-}
-
-// loopbackHost: a Host header naming localhost or a loopback IP (with or
-// without a port), the rule bot/server.go applies to /api/messages in dev
-// mode.
-func loopbackHost(hostport string) bool {
-	if hostport == "" {
-		return false
-	}
-	u, err := url.Parse("http://" + hostport + "/")
-	if err != nil || u.User != nil || u.Host != hostport {
-		return false
-	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return s.opt.Dev && devlocal.Refusal(r) == ""
 }
 
 type loginData struct {

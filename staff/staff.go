@@ -21,6 +21,7 @@ import (
 	_ "time/tzdata" // the display time zone must exist on minimal hosts
 
 	"mfabot/handoff"
+	"mfabot/internal/devlocal"
 	"mfabot/store"
 )
 
@@ -201,7 +202,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// sign-in. A web page the developer visits can still reach it by DNS
 	// rebinding (its own name resolving to 127.0.0.1, so the browser
 	// treats it as same-origin); only a loopback Host is the developer.
-	if s.opt.Dev && !loopbackHost(r.Host) {
+	if s.opt.Dev && !devlocal.LoopbackHost(r.Host) {
 		s.log.Warn("dev mode request with a foreign Host refused", "path", r.URL.Path)
 		metricRefused.WithLabelValues("dev_host_not_loopback").Inc()
 		s.errorPage(w, r, http.StatusForbidden, "Verzoek geweigerd", "In de ontwikkelmodus werkt het dashboard alleen via localhost of 127.0.0.1.")
