@@ -37,6 +37,19 @@ func (s *sqlStore) DueTimers(ctx context.Context, now time.Time, limit int) ([]T
 	return out, nil
 }
 
+func (s *sqlStore) DueTimersOf(ctx context.Context, conversationID string, now time.Time) ([]Timer, error) {
+	rows, err := s.query(ctx, `SELECT id, conversation_id, due, payload FROM timers
+		WHERE conversation_id = ? AND due <= ? ORDER BY due, id`, conversationID, ns(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: due timers of: %w", err)
+	}
+	out, err := scanTimers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: due timers of: %w", err)
+	}
+	return out, nil
+}
+
 // scanTimers reads rows of (id, conversation_id, due, payload) and closes them.
 func scanTimers(rows *sql.Rows) ([]Timer, error) {
 	defer rows.Close()
