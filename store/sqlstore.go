@@ -12,10 +12,10 @@ import (
 // sqlStore implements Store on database/sql for both dialects. Queries are
 // written once with ? placeholders; rebind turns them into $n for
 // PostgreSQL. Times are stored as Unix nanoseconds. Its methods are in a
-// file per area of Store (inbox.go, conversations.go, timers.go,
-// history.go, escalations.go, outbox.go, audit.go, stats.go, feedback.go,
-// retention.go); the leases of inbox items, timers and staff card posts
-// in claims.go, SaveTurn in turn.go.
+// file per area of Store (inbox.go and accept.go, conversations.go,
+// timers.go, history.go, escalations.go, outbox.go, audit.go, stats.go,
+// feedback.go, retention.go); the leases of inbox items, timers and
+// staff card posts in claims.go, SaveTurn in turn.go.
 type sqlStore struct {
 	d   dialect
 	w   *sql.DB // writes (SQLite: the single writer connection)
