@@ -22,7 +22,7 @@ import (
 // can fail chosen MarkDone calls (the process dying between the turn's
 // save and the mark).
 type markStore struct {
-	store.Store
+	botStore
 	marks chan markResult
 
 	mu        sync.Mutex
@@ -35,8 +35,8 @@ type markResult struct {
 	err error
 }
 
-func newMarkStore(st store.Store) *markStore {
-	return &markStore{Store: st, marks: make(chan markResult, 64), crashOn: map[int]bool{}}
+func newMarkStore(st botStore) *markStore {
+	return &markStore{botStore: st, marks: make(chan markResult, 64), crashOn: map[int]bool{}}
 }
 
 func (m *markStore) MarkDone(ctx context.Context, seq int64) error {
@@ -46,14 +46,14 @@ func (m *markStore) MarkDone(ctx context.Context, seq int64) error {
 	m.mu.Unlock()
 	err := errors.New("process died before the mark")
 	if !crash {
-		err = m.Store.MarkDone(ctx, seq)
+		err = m.botStore.MarkDone(ctx, seq)
 	}
 	m.marks <- markResult{"done", err}
 	return err
 }
 
 func (m *markStore) MarkFailed(ctx context.Context, seq int64, reason string) error {
-	err := m.Store.MarkFailed(ctx, seq, reason)
+	err := m.botStore.MarkFailed(ctx, seq, reason)
 	m.marks <- markResult{"failed", err}
 	return err
 }
@@ -151,7 +151,7 @@ func TestRedeliveryAfterCrashNotAppliedTwice(t *testing.T) {
 	var ms *markStore
 	var runner *dialogs.Runner
 	e := newEnv(t, envOpts{mutate: func(o *Options) {
-		r, err := dialogs.NewRunner(dialogs.RunnerOptions{Store: o.Store, Directory: graph.NewDemo(), Escalator: quietEscalator{}})
+		r, err := dialogs.NewRunner(dialogs.RunnerOptions{Store: o.Store.(store.Store), Directory: graph.NewDemo(), Escalator: quietEscalator{}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ import (
 func TestCommitsPerTurn(t *testing.T) {
 	var ms *markStore
 	e := newEnv(t, envOpts{mutate: func(o *Options) {
-		r, err := dialogs.NewRunner(dialogs.RunnerOptions{Store: o.Store, Directory: graph.NewDemo(), Escalator: quietEscalator{}})
+		r, err := dialogs.NewRunner(dialogs.RunnerOptions{Store: o.Store.(store.Store), Directory: graph.NewDemo(), Escalator: quietEscalator{}})
 		if err != nil {
 			t.Fatal(err)
 		}

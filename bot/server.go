@@ -60,6 +60,19 @@ type StaffHandler interface {
 	HandleStaffAction(ctx context.Context, a handoff.StaffAction) (json.RawMessage, error)
 }
 
+// botStore is what the bot keeps in the store (a store.Store satisfies
+// it): the inbox its requests fill and its workers drain, the timers the
+// workers run, the grounded answers and their feedback; it reads a
+// conversation's reference to message it, and Ping answers /readyz. The
+// dialog state is the runner's (TurnHandler).
+type botStore interface {
+	store.Inbox
+	store.Timers
+	store.Feedback
+	GetConversation(ctx context.Context, id string) (store.Conversation, error)
+	Ping(ctx context.Context) error
+}
+
 // Options configures a Server. Zero values get the defaults named.
 type Options struct {
 	// Dev: no inbound token (a request that carries one, real Bot
@@ -75,7 +88,7 @@ type Options struct {
 	StaffChannelID, StaffServiceURL, StaffTenantID string
 	// MaxBody limits the request body; default DefaultMaxBody.
 	MaxBody int64
-	Store   store.Store
+	Store   botStore
 	// Validator checks inbound tokens; nil only (and required nil) in dev.
 	Validator TokenValidator
 	// Connector sends to Teams.

@@ -102,3 +102,12 @@ type Escalator interface {
 	// immediate steps.
 	ContactCard(now time.Time, lang string, lostPhone, security bool) json.RawMessage
 }
+
+// turnStore is what the runner keeps in the store (a store.Store
+// satisfies it): the conversations, whose turns SaveTurn writes, their
+// timers, and the student's line written before an escalation.
+type turnStore interface {
+	store.Conversations
+	store.Timers
+	AppendTranscript(ctx context.Context, l store.TranscriptLine) error
+}

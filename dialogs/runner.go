@@ -48,7 +48,7 @@ var (
 // required; Classifier and Answerer may be nil (keywords only, the
 // texts' own explanations).
 type RunnerOptions struct {
-	Store      store.Store
+	Store      turnStore
 	Directory  graph.Directory
 	Escalator  Escalator
 	Classifier Classifier

@@ -71,9 +71,20 @@ const (
 	systemActor  = "mfabot"
 )
 
-// Options configure a Service. Store is required; the rest has defaults.
+// escalationStore is what the hand-off keeps in the store: the
+// escalations, their outbox and audit log; of the history it only reads
+// the transcript that a new escalation copies.
+type escalationStore interface {
+	store.Escalations
+	store.Outbox
+	store.AuditLog
+	Transcript(ctx context.Context, conversationID string, since time.Time) ([]store.TranscriptLine, error)
+}
+
+// Options configure a Service. Store (a store.Store) is required; the
+// rest has defaults.
 type Options struct {
-	Store store.Store
+	Store escalationStore
 	// Notifier posts the staff card and messages students; nil: nothing
 	// is sent (escalations are still stored and shown on the dashboard).
 	Notifier    Notifier
@@ -96,7 +107,7 @@ type Options struct {
 // Service implements the hand-off: contact details, escalations and the
 // staff actions. It satisfies dialogs.Escalator and staff.Actions.
 type Service struct {
-	st           store.Store
+	st           escalationStore
 	n            Notifier
 	inst         Institution
 	sched        schedule

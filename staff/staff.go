@@ -35,6 +35,17 @@ type Actions interface {
 
 var _ Actions = (*handoff.Service)(nil)
 
+// dashboardStore is what the dashboard reads and writes of the store: the
+// escalations, their audit log, the statistics and the answer feedback.
+// (The one-time keys of the account actions are asked for with a type
+// assertion, see actionKeyStore.)
+type dashboardStore interface {
+	store.Escalations
+	store.AuditLog
+	store.Statistics
+	store.Feedback
+}
+
 // OIDCOptions configure the OpenID Connect sign-in.
 type OIDCOptions struct {
 	Issuer       string
@@ -53,7 +64,7 @@ type OIDCOptions struct {
 
 // Options configure the dashboard.
 type Options struct {
-	Store   store.Store
+	Store   dashboardStore // a store.Store
 	Actions Actions
 	// Dev enables the loopback-only developer sign-in and allows cookies
 	// without the Secure flag.

@@ -230,19 +230,6 @@ func (s *sqlStore) ReleaseClaims(ctx context.Context, owner string) error {
 	return nil
 }
 
-func (s *sqlStore) DueTimersOf(ctx context.Context, conversationID string, now time.Time) ([]Timer, error) {
-	rows, err := s.query(ctx, `SELECT id, conversation_id, due, payload FROM timers
-		WHERE conversation_id = ? AND due <= ? ORDER BY due, id`, conversationID, ns(now))
-	if err != nil {
-		return nil, fmt.Errorf("store: due timers of: %w", err)
-	}
-	out, err := scanTimers(rows)
-	if err != nil {
-		return nil, fmt.Errorf("store: due timers of: %w", err)
-	}
-	return out, nil
-}
-
 func (s *sqlStore) PendingEscalationPosts(ctx context.Context, createdBefore time.Time, limit int) ([]int64, error) {
 	if limit <= 0 {
 		limit = 100

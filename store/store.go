@@ -297,11 +297,27 @@ type AnswerFeedbackLine struct {
 	At       time.Time
 }
 
-// Store is everything mfabot persists. Implementations are safe for
-// concurrent use.
+// Store is everything mfabot persists, composed of one interface per
+// area; Open returns one. Implementations are safe for concurrent use. A
+// package that uses only some areas declares, where it uses them, an
+// interface of just those; cmd/mfabot wires the one Store into all.
 type Store interface {
-	// Inbox. Enqueue returns false (and no error) when the activity id
-	// was seen before: a Teams retry.
+	Inbox
+	Conversations
+	Timers
+	History
+	Escalations
+	Outbox
+	AuditLog
+	Statistics
+	Feedback
+	Maintenance
+}
+
+// Inbox holds the accepted activities until they are processed. Enqueue
+// returns false (and no error) when the activity id was seen before: a
+// Teams retry.
+type Inbox interface {
 	Enqueue(ctx context.Context, item InboxItem) (bool, error)
 	// EnqueueWithRef is SaveRef(ref) and Enqueue(item) in one
 	// transaction: both are stored or neither.
@@ -340,12 +356,14 @@ type Store interface {
 	// instance stopping cleanly), so that others need not wait for the
 	// leases to run out.
 	ReleaseClaims(ctx context.Context, owner string) error
+}
 
-	// Conversations. SaveConversation inserts when c.Version is 0,
-	// else updates only if the stored version equals c.Version; it
-	// returns the new version or ErrConflict.
+// Conversations holds each conversation's reference and dialog state.
+type Conversations interface {
 	GetConversation(ctx context.Context, id string) (Conversation, error)
-	// SaveConversation keeps a stored reference that is not empty (SaveRef
+	// SaveConversation inserts when c.Version is 0, else updates only if
+	// the stored version equals c.Version; it returns the new version or
+	// ErrConflict. It keeps a stored reference that is not empty (SaveRef
 	// owns it) and writes c.Ref only where none is stored yet.
 	SaveConversation(ctx context.Context, c Conversation) (int64, error)
 	// SaveRef creates or updates the conversation's reference without
@@ -353,12 +371,15 @@ type Store interface {
 	// back with Version 0).
 	SaveRef(ctx context.Context, ref ConversationRef) error
 	// SaveTurn stores what one turn wrote in one transaction: the
-	// conversation as SaveConversation saves it, then w.Ops in order.
+	// conversation as SaveConversation saves it, then w.Ops in order
+	// (history and timers, see TurnOp).
 	// ErrConflict (the version moved) writes nothing; so does any other
 	// error. It returns the conversation's new version.
 	SaveTurn(ctx context.Context, w TurnWrite) (int64, error)
+}
 
-	// Timers.
+// Timers holds the conversations' delayed inputs.
+type Timers interface {
 	AddTimer(ctx context.Context, t Timer) (int64, error)
 	// DueTimers returns due timers of all conversations, soonest first,
 	// whoever holds them.
@@ -376,9 +397,13 @@ type Store interface {
 	ClaimDueTimers(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]Timer, error)
 	DeleteTimer(ctx context.Context, id int64) error
 	DeleteTimers(ctx context.Context, conversationID string) error
+}
 
-	// Sessions, step events, transcripts. StartSession is idempotent: for
-	// an existing id it only fills in a Situation that was empty.
+// History is what happened in the conversations: sessions, step events,
+// transcripts.
+type History interface {
+	// StartSession is idempotent: for an existing id it only fills in a
+	// Situation that was empty.
 	StartSession(ctx context.Context, s Session) error
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	EndSession(ctx context.Context, id, outcome string, at time.Time) error
@@ -389,8 +414,11 @@ type Store interface {
 	RecordStepEvent(ctx context.Context, e StepEvent) error
 	AppendTranscript(ctx context.Context, l TranscriptLine) error
 	Transcript(ctx context.Context, conversationID string, since time.Time) ([]TranscriptLine, error)
+}
 
-	// Escalations.
+// Escalations holds the hand-offs to the service desk and the posting of
+// their staff cards.
+type Escalations interface {
 	CreateEscalation(ctx context.Context, e Escalation) (int64, error)
 	GetEscalation(ctx context.Context, id int64) (Escalation, error)
 	// OpenEscalationFor returns the not-resolved escalation of a
@@ -418,46 +446,61 @@ type Store interface {
 	PendingEscalationPosts(ctx context.Context, createdBefore time.Time, limit int) ([]int64, error)
 	ClaimEscalationPost(ctx context.Context, id int64, owner string, now time.Time) (bool, error)
 	ReleaseEscalationPost(ctx context.Context, id int64, owner string) error
+}
 
-	// Outbox. UpdateEscalationOutbox is UpdateEscalation that also adds
-	// items (for escalation e.ID, in the order given) in the same
-	// transaction: both are stored or neither (ErrConflict, ErrNotFound
-	// and ErrDuplicate as UpdateEscalation). ClaimOutbox leases up to
-	// limit due items to owner until now+lease and counts the attempt,
-	// atomically, oldest first: an item is never handed to two owners,
-	// and one that is leased is not handed out again (not even to owner)
-	// until its lease runs out (its owner died) or RetryOutbox releases
-	// it. Only the oldest item of an escalation and kind is handed out,
-	// so an escalation's items of one kind go out one after another in
-	// order (kinds do not wait for each other). Of an escalation's
-	// OutboxCardUpdate items only the newest matters (the card shows the
-	// state at send time): ClaimOutbox deletes older ones no owner
-	// holds. DeleteOutbox
-	// ends an item (sent or given up); RetryOutbox releases owner's lease
-	// and makes the item due again at due.
+// Outbox holds the notifications still to be sent after an escalation
+// changed. UpdateEscalationOutbox is UpdateEscalation that also adds
+// items (for escalation e.ID, in the order given) in the same
+// transaction: both are stored or neither (ErrConflict, ErrNotFound
+// and ErrDuplicate as UpdateEscalation). ClaimOutbox leases up to
+// limit due items to owner until now+lease and counts the attempt,
+// atomically, oldest first: an item is never handed to two owners,
+// and one that is leased is not handed out again (not even to owner)
+// until its lease runs out (its owner died) or RetryOutbox releases
+// it. Only the oldest item of an escalation and kind is handed out,
+// so an escalation's items of one kind go out one after another in
+// order (kinds do not wait for each other). Of an escalation's
+// OutboxCardUpdate items only the newest matters (the card shows the
+// state at send time): ClaimOutbox deletes older ones no owner
+// holds. DeleteOutbox ends an item (sent or given up); RetryOutbox
+// releases owner's lease and makes the item due again at due.
+type Outbox interface {
 	UpdateEscalationOutbox(ctx context.Context, e Escalation, items []OutboxItem) (int64, error)
 	ClaimOutbox(ctx context.Context, owner string, limit int, lease time.Duration, now time.Time) ([]OutboxItem, error)
 	DeleteOutbox(ctx context.Context, id int64) error
 	RetryOutbox(ctx context.Context, id int64, owner string, due time.Time) error
+}
 
+// AuditLog records the staff actions.
+type AuditLog interface {
 	AppendAudit(ctx context.Context, a AuditEntry) error
 	// Audit lists the entries of one escalation, oldest first; 0 = all.
 	Audit(ctx context.Context, escalationID int64) ([]AuditEntry, error)
-	Stats(ctx context.Context, since time.Time) (Stats, error)
+}
 
-	// Answer feedback. RecordAnswer keeps an answer the bot sent (the
-	// same conversation and activity id again changes nothing).
-	// SetAnswerFeedback stores a reaction to one of the conversation's
-	// answers, replacing an earlier one: ErrNotFound when the
-	// conversation has no answer of that id; changed is false when the
-	// same reaction and text were stored already (a redelivered click).
-	// FeedbackStats counts the answers sent since `since` and their
-	// reactions, with the conversations that gave feedback (at most
-	// limit, newest first).
+// Statistics counts what the statistics page shows.
+type Statistics interface {
+	Stats(ctx context.Context, since time.Time) (Stats, error)
+}
+
+// Feedback holds the grounded answers the bot sent and the students'
+// reactions to them. RecordAnswer keeps an answer the bot sent (the
+// same conversation and activity id again changes nothing).
+// SetAnswerFeedback stores a reaction to one of the conversation's
+// answers, replacing an earlier one: ErrNotFound when the
+// conversation has no answer of that id; changed is false when the
+// same reaction and text were stored already (a redelivered click).
+// FeedbackStats counts the answers sent since `since` and their
+// reactions, with the conversations that gave feedback (at most
+// limit, newest first).
+type Feedback interface {
 	RecordAnswer(ctx context.Context, a Answer) error
 	SetAnswerFeedback(ctx context.Context, f AnswerFeedback) (changed bool, err error)
 	FeedbackStats(ctx context.Context, since time.Time, limit int) (FeedbackStats, error)
+}
 
+// Maintenance is retention and the store's own health and lifetime.
+type Maintenance interface {
 	// Retention: deletes transcripts older than transcriptBefore and
 	// resolved escalations older than escalationBefore. It also drops the
 	// transcript copy of escalations resolved before transcriptBefore,
