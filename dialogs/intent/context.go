@@ -35,7 +35,12 @@ const (
 // Cues for answers in context. The step ids are the dialog's.
 var (
 	cYesLead = cues("=ja", "=jazeker", "=jawel", "=jep", "=jup", "=jip", "=yes", "=yep", "=yup", "=yeah", "=ya",
-		"=y", "=j", "=klopt", "=zeker", "=sure", "=ok", "=oke", "=okay", "=jaa", "=yess", "=indeed", "=correct")
+		"=y", "=j", "=klopt", "=zeker", "=sure", "=ok", "=oke", "=okay", "=jaa", "=yess", "=indeed", "=correct",
+		"=yesss", "=yesh", "=jaaa", "=jaja", "=yup", "=yas", "=jawohl")
+	cInterjection = cues("=oh", "=o", "=ah", "=aha", "=oke", "=ok", "=nou", "=uh", "=eh", "=hmm", "=oja", "=ohh")
+	// ask_old_phone: "I have it, but it is no use".
+	cUnusable = cues("gaat ~ niet ~ meer ~ aan", "gaat ~ niet ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on",
+		"=start ~ niet ~ meer ~ op", "scherm ~ is ~ zwart", "screen ~ is ~ black", "doet ~ helemaal ~ niks")
 	cNoLead   = cues("=nee", "=neen", "=neee", "=no", "=nope", "=nah", "=n", "=nooo", "=helaas", "=neh")
 	cNoPhrase = cues("niet ~ meer", "helaas ~ niet", "no ~ longer", "not ~ anymore", "geen ~ idee", "=nog ~ steeds ~ niet",
 		"nog ~ steeds ~ niks", "nog ~ steeds ~ niets", "still ~ nothing", "still ~ not", "still ~ no", "=niks", "=niets",
@@ -60,12 +65,15 @@ var (
 	cStepDone = cues("ingelogd", "aangemeld", "signed ~ in", "logged ~ in", "geinstalleerd", "installed", "gedownload",
 		"downloaded", "goedgekeurd", "approved", "verwijderd", "deleted", "removed", "geklikt", "clicked", "gescand",
 		"scanned", "toegevoegd", "added", "is ~ open", "are ~ open", "opened", "geopend", "ben ~ op ~ de", "am ~ on ~ the",
-		"=staat ~ open", "=al ~ gedaan", "=al ~ geinstalleerd", "already ~ installed", "already ~ have", "had ~ ik ~ al")
+		"=staat ~ open", "=al ~ gedaan", "=al ~ geinstalleerd", "already ~ installed", "already ~ have", "had ~ ik ~ al",
+		"gekozen", "chosen", "selected", "geselecteerd", "klikte", "confirmed", "bevestigd", "aangeklikt")
 	cStepFails = cues("laadt ~ niet", "laden ~ niet", "wont ~ load", "doesnt ~ load", "not ~ loading", "geen ~ in ~ de ~ lijst",
 		"staat ~ geen", "not ~ in ~ the ~ list", "already ~ used", "al ~ gebruikt", "staat ~ er ~ nog", "still ~ there",
 		"still ~ see", "zie ~ niet", "zie ~ geen", "dont ~ see", "cant ~ see", "geen ~ melding*", "no ~ notific*",
 		"no ~ call", "word ~ niet ~ gebeld", "niet ~ gebeld", "not ~ coming", "krijg ~ geen", "not ~ getting", "cant ~ find",
-		"kan ~ niet", "gaat ~ niet ~ open", "wont ~ open", "doesnt ~ open", "scant ~ niet", "wont ~ scan")
+		"kan ~ niet", "gaat ~ niet ~ open", "wont ~ open", "doesnt ~ open", "scant ~ niet", "wont ~ scan",
+		"crasht", "crashes", "crashed", "misgegaan", "went ~ wrong", "didnt ~ save", "not ~ available", "niet ~ beschikbaar",
+		"geen ~ toetsenbord", "no ~ keyboard")
 	// Check and card steps.
 	cLookAgain  = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
 	cInOverview = cues("staat ~ er ~ wel", "staat ~ erin", "staat ~ er ~ in", "in ~ the ~ overview", "in ~ het ~ overzicht",
@@ -98,9 +106,16 @@ func MatchIn(c Context, text, lang string) Reading {
 		return r
 	}
 	lead := len(toks) > 0 && len(toks) <= 12
-	yes := lead && cYesLead.at(a, 0)
-	no := lead && cNoLead.at(a, 0)
+	// "oh yes there it is": an interjection may come first
+	first := 0
+	if len(toks) > 1 && cInterjection.at(a, 0) {
+		first = 1
+	}
+	yes := lead && cYesLead.at(a, first)
+	no := lead && cNoLead.at(a, first)
 	question := strings.HasSuffix(strings.TrimSpace(text), "?")
+	// a step's "wat is het verschil ..." asks, question mark or not
+	stepQuestion := question || cQuestionStart.at(a, 0) && !yes && !no
 	answer := func(ans string) Reading {
 		r.Answer, r.Confidence = ans, 0.9
 		if ans == AnswerYes {
@@ -119,6 +134,10 @@ func MatchIn(c Context, text, lang string) Reading {
 		switch c.Step {
 		case "ask_old_phone":
 			switch {
+			case cUnusable.in(a):
+				return answer(AnswerNo) // "ik heb em nog wel maar hij gaat niet meer aan"
+			case yes && cStillHave.in(a):
+				return answer(AnswerYes) // "ja maar scherm is gebarsten, werkt nog wel"
 			case in == IntentLostPhone, no:
 				return answer(AnswerNo)
 			case yes, in == IntentMovePhone, cStillHave.in(a):
@@ -142,6 +161,8 @@ func MatchIn(c Context, text, lang string) Reading {
 			}
 		default:
 			switch {
+			case yes && cThereNow.in(a) && !cNeg.in(a):
+				return answer(AnswerYes) // "ja ingelogd nu"
 			case no, in == IntentFailed, in == IntentSigninProblem, cNoPhrase.in(a):
 				return answer(AnswerNo)
 			case yes, in == IntentDone, cThereNow.in(a):
@@ -159,12 +180,14 @@ func MatchIn(c Context, text, lang string) Reading {
 		switch {
 		case in == IntentLostPhone && !cStepFails.in(a):
 			return r
-		case cStepDone.in(a) && !cNeg.in(a) && !cStepFails.in(a) && !question:
+		case cStepDone.in(a) && !cNeg.in(a) && !cStepFails.in(a) && !stepQuestion:
 			r.Intent, r.Confidence = IntentDone, 0.85
-		case cStepFails.in(a), in == IntentSigninProblem:
+		case cStepFails.in(a):
 			r.Intent, r.Confidence = IntentFailed, 0.85
-		case question:
+		case stepQuestion:
 			r.Intent, r.Confidence = IntentExplain, 0.8
+		case in == IntentSigninProblem:
+			r.Intent, r.Confidence = IntentFailed, 0.85
 		case (yes || no) && len(toks) <= 2 && !cDone.in(a):
 			// "ja" or "ok" to a step that asks nothing to answer with yes
 			// or no: not "done" (the step may not have been done yet)

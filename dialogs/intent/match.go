@@ -91,11 +91,13 @@ var (
 		"telefoon ~ is ~ weg", "oude ~ is ~ weg", "toestel ~ is ~ weg", "mobiel ~ is ~ weg", "phone ~ is ~ gone",
 		"phone ~ gone", "old ~ one ~ is ~ gone", "oude ~ werkt ~ niet", "oude ~ doet ~ het ~ niet",
 		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
-		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen")
+		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen",
+		"overleden", "dood", "=start ~ niet ~ meer ~ op", "gaat ~ niet ~ meer ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "run ~ over", "ran ~ over", "drowned", "verdronken", "in ~ het ~ water", "in ~ the ~ water", "in ~ de ~ wc", "in ~ the ~ toilet")
 	cPrompt = cues("*melding*", "pushbericht*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
-		"attempts", "bevestig*", "confirm*")
+		"attempts", "bevestig*", "confirm*",
+		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign")
 	// cUnreqStrong: the student says they did not start it.
 	cUnreqStrong = cues(
 		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
@@ -123,7 +125,15 @@ var (
 		"even ~ though", "hoewel", "opeens", "suddenly", "achter ~ elkaar", "in ~ a ~ row", "spamming",
 		"after ~ each ~ other", "in ~ bed", "slapen", "sleeping", "asleep", "steeds ~ meldingen",
 		"steeds ~ verzoeken", "blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel",
-		"loads of", "meerdere", "multiple")
+		"loads of", "meerdere", "multiple",
+		// busy elsewhere, away from a computer, a device that is off, a place,
+		// requests that come back or are someone else's
+		"gamen", "gaming", "in ~ de ~ les", "in ~ class", "at ~ work", "op ~ mijn ~ werk", "niet ~ eens ~ achter",
+		"niet ~ achter ~ mijn", "niet ~ achter ~ mn", "not ~ even ~ at", "not ~ at ~ my", "no ~ laptop", "geen ~ laptop",
+		"laptop ~ uit", "laptop ~ is ~ off", "pc ~ uit", "pc ~ is ~ off", "computer ~ uit", "came ~ back", "kwam ~ terug",
+		"keeps ~ lighting", "lighting ~ up", "lights ~ up", "licht ~ op", "sign ~ in ~ from", "login ~ from",
+		"log ~ in ~ from", "request ~ from", "vanuit", "arent ~ mine", "isnt ~ mine", "zijn ~ niet ~ van ~ mij",
+		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn")
 	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
@@ -132,7 +142,8 @@ var (
 		"krijg hem niet", "krijg ~ nooit", "komt ~ niks", "komt ~ niets", "never ~ comes", "never ~ come", "never ~ shows", "nothing ~ shows", "komt ~ pas", "duurt ~ lang",
 		"takes ~ long", "delay*", "vertraag*", "te ~ laat", "too ~ late", "gebeurt ~ niks", "gebeurt ~ niets",
 		"nothing ~ happens", "staan ~ uit", "=off", "uitgeschakeld", "disabled", "verschijnt ~ niet", "doesnt ~ appear",
-		"not ~ appear*", "doesnt ~ show", "not ~ show*", "get ~ nothing", "receive ~ nothing", "nothing ~ comes")
+		"not ~ appear*", "doesnt ~ show", "not ~ show*", "get ~ nothing", "receive ~ nothing", "nothing ~ comes",
+		"wont ~ show", "wont ~ come", "wont ~ appear")
 	cStrongSusp = cues("gehackt", "hacked", "hacker*", "hack", "phishing", "iemand ~ probeert ~ in",
 		"iemand ~ in ~ mijn ~ account", "someone ~ trying ~ to", "someone ~ is ~ trying", "someone ~ my ~ account",
 		"somebody ~ trying", "iemand anders ~ inloggen", "iemand anders ~ account", "someone else",
@@ -155,7 +166,9 @@ var (
 		"blocked", "locked", "buitengesloten", "geen ~ toegang", "no ~ access", "geen ~ melding*",
 		"no ~ notific*", "krijg ~ geen", "not ~ getting", "dont ~ get", "niet ~ binnen", "komt ~ niet", "help",
 		"stopped", "stopt", "gestopt", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond", "vraagt ~ niks",
-		"vraagt ~ niets", "asks ~ nothing", "isnt ~ working", "arent ~ working", "wont ~ work", "=isnt", "=broken")
+		"vraagt ~ niets", "asks ~ nothing", "isnt ~ working", "arent ~ working", "wont ~ work", "=isnt", "=broken",
+		"does ~ nothing", "afgewezen", "geweigerd", "rejected", "verlopen", "expired", "wrong ~ every ~ time",
+		"ongeldig", "invalid", "incorrect")
 	cAccountGone = cues("actie ~ vereist", "action ~ required", "actie ~ nodig", "account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
 		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
 		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
@@ -176,7 +189,8 @@ var (
 		"contact ~ with", "contact ~ met", "doorverbinden", "doorverbonden", "iemand ~ van ~ ict", "ict ~ bellen",
 		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact", "bel ~ me", "call ~ me",
 		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call", "=mensen", "real ~ people", "echte ~ mens*", "aan ~ de ~ lijn", "on ~ the ~ phone ~ with",
-		"iemand ~ aan ~ de ~ telefoon")
+		"iemand ~ aan ~ de ~ telefoon",
+		"connect ~ me ~ to", "=mens", "mens ~ aub", "mens ~ graag", "meekijken", "mee ~ kijken", "real ~ person", "human ~ please")
 	cRestart = cues("van ~ voor ~ af ~ aan", "van ~ voren ~ af ~ aan", "opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
 		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
 		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "reset ~ alles", "reset ~ everything", "alles ~ resetten", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
@@ -185,17 +199,20 @@ var (
 		"probeer ~ opnieuw", "probeer ~ het ~ nog", "opnieuw ~ proberen", "retry", "check ~ it ~ again",
 		"look ~ again", "nog ~ een ~ keer ~ kijken", "nog ~ eens ~ kijken", "can ~ you ~ check", "kun ~ je ~ controleren",
 		"kun ~ je ~ checken", "nog ~ eens ~ proberen", "controleer ~ nog", "check ~ once ~ more", "once ~ more",
-		"nog ~ een ~ keer ~ controle*", "check ~ nog ~ een", "kijken ~ of ~ het ~ gelukt", "check ~ if ~ it ~ worked")
+		"nog ~ een ~ keer ~ controle*", "check ~ nog ~ een", "kijken ~ of ~ het ~ gelukt", "check ~ if ~ it ~ worked",
+		"nog ~ een ~ keer ~ proberen", "probeer ~ het ~ nog ~ een ~ keer", "try ~ it ~ again")
 	cBack = cues("ga ~ terug", "vorige ~ stap", "previous ~ step", "go ~ back", "stap ~ terug", "step ~ back",
 		"terug ~ naar ~ stap", "back ~ to ~ step", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
-		"een ~ stap ~ terug", "=teruggaan", "=terug ~ gaan", "=ga ~ terug")
+		"een ~ stap ~ terug", "=teruggaan", "=terug ~ gaan", "=ga ~ terug",
+		"terug ~ naar ~ vorige", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous")
 	cStop = cues("wil ~ stoppen", "ik ~ stop", "stop ~ maar", "laat ~ maar", "never ~ mind", "nevermind", "cancel",
 		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
 		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met",
 		"done ~ with", "klaar ~ mee", "no ~ thanks", "nee ~ bedankt", "nee ~ dank", "hoef ~ niet ~ meer", "hoeft ~ niet ~ meer",
 		"hoef ~ geen", "dont ~ want ~ to ~ continue", "wil ~ niet ~ verder", "wil ~ niet ~ meer",
 		"dont ~ want ~ to ~ anymore", "stop ~ ermee", "=ermee ~ stoppen", "stop ~ the ~ conversation",
-		"stop ~ het ~ gesprek", "end ~ the ~ chat", "end ~ the ~ conversation", "beeindig*", "stop ~ de ~ chat")
+		"stop ~ het ~ gesprek", "end ~ the ~ chat", "end ~ the ~ conversation", "beeindig*", "stop ~ de ~ chat",
+		"forget ~ it", "kappen", "laat ~ ook ~ maar", "ik ~ kap ~ ermee", "no ~ longer ~ need")
 	cDone = cues("gelukt", "werkt ~ weer", "werkt ~ nu", "works ~ again", "works ~ now", "working ~ now",
 		"working ~ again", "it ~ worked", "het ~ werkte", "it ~ works", "klaar", "done", "finished", "gedaan",
 		"opgelost", "solved", "fixed", "succeeded", "success*", "got ~ it ~ working", "all ~ set", "alles ~ werkt",
@@ -234,7 +251,8 @@ var (
 		"waar ~ is ~ deze ~ bot ~ voor", "what ~ are ~ you", "wat ~ ben ~ jij", "what ~ is ~ this ~ for",
 		"wat ~ kan ~ ik ~ hier", "wat ~ kan ~ ik ~ vragen", "what ~ can ~ i ~ ask", "how ~ can ~ you ~ help",
 		"wat ~ doet ~ deze ~ bot", "what ~ does ~ this ~ bot", "deze ~ bot", "this ~ bot", "ik ~ heb ~ een ~ vraag",
-		"i ~ have ~ a ~ question", "=vraagje")
+		"i ~ have ~ a ~ question", "=vraagje",
+		"wat ~ kan ~ jij", "waar ~ ben ~ jij ~ voor", "waar ~ is ~ deze ~ bot ~ voor", "welke ~ opties", "what ~ are ~ you ~ for", "what ~ options")
 	cLangEN  = cues("english", "engels", "engelse", "inglish", "englisch")
 	cLangNL  = cues("nederlands", "dutch", "nederlandse", "nederlans")
 	cLangReq = cues("please", "pls", "plz", "graag", "aub", "alsjeblieft", "alstublieft", "in", "speak", "spreek",
@@ -436,7 +454,11 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
-	"asked ~ me ~ for ~ the ~ code", "asked ~ me ~ to ~ approve", "vroeg ~ me ~ om ~ goed ~ te ~ keuren", "vroeg ~ om ~ goedkeuring")
+	"asked ~ me ~ for ~ the ~ code", "asked ~ me ~ to ~ approve", "vroeg ~ me ~ om ~ goed ~ te ~ keuren", "vroeg ~ om ~ goedkeuring",
+	// someone wants the number or code from the app (phishing)
+	"getal ~ doorsturen", "nummer ~ doorsturen", "code ~ doorsturen", "asked ~ me ~ for ~ the ~ number",
+	"asked ~ for ~ the ~ number", "vroeg ~ om ~ het ~ nummer", "vroeg ~ om ~ het ~ getal", "vroeg ~ naar ~ het ~ nummer",
+	"send ~ them ~ the ~ code", "send ~ him ~ the ~ code", "stuur ~ de ~ code", "give ~ the ~ code", "gave ~ the ~ code")
 
 // cDomain: words of the bot's subject (the steps, the app, the website).
 var cDomain = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telefoon", "phone*", "*phone", "mobiel*",
