@@ -45,7 +45,8 @@ var (
 	cNoPhrase = cues("niet ~ meer", "helaas ~ niet", "no ~ longer", "not ~ anymore", "geen ~ idee", "=nog ~ steeds ~ niet",
 		"nog ~ steeds ~ niks", "nog ~ steeds ~ niets", "still ~ nothing", "still ~ not", "still ~ no", "=niks", "=niets",
 		"=nothing", "nope ~ nothing", "geen ~ melding*", "no ~ notific*", "no ~ request*", "geen ~ verzoek*",
-		"=cant ~ log*", "=cannot", "kom ~ niet ~ in", "lukt ~ niet", "werkt ~ niet", "doesnt ~ work", "not ~ working")
+		"=cant ~ log*", "=cannot", "kom ~ niet ~ in", "lukt ~ niet", "werkt ~ niet", "doesnt ~ work", "not ~ working",
+		"er ~ staan ~ alleen", "er ~ staat ~ alleen", "only ~ my", "geen ~ plek", "no ~ place ~ to")
 	// ask_old_phone: "I still have it".
 	cStillHave = cues("heb ~ hem ~ nog", "heb ~ ik ~ nog", "heb ~ het ~ nog", "heb ~ die ~ nog", "heb ~ m ~ nog",
 		"still ~ have", "still ~ got", "werkt ~ nog", "doet ~ het ~ nog", "still ~ works", "still ~ working", "ligt ~ hier",
@@ -73,7 +74,10 @@ var (
 		"no ~ call", "word ~ niet ~ gebeld", "niet ~ gebeld", "not ~ coming", "krijg ~ geen", "not ~ getting", "cant ~ find",
 		"kan ~ niet", "gaat ~ niet ~ open", "wont ~ open", "doesnt ~ open", "scant ~ niet", "wont ~ scan",
 		"crasht", "crashes", "crashed", "misgegaan", "went ~ wrong", "didnt ~ save", "not ~ available", "niet ~ beschikbaar",
-		"geen ~ toetsenbord", "no ~ keyboard")
+		"geen ~ toetsenbord", "no ~ keyboard",
+		"zie ~ nergens", "er ~ staat ~ alleen", "er ~ staan ~ alleen", "only ~ shows", "te ~ oud", "too ~ old", "=invalid",
+		"ongeldig", "komt ~ geen", "kwam ~ niet", "didnt ~ get ~ anything", "got ~ nothing", "cant ~ be ~ deleted",
+		"kan ~ niet ~ verwijderd", "geen ~ plek", "no ~ place ~ to", "no ~ box")
 	// Check and card steps.
 	cLookAgain  = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
 	cInOverview = cues("staat ~ er ~ wel", "staat ~ erin", "staat ~ er ~ in", "in ~ the ~ overview", "in ~ het ~ overzicht",
@@ -154,6 +158,8 @@ func MatchIn(c Context, text, lang string) Reading {
 			}
 		case "trouble_account_missing":
 			switch {
+			case yes && cThereNow.in(a) && !cActionReq.in(a):
+				return answer(AnswerYes) // "ja hij staat erin, geen gekke melding"
 			case cActionReq.in(a), no, cNoPhrase.in(a):
 				return answer(AnswerNo)
 			case yes, cThereNow.in(a):

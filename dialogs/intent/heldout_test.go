@@ -171,8 +171,13 @@ func TestHeldOutFresh(t *testing.T) {
 // never saw the word lists or the other sets, after the matcher's last
 // change: its first score was the honest figure (out of context
 // 154/201 = 76.6%, in context 124/151 = 82.1%, 21 suspicious messages
-// misread).
+// misread). The matcher was then improved on its misses, so it now only
+// guards against getting worse; testdata/heldout-fourth.jsonl, written
+// after that, is the clean figure.
 func TestHeldOutThird(t *testing.T) {
 	sc := scoreHeldOut(t, "testdata/heldout-third.jsonl")
 	t.Logf("held-out third: %s", sc)
+	if sc.outPct() < 86 || sc.inPct() < 95.5 || sc.susp > 0 {
+		t.Errorf("worse than after its tuning (out of context 86.6%%, in context 96.0%%, 0 suspicious misread): %s", sc)
+	}
 }

@@ -92,12 +92,14 @@ var (
 		"phone ~ gone", "old ~ one ~ is ~ gone", "oude ~ werkt ~ niet", "oude ~ doet ~ het ~ niet",
 		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
 		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen",
-		"overleden", "dood", "=start ~ niet ~ meer ~ op", "gaat ~ niet ~ meer ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "run ~ over", "ran ~ over", "drowned", "verdronken", "in ~ het ~ water", "in ~ the ~ water", "in ~ de ~ wc", "in ~ the ~ toilet")
+		"overleden", "dood", "=start ~ niet ~ meer ~ op", "gaat ~ niet ~ meer ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "run ~ over", "ran ~ over", "drowned", "verdronken", "in ~ het ~ water", "in ~ the ~ water", "in ~ de ~ wc", "in ~ the ~ toilet",
+		"in ~ pieces", "aan ~ gruzelementen", "in ~ stukken", "bootloop*", "bricked", "afgepakt", "ingenomen", "confiscated", "taken ~ away")
 	cPrompt = cues("*melding*", "pushbericht*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*",
-		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign")
+		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign",
+		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign")
 	// cUnreqStrong: the student says they did not start it.
 	cUnreqStrong = cues(
 		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
@@ -133,7 +135,8 @@ var (
 		"laptop ~ uit", "laptop ~ is ~ off", "pc ~ uit", "pc ~ is ~ off", "computer ~ uit", "came ~ back", "kwam ~ terug",
 		"keeps ~ lighting", "lighting ~ up", "lights ~ up", "licht ~ op", "sign ~ in ~ from", "login ~ from",
 		"log ~ in ~ from", "request ~ from", "vanuit", "arent ~ mine", "isnt ~ mine", "zijn ~ niet ~ van ~ mij",
-		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn")
+		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn",
+		"verzoek ~ uit", "verzoeken ~ uit", "melding ~ uit")
 	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
@@ -154,7 +157,8 @@ var (
 		"nooit ~ gestart", "nooit ~ aangevraagd", "never ~ requested", "never ~ asked", "accidentally ~ approv*", "per ~ ongeluk ~ goedgekeurd", "per ~ ongeluk ~ geaccepteerd",
 		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
-		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen")
+		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen",
+		"who ~ is ~ trying", "wie ~ probeert", "mail ~ met ~ een ~ link", "email ~ with ~ a ~ link", "mail ~ with ~ a ~ link")
 	cSigninVerb = cues("verificatie", "verification", "inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
 		"logging in", "log into", "sign in", "signin", "signing in", "sign into", "signed in", "log me in",
 		"logon", "log on", "aanmelding", "inloggegevens")
@@ -204,7 +208,8 @@ var (
 	cBack = cues("ga ~ terug", "vorige ~ stap", "previous ~ step", "go ~ back", "stap ~ terug", "step ~ back",
 		"terug ~ naar ~ stap", "back ~ to ~ step", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
 		"een ~ stap ~ terug", "=teruggaan", "=terug ~ gaan", "=ga ~ terug",
-		"terug ~ naar ~ vorige", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous")
+		"terug ~ naar ~ vorige", "terug ~ naar ~ de ~ vorige", "back ~ to ~ the ~ previous",
+		"=terug ~ ik ~ zit", "verkeerde ~ pagina", "wrong ~ page")
 	cStop = cues("wil ~ stoppen", "ik ~ stop", "stop ~ maar", "laat ~ maar", "never ~ mind", "nevermind", "cancel",
 		"annuleer*", "quit", "want ~ to ~ stop", "hou ~ maar ~ op", "geen ~ hulp ~ meer ~ nodig", "dont ~ need ~ help",
 		"niet ~ meer ~ nodig", "not ~ needed ~ anymore", "stop ~ the ~ chat", "stop ~ this", "stop ~ dit", "stoppen ~ met",
@@ -212,7 +217,8 @@ var (
 		"hoef ~ geen", "dont ~ want ~ to ~ continue", "wil ~ niet ~ verder", "wil ~ niet ~ meer",
 		"dont ~ want ~ to ~ anymore", "stop ~ ermee", "=ermee ~ stoppen", "stop ~ the ~ conversation",
 		"stop ~ het ~ gesprek", "end ~ the ~ chat", "end ~ the ~ conversation", "beeindig*", "stop ~ de ~ chat",
-		"forget ~ it", "kappen", "laat ~ ook ~ maar", "ik ~ kap ~ ermee", "no ~ longer ~ need")
+		"forget ~ it", "kappen", "laat ~ ook ~ maar", "ik ~ kap ~ ermee", "no ~ longer ~ need",
+		"=stop ~ ik ~ ga", "ik ~ ga ~ slapen", "=stop ~ i ~ m ~ going")
 	cDone = cues("gelukt", "werkt ~ weer", "werkt ~ nu", "works ~ again", "works ~ now", "working ~ now",
 		"working ~ again", "it ~ worked", "het ~ werkte", "it ~ works", "klaar", "done", "finished", "gedaan",
 		"opgelost", "solved", "fixed", "succeeded", "success*", "got ~ it ~ working", "all ~ set", "alles ~ werkt",
@@ -324,6 +330,12 @@ func match(a *analysis) (Intent, float64) {
 	// Calls, numbers or codes the student did not ask for, and requests
 	// while they were not signing in.
 	if (prompt || cUnreqThing.in(a) || cSigninVerb.in(a)) && cNotStarted.in(a) || cAskedForCode.in(a) {
+		return IntentSuspiciousPrompt, 0.85
+	}
+	// Someone else (a caller, a chat, an email, a friend) wants a code,
+	// a number or a QR scan from the app, or an approval: phishing. Not a
+	// student asking someone for help ("kan iemand me de code sturen").
+	if cThirdParty.in(a) && cTheyAsk.in(a) && (cCodeThing.in(a) || prompt) && !cStudentAsks.in(a) {
 		return IntentSuspiciousPrompt, 0.85
 	}
 
@@ -442,7 +454,24 @@ func match(a *analysis) (Intent, float64) {
 // cUnreqThing: what can come without the student asking: a call, a
 // number to type, a code.
 var cUnreqThing = cues("gebeld", "belde", "belt", "called", "call", "calls", "getal", "nummer", "number", "code*",
-	"sms*", "texts", "hekje", "pound", "gedrukt", "pressed", "tapped", "=verzoekjes", "inlogpoging*", "attempt*")
+	"sms*", "texts", "hekje", "pound", "gedrukt", "pressed", "tapped", "=verzoekjes", "inlogpoging*", "attempt*",
+	"loggen")
+
+// cThirdParty, cTheyAsk, cCodeThing: someone else asks for what the app
+// shows (phishing); cStudentAsks: the student asks someone.
+var (
+	cThirdParty = cues("iemand", "someone", "somebody", "guy", "meisje", "jongen", "girl", "roommate", "huisgenoot",
+		"vriend*", "friend*", "teacher", "docent", "leraar", "helpdesk", "namens", "pretend*", "doet ~ alsof",
+		"zegt ~ dat ~ ie", "says ~ he", "says ~ she", "claims", "insta*", "snap*", "discord", "whatsapp", "klassenapp",
+		"dmed", "texted", "mail*", "email*", "school ~ it", "it ~ department", "it ~ support", "from ~ it", "ict", "belde ~ me", "called ~ me", "call ~ from", "scammer", "caller")
+	cTheyAsk = cues("vroeg", "vraagt", "asked", "asking", "asks", "wants", "wil ~ de", "wilde", "stuurde", "sent",
+		"send ~ him", "send ~ her", "send ~ them", "sturen", "doorsturen", "doorgeven", "voorlezen", "read ~ out",
+		"scan ~ deze", "scan ~ this", "zei ~ scan", "told ~ me ~ to", "approve ~ the", "keur ~ goed", "saying ~ approve",
+		"met ~ een ~ link", "with ~ a ~ link", "bevestig ~ uw")
+	cCodeThing   = cues("code*", "cijfers", "digits", "getal", "getallen", "nummer", "number", "qr*", "6", "=zes")
+	cStudentAsks = cues("kan ~ iemand", "can ~ someone", "could ~ someone", "kan ~ er ~ iemand", "wil ~ iemand",
+		"moet ~ iemand", "need ~ someone", "can ~ somebody")
+)
 
 // cNotStarted: the student was not signing in or did nothing.
 var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ ik ~ niets", "niks ~ gedaan",
@@ -450,7 +479,11 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 	"niet ~ aan ~ het ~ inlog*", "niet ~ aan ~ het ~ aanmeld*", "niet ~ heb ~ gestuurd", "niet ~ gestuurd",
 	"was ~ het ~ niet ~ zelf", "niet ~ zelf", "=not ~ logging", "=not ~ signing", "wasnt ~ signing", "wasnt ~ logging",
 	"=im ~ not ~ log*", "=im ~ not ~ sign*", "never ~ asked", "didnt ~ ask", "uit ~ rusland", "uit ~ een ~ ander",
-	"ander ~ land", "another ~ country", "niet ~ aangevraagd", "niet ~ aanvraag", "niet ~ heb ~ aangevraagd")
+	"ander ~ land", "another ~ country", "niet ~ aangevraagd", "niet ~ aanvraag", "niet ~ heb ~ aangevraagd",
+	// not trying to sign in, not knowing where it comes from, changed nothing
+	"probeer ~ nergens", "niet ~ geprobeerd", "zat ~ niet ~ eens", "niet ~ eens ~ achter", "not ~ even ~ at",
+	"no ~ im ~ not", "no ~ i ~ am ~ not", "weet ~ niet ~ waarvan", "waar ~ komt ~ dit", "where ~ is ~ this ~ coming",
+	"where ~ does ~ this ~ come", "niet ~ heb ~ gedaan", "=niet ~ doe", "heb ~ niks ~ veranderd", "didnt ~ change ~ anything")
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
