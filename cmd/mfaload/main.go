@@ -53,6 +53,7 @@ type options struct {
 	students int
 	journeys int
 	think    time.Duration
+	probe    time.Duration
 	tenants  int
 	store    string
 	bin      string
@@ -78,6 +79,7 @@ func main() {
 	flag.IntVar(&o.turns, "turns", 0, "stop each journey after this many turns (1: only the welcome, a cold burst); 0 = the whole journey")
 	flag.IntVar(&o.first, "first", 1, "number of the first student (a later run against a kept -store sqlite:PATH uses new students)")
 	flag.DurationVar(&o.slow, "slow", 0, "print each turn slower than this (its step and latency) to stderr")
+	flag.DurationVar(&o.probe, "probe", 0, "one more student in the first tenant who clicks every PROBE while the others run; its latencies are reported on their own")
 	flag.Parse()
 	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students || o.first < 1 || o.first > 1<<28 {
 		fmt.Fprintln(os.Stderr, "mfaload: want 1 <= -students <= 2000, -students x -journeys <= 20000 and 1 <= -tenants <= -students")
@@ -109,6 +111,10 @@ type result struct {
 	P50MS           float64 `json:"p50_ms"`
 	P90MS           float64 `json:"p90_ms"`
 	P99MS           float64 `json:"p99_ms"`
+	ProbeTurns      int     `json:"probe_turns,omitempty"`
+	ProbeP50MS      float64 `json:"probe_p50_ms,omitempty"`
+	ProbeP99MS      float64 `json:"probe_p99_ms,omitempty"`
+	ProbeMaxMS      float64 `json:"probe_max_ms,omitempty"`
 	MaxMS           float64 `json:"max_ms"`
 	CPUMSPerTurn    float64 `json:"cpu_ms_per_turn"`
 	PeakRSSMiB      float64 `json:"peak_rss_mib"`
@@ -194,14 +200,23 @@ institution:
 	}
 
 	// The students and the route of the bot's messages back to them.
-	sims := make([]*sim, o.students*o.journeys)
+	const probeJourneys = 8 // the probe walks new students until the others are done
+	nProbe := 0
+	if o.probe > 0 {
+		nProbe = probeJourneys
+	}
+	sims := make([]*sim, o.students*o.journeys+nProbe)
 	byConv := map[string]*sim{}
 	for i := range sims {
 		n := o.first + i
 		s := &sim{
 			oid:     fmt.Sprintf("%08x-1111-4a2b-9c3d-5e6f7a8b9c0d", n),
 			tenant:  tenants[(i%o.students)%len(tenants)],
+			probe:   i >= o.students*o.journeys,
 			replies: make(chan map[string]any, 256),
+		}
+		if s.probe {
+			s.tenant = tenants[0]
 		}
 		s.userID, s.convID = "29:1"+s.oid[:8], "a:1load-"+s.oid[:8]
 		s.oldPhone = fmt.Sprintf("%08x-c096-6803-96c0-036896c00368", n)
@@ -270,7 +285,7 @@ institution:
 	pid := cmd.Process.Pid // taskset execs the bot: the same pid
 
 	// Drive.
-	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think, slow: o.slow, out: out, turns: o.turns}
+	d := &driver{base: base, openid: openid, conn: conn, graph: gr, think: o.think, probe: o.probe, slow: o.slow, out: out, turns: o.turns}
 	perJourney := journeyTurns
 	if o.turns > 0 {
 		perJourney = min(o.turns, journeyTurns)
@@ -295,8 +310,22 @@ institution:
 			}
 		}()
 	}
+	probeCtx, stopProbe := context.WithCancel(runCtx)
+	probeDone := make(chan struct{})
+	go func() {
+		defer close(probeDone)
+		for _, ps := range sims[o.students*o.journeys:] {
+			if probeCtx.Err() != nil {
+				return
+			}
+			d.journey(probeCtx, ps)
+		}
+	}()
 	wg.Wait()
 	elapsed := time.Since(begin)
+	d.probeStopped.Store(true)
+	stopProbe()
+	<-probeDone
 	stopBar()
 	cpu1, err := cpuTicks(pid)
 	if err != nil {
@@ -316,6 +345,9 @@ institution:
 		MetadataFetches: openid.MetadataFetches(), JWKSFetches: openid.JWKSFetches(), TokenRequests: tokens.TokenRequests(),
 		Verified: int(d.verified.Load()), BotLog: logPath,
 	}
+	if pl := d.probeLatencies(); len(pl) > 0 {
+		res.ProbeTurns, res.ProbeP50MS, res.ProbeP99MS, res.ProbeMaxMS = len(pl), pct(pl, 0.50), pct(pl, 0.99), pct(pl, 1)
+	}
 	if n := len(lat); n > 0 {
 		res.CPUMSPerTurn = float64(cpu1-cpu0) * 1000 / clockTicks / float64(n)
 		res.MessagesPerTurn = float64(messages.Load()-msg0) / float64(n)
@@ -325,6 +357,10 @@ institution:
 		o.students, o.journeys, perJourney, o.think, o.tenants, res.Store)
 	fmt.Fprintf(out, "  turns        %d in %.1f s = %.1f turns/s, %d errors, %d journeys verified through Graph\n", res.Turns, res.Seconds, res.TurnsPerSecond, res.Errors, res.Verified)
 	fmt.Fprintf(out, "  reply ms     p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", res.P50MS, res.P90MS, res.P99MS, res.MaxMS)
+	if res.ProbeTurns > 0 {
+		fmt.Fprintf(out, "  probe        %d turns of one student clicking every %s beside them: p50 %.1f  p99 %.1f  max %.1f ms\n",
+			res.ProbeTurns, o.probe, res.ProbeP50MS, res.ProbeP99MS, res.ProbeMaxMS)
+	}
 	fmt.Fprintf(out, "  bot          %.2f ms CPU per turn, peak RSS %.1f MiB, ready %.0f ms after start\n", res.CPUMSPerTurn, res.PeakRSSMiB, res.ReadyMS)
 	fmt.Fprintf(out, "  Connector    %.2f messages and %.2f typing indicators per turn\n", res.MessagesPerTurn, res.TypingPerTurn)
 	fmt.Fprintf(out, "  fetches      %d OpenID metadata, %d JWKS, %d tokens\n", res.MetadataFetches, res.JWKSFetches, res.TokenRequests)
@@ -336,6 +372,7 @@ institution:
 
 // sim is one student.
 type sim struct {
+	probe                       bool // the -probe student: its own think time and latencies
 	oid, userID, convID, tenant string
 	oldPhone, newPhone          string
 	seq                         int
@@ -357,16 +394,22 @@ type driver struct {
 	out      io.Writer
 	turns    int // per journey; 0 = all
 
+	probe    time.Duration // the -probe student's think time
 	mu       sync.Mutex
 	lat      []time.Duration
+	probeLat []time.Duration
 	errs     []string
 	token    string // the Bot Framework's, reused as the service reuses it
 	signedAt time.Time
 
 	done, errors, verified atomic.Int64
+	probeStopped           atomic.Bool
 }
 
 func (d *driver) fail(s *sim, format string, args ...any) {
+	if s.probe && d.probeStopped.Load() {
+		return // the others are done: the probe was stopped mid-journey
+	}
 	d.errors.Add(1)
 	d.mu.Lock()
 	if len(d.errs) < 5 {
@@ -379,6 +422,14 @@ func (d *driver) firstErrors() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.errs)
+}
+
+func (d *driver) probeLatencies() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := slices.Clone(d.probeLat)
+	slices.Sort(out)
+	return out
 }
 
 func (d *driver) latencies() []time.Duration {
@@ -407,12 +458,12 @@ func (d *driver) journey(ctx context.Context, s *sim) {
 		if d.turns > 0 && i+2 > d.turns {
 			return
 		}
-		d.pause(ctx)
+		d.pause(ctx, s)
 		a := s.activity("message", d.conn.ServiceURL())
 		a["value"], a["replyToId"] = next, "card"
 		rating := next["action"] == "rate"
 		if bs, ok = d.turn(ctx, s, a, !rating); !ok || rating {
-			if ok && added && removed {
+			if ok && added && removed && !s.probe {
 				d.verified.Add(1)
 			}
 			return
@@ -441,11 +492,15 @@ func (d *driver) journey(ctx context.Context, s *sim) {
 	d.fail(s, "no end after 40 clicks")
 }
 
-func (d *driver) pause(ctx context.Context) {
-	if d.think <= 0 {
+func (d *driver) pause(ctx context.Context, s *sim) {
+	think := d.think
+	if s.probe {
+		think = d.probe
+	}
+	if think <= 0 {
 		return
 	}
-	t := time.NewTimer(time.Duration(float64(d.think) * (0.8 + 0.4*rand.Float64())))
+	t := time.NewTimer(time.Duration(float64(think) * (0.8 + 0.4*rand.Float64())))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -503,12 +558,18 @@ func (d *driver) turn(ctx context.Context, s *sim, act map[string]any, wantCard 
 			}
 			took := time.Since(start)
 			d.mu.Lock()
-			d.lat = append(d.lat, took)
+			if s.probe {
+				d.probeLat = append(d.probeLat, took)
+			} else {
+				d.lat = append(d.lat, took)
+			}
 			d.mu.Unlock()
 			if d.slow > 0 && took > d.slow {
 				fmt.Fprintf(d.out, "slow turn: %s %s -> %s: %s\n", s.oid[:8], what(act), stepOf(bs), took.Round(time.Millisecond))
 			}
-			d.done.Add(1)
+			if !s.probe {
+				d.done.Add(1)
+			}
 			return bs, true
 		case <-timeout.C:
 			d.fail(s, "no reply within 30 s")
