@@ -109,6 +109,12 @@ func MatchIn(c Context, text, lang string) Reading {
 		}
 		return r
 	}
+	if c.Where == AtTrouble && (c.Step == "trouble_notification" || c.Step == "trouble_number_matching") &&
+		(cNotStarted.in(a) || cUnreqStrong.in(a)) {
+		// to "is the request there now?": "ja, 6 van vannacht die ik niet heb gedaan"
+		r.Intent, r.Confidence = IntentSuspiciousPrompt, 0.85
+		return r
+	}
 	lead := len(toks) > 0 && len(toks) <= 12
 	// "oh yes there it is": an interjection may come first
 	first := 0

@@ -187,7 +187,11 @@ func TestHeldOutThird(t *testing.T) {
 // last change: its first score was the honest figure (out of context
 // 155/200 = 77.5%, in context 139/152 = 91.4%, 14 of 56 suspicious
 // messages misread).
+// The matcher was then improved on its security misses; it now guards.
 func TestHeldOutFourth(t *testing.T) {
 	sc := scoreHeldOut(t, "testdata/heldout-fourth.jsonl")
 	t.Logf("held-out fourth: %s", sc)
+	if sc.outPct() < 83.5 || sc.inPct() < 92.5 || sc.susp > 0 {
+		t.Errorf("worse than after its tuning (out of context 84.0%%, in context 92.8%%, 0 suspicious misread): %s", sc)
+	}
 }

@@ -116,7 +116,8 @@ var (
 		"nooit ~ aangevraagd", "never ~ requested", "locatie", "location", "ander ~ land", "another ~ country",
 		"buitenland", "abroad", "vandaan", "where ~ from", "weet ~ niet ~ waar", "vertrouw*", "trust*",
 		"not ~ using", "niet ~ gebruik*", "didnt ~ trigger", "did ~ not ~ expect", "didnt ~ expect",
-		"niet ~ verwacht", "probeer ~ niet", "didnt ~ make", "not ~ mine", "niet ~ om ~ gevraagd")
+		"niet ~ verwacht", "probeer ~ niet", "didnt ~ make", "not ~ mine", "niet ~ om ~ gevraagd",
+		"=nie ~ aangevraagd", "=nie ~ heb ~ aangevraagd", "never ~ did", "i ~ never ~ did", "nooit ~ gedaan")
 	// cUnreqWeak: how often or when requests come; not enough on its own
 	// next to a sentence about notifications that do not arrive.
 	cUnreqWeak = cues(
@@ -136,7 +137,8 @@ var (
 		"keeps ~ lighting", "lighting ~ up", "lights ~ up", "licht ~ op", "sign ~ in ~ from", "login ~ from",
 		"log ~ in ~ from", "request ~ from", "vanuit", "arent ~ mine", "isnt ~ mine", "zijn ~ niet ~ van ~ mij",
 		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn",
-		"verzoek ~ uit", "verzoeken ~ uit", "melding ~ uit")
+		"verzoek ~ uit", "verzoeken ~ uit", "melding ~ uit",
+		"inlogpoging ~ uit", "attempt ~ from", "poging ~ uit")
 	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
@@ -146,7 +148,8 @@ var (
 		"takes ~ long", "delay*", "vertraag*", "te ~ laat", "too ~ late", "gebeurt ~ niks", "gebeurt ~ niets",
 		"nothing ~ happens", "staan ~ uit", "=off", "uitgeschakeld", "disabled", "verschijnt ~ niet", "doesnt ~ appear",
 		"not ~ appear*", "doesnt ~ show", "not ~ show*", "get ~ nothing", "receive ~ nothing", "nothing ~ comes",
-		"wont ~ show", "wont ~ come", "wont ~ appear")
+		"wont ~ show", "wont ~ come", "wont ~ appear",
+		"nooit ~ komt", "komt ~ nooit", "never ~ come*")
 	cStrongSusp = cues("gehackt", "hacked", "hacker*", "hack", "phishing", "iemand ~ probeert ~ in",
 		"iemand ~ in ~ mijn ~ account", "someone ~ trying ~ to", "someone ~ is ~ trying", "someone ~ my ~ account",
 		"somebody ~ trying", "iemand anders ~ inloggen", "iemand anders ~ account", "someone else",
@@ -463,11 +466,15 @@ var (
 	cThirdParty = cues("iemand", "someone", "somebody", "guy", "meisje", "jongen", "girl", "roommate", "huisgenoot",
 		"vriend*", "friend*", "teacher", "docent", "leraar", "helpdesk", "namens", "pretend*", "doet ~ alsof",
 		"zegt ~ dat ~ ie", "says ~ he", "says ~ she", "claims", "insta*", "snap*", "discord", "whatsapp", "klassenapp",
-		"dmed", "texted", "mail*", "email*", "school ~ it", "it ~ department", "it ~ support", "from ~ it", "ict", "belde ~ me", "called ~ me", "call ~ from", "scammer", "caller")
+		"dmed", "texted", "mail*", "email*", "school ~ it", "it ~ department", "it ~ support", "from ~ it", "ict", "belde ~ me", "called ~ me", "call ~ from", "scammer", "caller",
+		"recruiter", "linkedin", "klas*", "classmate", "robot", "onbekend ~ nummer", "unknown ~ number")
 	cTheyAsk = cues("vroeg", "vraagt", "asked", "asking", "asks", "wants", "wil ~ de", "wilde", "stuurde", "sent",
 		"send ~ him", "send ~ her", "send ~ them", "sturen", "doorsturen", "doorgeven", "voorlezen", "read ~ out",
 		"scan ~ deze", "scan ~ this", "zei ~ scan", "told ~ me ~ to", "approve ~ the", "keur ~ goed", "saying ~ approve",
-		"met ~ een ~ link", "with ~ a ~ link", "bevestig ~ uw")
+		"met ~ een ~ link", "with ~ a ~ link", "bevestig ~ uw",
+		"via ~ een ~ link", "on ~ their ~ site", "op ~ hun ~ site", "code ~ invullen", "enter ~ the ~ code", "unless ~ i",
+		"tenzij ~ ik", "als ~ ik ~ de ~ code", "als ~ ik ~ hem", "druk ~ op ~ ja", "druk ~ even ~ op", "press ~ yes", "tap ~ yes",
+		"ik ~ stuur ~ je", "stuur ~ mij", "stuur ~ me", "send ~ me", "gave ~ my", "gave ~ it", "gaf", "gegeven", "bood ~ aan")
 	cCodeThing   = cues("code*", "cijfers", "digits", "getal", "getallen", "nummer", "number", "qr*", "6", "=zes")
 	cStudentAsks = cues("kan ~ iemand", "can ~ someone", "could ~ someone", "kan ~ er ~ iemand", "wil ~ iemand",
 		"moet ~ iemand", "need ~ someone", "can ~ somebody")
@@ -483,7 +490,9 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 	// not trying to sign in, not knowing where it comes from, changed nothing
 	"probeer ~ nergens", "niet ~ geprobeerd", "zat ~ niet ~ eens", "niet ~ eens ~ achter", "not ~ even ~ at",
 	"no ~ im ~ not", "no ~ i ~ am ~ not", "weet ~ niet ~ waarvan", "waar ~ komt ~ dit", "where ~ is ~ this ~ coming",
-	"where ~ does ~ this ~ come", "niet ~ heb ~ gedaan", "=niet ~ doe", "heb ~ niks ~ veranderd", "didnt ~ change ~ anything")
+	"where ~ does ~ this ~ come", "niet ~ heb ~ gedaan", "=niet ~ doe", "heb ~ niks ~ veranderd", "didnt ~ change ~ anything",
+	"probeer ~ helemaal ~ niet", "ben ~ helemaal ~ niet ~ aan", "didnt ~ do ~ anything", "did ~ nothing",
+	"did ~ not ~ do", "never ~ did", "nooit ~ gedaan", "niet ~ heb ~ gedaan")
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
