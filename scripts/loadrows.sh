@@ -22,6 +22,7 @@ row "50 students, think 1 s, 1 tenant" -students 50 -think 1s
 row "50 students, think 1 s, 50 tenants" -students 50 -think 1s -tenants 50
 row "200 students, no think time, 200 tenants" -students 200 -think 0 -tenants 200
 row "cold burst: 200 first turns, 200 tenants" -students 200 -turns 1 -think 0 -tenants 200
+row "one tenant: 200 students think 5 s, and a probe clicking every 5 s" -students 200 -think 5s -probe 5s
 for bin in $BINS; do
   db="$(mktemp -d)/kept.db"
   j=$("$LOAD" -bin "$bin" -cpu 0 -students 200 -journeys 50 -turns 1 -think 0 -tenants 200 -store "sqlite:$db" 2>/dev/null | tail -n 1)

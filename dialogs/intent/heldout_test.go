@@ -195,3 +195,12 @@ func TestHeldOutFourth(t *testing.T) {
 		t.Errorf("worse than after its tuning (out of context 84.0%%, in context 92.8%%, 0 suspicious misread): %s", sc)
 	}
 }
+
+// TestHeldOutFifth scores a fifth set (431 messages, 97 about requests
+// the student did not start), written (2026-12-07) by someone who saw
+// neither the word lists nor the other sets, after the matcher's last
+// change, and never tuned on: the honest figure.
+func TestHeldOutFifth(t *testing.T) {
+	sc := scoreHeldOut(t, "testdata/heldout-fifth.jsonl")
+	t.Logf("held-out fifth: %s", sc)
+}
