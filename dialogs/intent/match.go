@@ -161,7 +161,8 @@ var (
 		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
 		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen",
-		"who ~ is ~ trying", "wie ~ probeert", "mail ~ met ~ een ~ link", "email ~ with ~ a ~ link", "mail ~ with ~ a ~ link")
+		"who ~ is ~ trying", "wie ~ probeert", "mail ~ met ~ een ~ link", "email ~ with ~ a ~ link", "mail ~ with ~ a ~ link",
+		"wie ~ logt", "phished", "gephisht", "weird ~ site", "rare ~ site", "vage ~ site", "avoid ~ suspension", "account ~ te ~ redden")
 	cSigninVerb = cues("verificatie", "verification", "inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",
 		"logging in", "log into", "sign in", "signin", "signing in", "sign into", "signed in", "log me in",
 		"logon", "log on", "aanmelding", "inloggegevens")
@@ -338,7 +339,7 @@ func match(a *analysis) (Intent, float64) {
 	// Someone else (a caller, a chat, an email, a friend) wants a code,
 	// a number or a QR scan from the app, or an approval: phishing. Not a
 	// student asking someone for help ("kan iemand me de code sturen").
-	if cThirdParty.in(a) && cTheyAsk.in(a) && (cCodeThing.in(a) || prompt) && !cStudentAsks.in(a) {
+	if cThirdParty.in(a) && (cTheyAsk.in(a) || cScanThing.in(a)) && (cCodeThing.in(a) || prompt || cScanThing.in(a)) && !cStudentAsks.in(a) {
 		return IntentSuspiciousPrompt, 0.85
 	}
 
@@ -467,14 +468,21 @@ var (
 		"vriend*", "friend*", "teacher", "docent", "leraar", "helpdesk", "namens", "pretend*", "doet ~ alsof",
 		"zegt ~ dat ~ ie", "says ~ he", "says ~ she", "claims", "insta*", "snap*", "discord", "whatsapp", "klassenapp",
 		"dmed", "texted", "mail*", "email*", "school ~ it", "it ~ department", "it ~ support", "from ~ it", "ict", "belde ~ me", "called ~ me", "call ~ from", "scammer", "caller",
-		"recruiter", "linkedin", "klas*", "classmate", "robot", "onbekend ~ nummer", "unknown ~ number")
+		"recruiter", "linkedin", "klas*", "classmate", "robot", "onbekend ~ nummer", "unknown ~ number",
+		"groepsapp", "group ~ chat", "klasgenoot", "ex", "man ~ aan ~ de ~ telefoon", "poster", "=text", "got ~ a ~ text",
+		"guy", "=he*", "=hij ~ zei", "zei ~ dat ~ hij", "zegt ~ dat ~ hij", "microsoft ~ was", "from ~ microsoft", "van ~ microsoft",
+		"got ~ a ~ call", "a ~ call ~ asking", "kreeg ~ een ~ telefoontje", "werd ~ gebeld")
 	cTheyAsk = cues("vroeg", "vraagt", "asked", "asking", "asks", "wants", "wil ~ de", "wilde", "stuurde", "sent",
 		"send ~ him", "send ~ her", "send ~ them", "sturen", "doorsturen", "doorgeven", "voorlezen", "read ~ out",
 		"scan ~ deze", "scan ~ this", "zei ~ scan", "told ~ me ~ to", "approve ~ the", "keur ~ goed", "saying ~ approve",
 		"met ~ een ~ link", "with ~ a ~ link", "bevestig ~ uw",
 		"via ~ een ~ link", "on ~ their ~ site", "op ~ hun ~ site", "code ~ invullen", "enter ~ the ~ code", "unless ~ i",
 		"tenzij ~ ik", "als ~ ik ~ de ~ code", "als ~ ik ~ hem", "druk ~ op ~ ja", "druk ~ even ~ op", "press ~ yes", "tap ~ yes",
-		"ik ~ stuur ~ je", "stuur ~ mij", "stuur ~ me", "send ~ me", "gave ~ my", "gave ~ it", "gaf", "gegeven", "bood ~ aan")
+		"ik ~ stuur ~ je", "stuur ~ mij", "stuur ~ me", "send ~ me", "gave ~ my", "gave ~ it", "gaf", "gegeven", "bood ~ aan",
+		"zegt ~ dat ~ ik", "zei ~ dat ~ ik", "says ~ i", "said ~ i", "needs ~ the", "wants ~ me", "wil ~ dat ~ ik",
+		"moest ~ drukken", "reply ~ with", "for ~ my ~ code", "call ~ asking", "asking ~ for", "stuur",
+		"moest ~ verifi*", "must ~ verify", "had ~ to ~ verify")
+	cScanThing   = cues("scan*", "screenshot*", "goedkeuren", "approve", "op ~ ja", "=ja ~ drukken", "press ~ yes")
 	cCodeThing   = cues("code*", "cijfers", "digits", "getal", "getallen", "nummer", "number", "qr*", "6", "=zes")
 	cStudentAsks = cues("kan ~ iemand", "can ~ someone", "could ~ someone", "kan ~ er ~ iemand", "wil ~ iemand",
 		"moet ~ iemand", "need ~ someone", "can ~ somebody")
@@ -492,7 +500,8 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 	"no ~ im ~ not", "no ~ i ~ am ~ not", "weet ~ niet ~ waarvan", "waar ~ komt ~ dit", "where ~ is ~ this ~ coming",
 	"where ~ does ~ this ~ come", "niet ~ heb ~ gedaan", "=niet ~ doe", "heb ~ niks ~ veranderd", "didnt ~ change ~ anything",
 	"probeer ~ helemaal ~ niet", "ben ~ helemaal ~ niet ~ aan", "didnt ~ do ~ anything", "did ~ nothing",
-	"did ~ not ~ do", "never ~ did", "nooit ~ gedaan", "niet ~ heb ~ gedaan")
+	"did ~ not ~ do", "never ~ did", "nooit ~ gedaan", "niet ~ heb ~ gedaan",
+	"als ~ ik ~ niks ~ doe", "when ~ i ~ do ~ nothing")
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
