@@ -41,7 +41,7 @@ if [ -n "${MFABOT_TEST_POSTGRES_URL:-}" ]; then
       # shellcheck disable=SC2086
       j=$("$LOAD" -bin "$bin" -cpu 0 $flags -store "$url" 2>/dev/null | tail -n 1)
       printf '{"row":"%s","bin":"%s",%s\n' "$name" "$bin" "${j#\{}"
-      psql "$MFABOT_TEST_POSTGRES_URL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
+      PGOPTIONS=--client-min-messages=warning psql "$MFABOT_TEST_POSTGRES_URL" -qc "DROP SCHEMA $schema CASCADE" >/dev/null
     done
   done
 fi
