@@ -429,18 +429,14 @@ func (d *driver) firstErrors() []string {
 	return slices.Clone(d.errs)
 }
 
-func (d *driver) probeLatencies() []time.Duration {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := slices.Clone(d.probeLat)
-	slices.Sort(out)
-	return out
-}
+// latencies and probeLatencies return the recorded reply times, sorted.
+func (d *driver) latencies() []time.Duration      { return d.sorted(&d.lat) }
+func (d *driver) probeLatencies() []time.Duration { return d.sorted(&d.probeLat) }
 
-func (d *driver) latencies() []time.Duration {
+func (d *driver) sorted(lat *[]time.Duration) []time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := slices.Clone(d.lat)
+	out := slices.Clone(*lat)
 	slices.Sort(out)
 	return out
 }

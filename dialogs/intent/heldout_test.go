@@ -152,62 +152,29 @@ func BenchmarkMatchShort(b *testing.B) {
 	}
 }
 
-// TestHeldOutFresh scores a second set, written (2026-12-07) by someone
-// who never saw the word lists or the first set. Its first score was the
-// honest one: out of context 153/192 = 79.7%, in context 147/172 = 85.5%,
-// 12 suspicious messages misread. The matcher was then improved on its
-// misses (cues by kind, not by message), so it is no longer held out:
-// its score now guards against getting worse. testdata/heldout-third.jsonl,
-// when present, is the clean figure (TestHeldOutThird).
-func TestHeldOutFresh(t *testing.T) {
-	sc := scoreHeldOut(t, "testdata/heldout-fresh.jsonl")
-	t.Logf("held-out fresh: %s", sc)
-	if sc.outPct() < 91 || sc.inPct() < 98 || sc.susp > 0 {
-		t.Errorf("worse than after its tuning (out of context 91.7%%, in context 98.3%%, 0 suspicious misread): %s", sc)
-	}
-}
-
-// TestHeldOutThird scores a third set, written (2026-12-07) by someone who
-// never saw the word lists or the other sets, after the matcher's last
-// change: its first score was the honest figure (out of context
-// 154/201 = 76.6%, in context 124/151 = 82.1%, 21 suspicious messages
-// misread). The matcher was then improved on its misses, so it now only
-// guards against getting worse; testdata/heldout-fourth.jsonl, written
-// after that, is the clean figure.
-func TestHeldOutThird(t *testing.T) {
-	sc := scoreHeldOut(t, "testdata/heldout-third.jsonl")
-	t.Logf("held-out third: %s", sc)
-	if sc.outPct() < 86 || sc.inPct() < 95.5 || sc.susp > 0 {
-		t.Errorf("worse than after its tuning (out of context 86.6%%, in context 96.0%%, 0 suspicious misread): %s", sc)
-	}
-}
-
-// TestHeldOutFourth scores a fourth set, written (2026-12-07) by someone
-// who saw neither the word lists nor the other sets, after the matcher's
-// last change: its first score was the honest figure (out of context
-// 155/200 = 77.5%, in context 139/152 = 91.4%, 14 of 56 suspicious
-// messages misread).
-// The matcher was then improved on its security misses; it now guards.
-func TestHeldOutFourth(t *testing.T) {
-	sc := scoreHeldOut(t, "testdata/heldout-fourth.jsonl")
-	t.Logf("held-out fourth: %s", sc)
-	if sc.outPct() < 83.5 || sc.inPct() < 92.5 || sc.susp > 0 {
-		t.Errorf("worse than after its tuning (out of context 84.0%%, in context 92.8%%, 0 suspicious misread): %s", sc)
-	}
-}
-
-// TestHeldOutFifth scores a fifth set (431 messages, 97 about requests
-// the student did not start), written (2026-12-07) by someone who saw
-// neither the word lists nor the other sets, after the matcher's last
-// change: its first score was the honest figure (out of context
-// 205/244 = 84.0%, in context 163/187 = 87.2%, 19 of 97 suspicious
-// messages misread). The matcher was then improved on its security
-// misses (anyone else who wants a code, a number, a QR scan or an
-// approval); it now guards.
-func TestHeldOutFifth(t *testing.T) {
-	sc := scoreHeldOut(t, "testdata/heldout-fifth.jsonl")
-	t.Logf("held-out fifth: %s", sc)
-	if sc.outPct() < 90 || sc.inPct() < 89 || sc.susp > 0 {
-		t.Errorf("worse than after its tuning (out of context 90.2%%, in context 89.3%%, 0 suspicious misread): %s", sc)
+// TestHeldOutLaterSets scores the later sets, each written (2026-12-07)
+// by someone who saw neither the word lists nor the other sets, after the
+// matcher's last change. Each set's first score, untouched, was the
+// honest figure; the matcher was then improved on its misses (by kind of
+// message, security first), so a set now only guards against getting
+// worse than after that. The last set scored before a change is the
+// clean figure of that change.
+func TestHeldOutLaterSets(t *testing.T) {
+	for _, c := range []struct {
+		file, first string  // the first, honest score
+		out, in     float64 // its floors after tuning
+	}{
+		{"heldout-fresh.jsonl", "out of context 153/192 = 79.7%, in context 147/172 = 85.5%, 12 of 56 suspicious misread", 91, 98},
+		{"heldout-third.jsonl", "out of context 154/201 = 76.6%, in context 124/151 = 82.1%, 21 of 61 suspicious misread", 86, 95.5},
+		{"heldout-fourth.jsonl", "out of context 155/200 = 77.5%, in context 139/152 = 91.4%, 14 of 56 suspicious misread", 83.5, 92.5},
+		{"heldout-fifth.jsonl", "out of context 205/244 = 84.0%, in context 163/187 = 87.2%, 19 of 97 suspicious misread", 90, 89},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			sc := scoreHeldOut(t, "testdata/"+c.file)
+			t.Logf("%s: %s (first score: %s)", c.file, sc, c.first)
+			if sc.outPct() < c.out || sc.inPct() < c.in || sc.susp > 0 {
+				t.Errorf("worse than after its tuning (out of context >= %.1f%%, in context >= %.1f%%, 0 suspicious misread): %s", c.out, c.in, sc)
+			}
+		})
 	}
 }
