@@ -22,7 +22,13 @@ type GuideStep struct {
 // "je telefoonnummer", the laptop path at step 1. It renders through the
 // step cards' own code, so a text changed for the bot changes here too.
 func Guide(set Settings, lang, route string) []GuideStep {
-	t := &turn{set: set.withDefaults(), s: State{FlowVersion: FlowVersion, LangChoice: lang, Route: route}}
+	return GuideWithPairing(set, lang, route, "")
+}
+
+// GuideWithPairing is Guide for a student who took pairing (PairingQR or
+// PairingSignIn) at step 7: steps 8-10 follow that way.
+func GuideWithPairing(set Settings, lang, route, pairing string) []GuideStep {
+	t := &turn{set: set.withDefaults(), s: State{FlowVersion: FlowVersion, LangChoice: lang, Route: route, Pairing: pairing}}
 	steps := make([]GuideStep, 0, guideSteps)
 	for n := 1; n <= guideSteps; n++ {
 		d := lookupStep(guideID(n))
@@ -65,5 +71,6 @@ var publicKeys = []string{
 	"public.sit_move_phone", "public.sit_new_phone_same_number", "public.sit_new_phone_same_number_nocall",
 	"public.sit_lost_phone", "public.sit_lost_phone_nocall", "public.sit_suspicious_call",
 	"public.steps_title", "public.steps_intro", "public.route_old_phone", "public.route_call", "public.route_either",
+	"public.pairing_qr", "public.pairing_signin",
 	"public.help_label", "public.never", "public.privacy", "public.too_many",
 }

@@ -14,6 +14,13 @@ import (
 // It returns the step card the bot shows at each of the twelve steps.
 func botCards(t *testing.T, set dialogs.Settings, lang, sit string) map[int]dialogs.Card {
 	t.Helper()
+	return botCardsAt7(t, set, lang, sit, dialogs.ActDone)
+}
+
+// botCardsAt7 is botCards with the button pressed at step 7's choice
+// (ActDone: scan the QR code; ActSignInPath: sign in in the app).
+func botCardsAt7(t *testing.T, set dialogs.Settings, lang, sit string, step7 dialogs.Action) map[int]dialogs.Card {
+	t.Helper()
 	eng := dialogs.Engine{Settings: set}
 	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	s := dialogs.State{}
@@ -48,6 +55,9 @@ func botCards(t *testing.T, set dialogs.Settings, lang, sit string) map[int]dial
 			action, ok := plan[step]
 			if n > 0 {
 				action, ok = dialogs.ActDone, true
+				if n == 7 {
+					action = step7
+				}
 			}
 			if !ok || next.Kind == dialogs.InMethods {
 				continue

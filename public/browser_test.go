@@ -137,6 +137,8 @@ func TestBrowserHelpPage(t *testing.T) {
 			dialogs.RouteOldPhone: botCards(t, testSettings, lang, dialogs.SitMovePhone),
 			dialogs.RouteCall:     botCards(t, testSettings, lang, dialogs.SitLostPhone),
 			dialogs.RouteEither:   botCards(t, testSettings, lang, dialogs.SitSigninProblem),
+			// the other way of step 7: sign in in the app
+			dialogs.PairingSignIn: botCardsAt7(t, testSettings, lang, dialogs.SitSigninProblem, dialogs.ActSignInPath),
 		}
 	}
 
@@ -234,8 +236,11 @@ func TestBrowserHelpPage(t *testing.T) {
 						t.Errorf("%s step %d title %q, bot %q", name, n, s.Title, want)
 					}
 					routes := []string{dialogs.RouteEither}
-					if n == 2 {
+					switch {
+					case n == 2:
 						routes = []string{dialogs.RouteOldPhone, dialogs.RouteCall, dialogs.RouteEither}
+					case n > 7 && bot[lang][dialogs.PairingSignIn][n].Body[0] != either.Body[0]:
+						routes = []string{dialogs.RouteEither, dialogs.PairingSignIn} // the QR code, then signing in
 					}
 					if len(s.Do) != len(routes) {
 						t.Fatalf("%s step %d: %d instructions, want %d", name, n, len(s.Do), len(routes))

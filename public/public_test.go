@@ -108,6 +108,44 @@ func TestStepsAreTheBots(t *testing.T) {
 	}
 }
 
+// TestSignInPathOnThePage: steps 8-10 show both ways of step 7, the QR
+// code first and then signing in in the app, each as the bot shows it to
+// a student who took that way.
+func TestSignInPathOnThePage(t *testing.T) {
+	c := &clock{ams(2026, 11, 25, 10, 0)}
+	h := newTestHandler(t, c, nil)
+	for _, lang := range dialogs.Languages {
+		page := body(t, get(h, "/hulp?lang="+lang, "198.51.100.7:5000", nil))
+		qr := botCardsAt7(t, testSettings, lang, dialogs.SitSigninProblem, dialogs.ActDone)
+		signin := botCardsAt7(t, testSettings, lang, dialogs.SitSigninProblem, dialogs.ActSignInPath)
+		ways := 0
+		for n := 8; n <= 12; n++ {
+			if qr[n].Body[0] == signin[n].Body[0] {
+				continue
+			}
+			ways++
+			_, f := stepFields(t, page, n)
+			for i, card := range []dialogs.Card{qr[n], signin[n]} {
+				for _, ch := range []struct{ field, bot string }{{"do", card.Body[0]}, {"where", card.Where}, {"see", card.See}} {
+					if len(f[ch.field]) <= i {
+						t.Fatalf("%s step %d: no %s for way %d on the page", lang, n, ch.field, i+1)
+					}
+					if got, want := f[ch.field][i], plainText(ch.bot); !strings.HasSuffix(want, got) || len(want)-len(got) > 12 {
+						t.Errorf("%s step %d way %d %s: page %q, bot %q", lang, n, i+1, ch.field, got, want)
+					}
+				}
+			}
+		}
+		if ways == 0 {
+			t.Fatalf("%s: no step after 7 differs between the two ways: the test checks nothing", lang)
+		}
+		label, _ := dialogs.Text(testSettings, lang, "public.pairing_signin", nil)
+		if !strings.Contains(page, label) {
+			t.Errorf("%s: the sign-in way is not named on the page (%q)", lang, label)
+		}
+	}
+}
+
 // One source: the texts of the language files the bot embeds are the
 // page's. Every step's title and (first) instruction in the YAML, with
 // the school's values filled in, appears on the page, so a step changed

@@ -35,11 +35,12 @@ type stepView struct {
 	Number               int
 	Progress, Title      template.HTML
 	Do, Where, See, Help template.HTML
-	Routes               []routeView // step 2: how to approve, per route
+	Routes               []routeView // step 2: how to approve, per route; steps 8-10: per way chosen at step 7
 }
 
 type routeView struct {
 	Label, Do, Where, Help template.HTML
+	See                    template.HTML // only where the ways differ in it (steps 8-10)
 }
 
 type deskView struct {
@@ -107,15 +108,27 @@ func (h *Handler) view(lang string, now time.Time) (*view, error) {
 	for _, r := range routes {
 		byRoute[r] = dialogs.Guide(set, lang, r)
 	}
+	signin := dialogs.GuideWithPairing(set, lang, dialogs.RouteEither, dialogs.PairingSignIn)
 	for i, g := range byRoute[dialogs.RouteEither] {
 		s := stepView{ID: g.ID, Number: g.Number, Progress: markdownHTML(g.Progress), Title: markdownHTML(g.Title),
 			Do: markdownHTML(g.Do), Where: markdownHTML(g.Where), See: markdownHTML(g.See), Help: markdownHTML(g.Help)}
-		if g.Number == 2 {
+		switch sg := signin[i]; {
+		case g.Number == 2:
 			for _, r := range routes {
 				rg := byRoute[r][i]
 				s.Routes = append(s.Routes, routeView{Label: md("public.route_" + r), Do: markdownHTML(rg.Do),
 					Where: markdownHTML(rg.Where), Help: markdownHTML(rg.Help)})
 			}
+		case g.Number > 7 && sg.Do != g.Do:
+			// the two ways of step 7 (the chat follows the one taken)
+			for _, w := range []struct {
+				key string
+				g   dialogs.GuideStep
+			}{{"public.pairing_qr", g}, {"public.pairing_signin", sg}} {
+				s.Routes = append(s.Routes, routeView{Label: md(w.key), Do: markdownHTML(w.g.Do), Where: markdownHTML(w.g.Where),
+					See: markdownHTML(w.g.See), Help: markdownHTML(w.g.Help)})
+			}
+			s.See = ""
 		}
 		v.Steps = append(v.Steps, s)
 	}
