@@ -54,6 +54,7 @@ type options struct {
 	journeys int
 	think    time.Duration
 	probe    time.Duration
+	ramp     time.Duration
 	tenants  int
 	store    string
 	bin      string
@@ -79,6 +80,7 @@ func main() {
 	flag.IntVar(&o.turns, "turns", 0, "stop each journey after this many turns (1: only the welcome, a cold burst); 0 = the whole journey")
 	flag.IntVar(&o.first, "first", 1, "number of the first student (a later run against a kept -store sqlite:PATH uses new students)")
 	flag.DurationVar(&o.slow, "slow", 0, "print each turn slower than this (its step and latency) to stderr")
+	flag.DurationVar(&o.ramp, "ramp", 0, "start the students spread evenly over this long instead of all at once")
 	flag.DurationVar(&o.probe, "probe", 0, "one more student in the first tenant who clicks every PROBE while the others run; its latencies are reported on their own")
 	flag.Parse()
 	if o.students < 1 || o.students > 2000 || o.journeys < 1 || o.students*o.journeys > 20000 || o.tenants < 1 || o.tenants > o.students || o.first < 1 || o.first > 1<<28 {
@@ -308,6 +310,12 @@ institution:
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if o.ramp > 0 {
+				select {
+				case <-time.After(o.ramp * time.Duration(slot) / time.Duration(o.students)):
+				case <-runCtx.Done():
+				}
+			}
 			for j := range o.journeys {
 				d.journey(runCtx, sims[j*o.students+slot])
 			}
