@@ -17,6 +17,7 @@ import (
 	"mfabot/dialogs/intent"
 	"mfabot/graph"
 	"mfabot/handoff"
+	"mfabot/internal/safe"
 	"mfabot/redact"
 	"mfabot/store"
 )
@@ -434,14 +435,26 @@ func (r *Runner) readMethods(ctx context.Context, ref store.ConversationRef, poi
 	}
 	gctx, cancel := context.WithTimeout(ctx, r.o.GraphTimeout)
 	defer cancel()
+	// At the start the user and the methods are read at once: the welcome
+	// waits for one Graph round trip, not two.
+	var user *graph.User
+	userRead := make(chan struct{})
 	if point == PointStart {
-		if u, err := r.o.Directory.User(gctx, uid); err == nil {
-			in.User = &u
-		} else {
-			r.log.Warn("directory: user not read", "point", point, "cause", graphCause(err), "err", err)
-		}
+		go func() {
+			defer close(userRead)
+			defer safe.Recover(r.log, "directory user")
+			if u, err := r.o.Directory.User(gctx, uid); err == nil {
+				user = &u
+			} else {
+				r.log.Warn("directory: user not read", "point", point, "cause", graphCause(err), "err", err)
+			}
+		}()
+	} else {
+		close(userRead)
 	}
 	ms, err := r.o.Directory.Methods(gctx, uid)
+	<-userRead
+	in.User = user
 	if err != nil {
 		cause := graphCause(err)
 		metricGraphReads.WithLabelValues(point, cause).Inc()

@@ -612,3 +612,45 @@ func TestVerificationSaysOnlyTheResult(t *testing.T) {
 	lacks(t, rs, tr("nl", "verify_old.checking", nil))
 	contains(t, rs, tr("nl", "verify_old.gone", nil))
 }
+
+// meetDirectory answers the user only once the methods were asked for,
+// and the methods only once the user was: a start read that asks one
+// after the other waits for ever (here: until the deadline) and gets no
+// user.
+type meetDirectory struct {
+	*graph.Demo
+	userAsked, methodsAsked chan struct{}
+	once1, once2            sync.Once
+}
+
+func (d *meetDirectory) User(ctx context.Context, id string) (graph.User, error) {
+	d.once1.Do(func() { close(d.userAsked) })
+	select {
+	case <-d.methodsAsked:
+	case <-ctx.Done():
+		return graph.User{}, ctx.Err()
+	}
+	return d.Demo.User(ctx, id)
+}
+
+func (d *meetDirectory) Methods(ctx context.Context, id string) ([]graph.Method, error) {
+	d.once2.Do(func() { close(d.methodsAsked) })
+	select {
+	case <-d.userAsked:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return d.Demo.Methods(ctx, id)
+}
+
+// TestStartReadsUserAndMethodsAtOnce: the welcome's two Graph reads run
+// at the same time (one round trip of waiting, not two).
+func TestStartReadsUserAndMethodsAtOnce(t *testing.T) {
+	dir := &meetDirectory{Demo: graph.NewDemo(), userAsked: make(chan struct{}), methodsAsked: make(chan struct{})}
+	h := newHarness(t, "sam", dir)
+	h.welcome()
+	s := h.state()
+	if !s.MethodsKnown || s.UserName == "" {
+		t.Fatalf("after the welcome: methods known %v, user %q; the reads did not run at once", s.MethodsKnown, s.UserName)
+	}
+}
