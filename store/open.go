@@ -87,7 +87,7 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &sqlStore{d: dialectSQLite, w: w, r: w, now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateSQLite(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -165,6 +165,29 @@ func loadMigrations(d dialect) ([]migration, error) {
 // schema_migrations, all in one transaction that holds the database's
 // write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock), so
 // that two processes opening the same database apply each one once.
+// migrateSQLite is migrate, tried again for a while when SQLite answers
+// SQLITE_BUSY at once: two processes opening a new file at the same time
+// can meet while one of them turns on WAL mode, which SQLite reports
+// without waiting for busy_timeout.
+func (s *sqlStore) migrateSQLite(ctx context.Context) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := s.migrate(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqliteBusy is SQLite's primary result code SQLITE_BUSY.
+const sqliteBusy = 5
+
 func (s *sqlStore) migrate(ctx context.Context) error {
 	ms, err := loadMigrations(s.d)
 	if err != nil {
