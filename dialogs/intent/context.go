@@ -37,7 +37,8 @@ var (
 	cYesLead = cues("=ja", "=jazeker", "=jawel", "=jep", "=jup", "=jip", "=yes", "=yep", "=yup", "=yeah", "=ya",
 		"=y", "=j", "=klopt", "=zeker", "=sure", "=ok", "=oke", "=okay", "=jaa", "=yess", "=indeed", "=correct",
 		"=yesss", "=yesh", "=jaaa", "=jaja", "=yup", "=yas", "=jawohl")
-	cInterjection = cues("=oh", "=o", "=ah", "=aha", "=oke", "=ok", "=nou", "=uh", "=eh", "=hmm", "=oja", "=ohh")
+	cInterjection = cues("=oh", "=o", "=ah", "=aha", "=oke", "=ok", "=nou", "=uh", "=eh", "=hmm", "=oja", "=ohh",
+		"=omg", "=oh ~ my", "=yay", "=nice")
 	// ask_old_phone: "I have it, but it is no use".
 	cUnusable = cues("gaat ~ niet ~ meer ~ aan", "gaat ~ niet ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on",
 		"=start ~ niet ~ meer ~ op", "scherm ~ is ~ zwart", "screen ~ is ~ black", "doet ~ helemaal ~ niks")
@@ -46,7 +47,8 @@ var (
 		"nog ~ steeds ~ niks", "nog ~ steeds ~ niets", "still ~ nothing", "still ~ not", "still ~ no", "=niks", "=niets",
 		"=nothing", "nope ~ nothing", "geen ~ melding*", "no ~ notific*", "no ~ request*", "geen ~ verzoek*",
 		"=cant ~ log*", "=cannot", "kom ~ niet ~ in", "lukt ~ niet", "werkt ~ niet", "doesnt ~ work", "not ~ working",
-		"er ~ staan ~ alleen", "er ~ staat ~ alleen", "only ~ my", "geen ~ plek", "no ~ place ~ to")
+		"er ~ staan ~ alleen", "er ~ staat ~ alleen", "only ~ my", "geen ~ plek", "no ~ place ~ to",
+		"uitroepteken", "exclamation", "alleen ~ mijn ~ prive", "only ~ my ~ personal", "still ~ empty", "nog ~ steeds ~ leeg")
 	// ask_old_phone: "I still have it".
 	cStillHave = cues("heb ~ hem ~ nog", "heb ~ ik ~ nog", "heb ~ het ~ nog", "heb ~ die ~ nog", "heb ~ m ~ nog",
 		"still ~ have", "still ~ got", "werkt ~ nog", "doet ~ het ~ nog", "still ~ works", "still ~ working", "ligt ~ hier",
@@ -67,7 +69,8 @@ var (
 		"downloaded", "goedgekeurd", "approved", "verwijderd", "deleted", "removed", "geklikt", "clicked", "gescand",
 		"scanned", "toegevoegd", "added", "is ~ open", "are ~ open", "opened", "geopend", "ben ~ op ~ de", "am ~ on ~ the",
 		"=staat ~ open", "=al ~ gedaan", "=al ~ geinstalleerd", "already ~ installed", "already ~ have", "had ~ ik ~ al",
-		"gekozen", "chosen", "selected", "geselecteerd", "klikte", "confirmed", "bevestigd", "aangeklikt")
+		"gekozen", "chosen", "selected", "geselecteerd", "klikte", "confirmed", "bevestigd", "aangeklikt",
+		"picked", "=open", "gekozen")
 	cStepFails = cues("laadt ~ niet", "laden ~ niet", "wont ~ load", "doesnt ~ load", "not ~ loading", "geen ~ in ~ de ~ lijst",
 		"staat ~ geen", "not ~ in ~ the ~ list", "already ~ used", "al ~ gebruikt", "staat ~ er ~ nog", "still ~ there",
 		"still ~ see", "zie ~ niet", "zie ~ geen", "dont ~ see", "cant ~ see", "geen ~ melding*", "no ~ notific*",
@@ -77,7 +80,10 @@ var (
 		"geen ~ toetsenbord", "no ~ keyboard",
 		"zie ~ nergens", "er ~ staat ~ alleen", "er ~ staan ~ alleen", "only ~ shows", "te ~ oud", "too ~ old", "=invalid",
 		"ongeldig", "komt ~ geen", "kwam ~ niet", "didnt ~ get ~ anything", "got ~ nothing", "cant ~ be ~ deleted",
-		"kan ~ niet ~ verwijderd", "geen ~ plek", "no ~ place ~ to", "no ~ box")
+		"kan ~ niet ~ verwijderd", "geen ~ plek", "no ~ place ~ to", "no ~ box",
+		"no ~ add ~ button", "geen ~ knop", "no ~ storage", "geen ~ opslag", "cant ~ download", "wont ~ download",
+		"foutmelding", "error", "grey*", "grijs", "not ~ found", "niet ~ gevonden", "wont ~ focus", "keeps ~ spinning",
+		"blijft ~ draaien", "which ~ i ~ dont ~ have", "die ~ heb ~ ik ~ niet ~ meer")
 	// Check and card steps.
 	cLookAgain  = cues("kijk ~ nog", "nog ~ even ~ kijken", "nog ~ eens ~ kijken", "look ~ again", "nog ~ even", "probeer ~ nog")
 	cInOverview = cues("staat ~ er ~ wel", "staat ~ erin", "staat ~ er ~ in", "in ~ the ~ overview", "in ~ het ~ overzicht",

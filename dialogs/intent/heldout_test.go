@@ -164,10 +164,10 @@ func TestHeldOutLaterSets(t *testing.T) {
 		file, first string  // the first, honest score
 		out, in     float64 // its floors after tuning
 	}{
-		{"heldout-fresh.jsonl", "out of context 153/192 = 79.7%, in context 147/172 = 85.5%, 12 of 56 suspicious misread", 91, 98},
-		{"heldout-third.jsonl", "out of context 154/201 = 76.6%, in context 124/151 = 82.1%, 21 of 61 suspicious misread", 86, 95.5},
-		{"heldout-fourth.jsonl", "out of context 155/200 = 77.5%, in context 139/152 = 91.4%, 14 of 56 suspicious misread", 83.5, 92.5},
-		{"heldout-fifth.jsonl", "out of context 205/244 = 84.0%, in context 163/187 = 87.2%, 19 of 97 suspicious misread", 90, 89},
+		{"heldout-fresh.jsonl", "out of context 153/192 = 79.7%, in context 147/172 = 85.5%, 12 of 56 suspicious misread", 97, 98.5},
+		{"heldout-third.jsonl", "out of context 154/201 = 76.6%, in context 124/151 = 82.1%, 21 of 61 suspicious misread", 93, 96.5},
+		{"heldout-fourth.jsonl", "out of context 155/200 = 77.5%, in context 139/152 = 91.4%, 14 of 56 suspicious misread", 91, 96},
+		{"heldout-fifth.jsonl", "out of context 205/244 = 84.0%, in context 163/187 = 87.2%, 19 of 97 suspicious misread", 94, 96},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file)

@@ -72,7 +72,8 @@ var (
 	cMove = cues("overzet*", "overgezet", "zetten ~ over", "zet ~ over", "transfer*", "move", "moving",
 		"migrat*", "verplaats*", "verhuiz*", "overstap*", "meenemen", "over ~ naar", "switch*", "set up ~ on",
 		"instellen ~ op", "op ~ nieuwe", "on ~ new",
-		"in ~ plaats ~ van", "instead ~ of")
+		"in ~ plaats ~ van", "instead ~ of",
+		"verhuis*", "daarop ~ zetten", "erop ~ zetten", "daarop ~ wil", "use ~ his", "use ~ hers", "restore ~ on ~ my ~ new", "to ~ my ~ new ~ phone")
 	cOld  = cues("oude", "oud", "old", "vorige", "previous", "scherm", "screen", "toestel")
 	cApp  = cues("authenticat*", "*authenticator", "app", "mfa", "2fa", "account", "microsoft")
 	cSame = cues("zelfde", "hetzelfde", "same", "behouden", "gehouden", "houden", "kept", "keep", "blijft", "ongewijzigd", "unchanged", "meegenomen", "gelijk", "gebleven", "identical", "niet veranderd", "not changed", "didnt change", "niet gewijzigd", "stayed")
@@ -93,7 +94,8 @@ var (
 		"old ~ doesnt ~ work", "old ~ not ~ working", "old ~ one ~ broke*", "old ~ phone ~ died", "died", "kwijt*", "geen ~ telefoon ~ meer", "no ~ phone ~ anymore",
 		"dont ~ have ~ a ~ phone", "heb ~ geen ~ telefoon", "shatter*", "gebroken", "dood", "verdronken", "wc", "toilet", "cant find my phone", "vind ~ telefoon ~ niet", "its ~ gone", "it ~ is ~ gone", "canal", "river", "rivier", "zee", "sea", "pool", "stukgevallen", "kapotgevallen",
 		"overleden", "dood", "=start ~ niet ~ meer ~ op", "gaat ~ niet ~ meer ~ aan", "wont ~ turn ~ on", "doesnt ~ turn ~ on", "run ~ over", "ran ~ over", "drowned", "verdronken", "in ~ het ~ water", "in ~ the ~ water", "in ~ de ~ wc", "in ~ the ~ toilet",
-		"in ~ pieces", "aan ~ gruzelementen", "in ~ stukken", "bootloop*", "bricked", "afgepakt", "ingenomen", "confiscated", "taken ~ away")
+		"in ~ pieces", "aan ~ gruzelementen", "in ~ stukken", "bootloop*", "bricked", "afgepakt", "ingenomen", "confiscated", "taken ~ away",
+		"laten ~ liggen", "laat ~ liggen", "left ~ my ~ phone", "took ~ my ~ phone", "pakte ~ mijn", "no ~ idea ~ where ~ my", "weet ~ niet ~ waar ~ mijn", "police", "politie", "never ~ getting ~ it ~ back")
 	cPrompt = cues("*melding*", "pushbericht*", "*verzoek*", "*aanvra*", "request*", "prompt*", "notificat*", "notif*",
 		"goedkeur*", "approv*", "popup*", "pop ~ up*", "push*", "*sign in request*", "keur ~ goed",
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
@@ -176,7 +178,8 @@ var (
 		"stopped", "stopt", "gestopt", "reageert ~ niet", "not ~ respond*", "doesnt ~ respond", "vraagt ~ niks",
 		"vraagt ~ niets", "asks ~ nothing", "isnt ~ working", "arent ~ working", "wont ~ work", "=isnt", "=broken",
 		"does ~ nothing", "afgewezen", "geweigerd", "rejected", "verlopen", "expired", "wrong ~ every ~ time",
-		"ongeldig", "invalid", "incorrect")
+		"ongeldig", "invalid", "incorrect",
+		"afgekeurd", "onjuist*", "wrong ~ number", "klopt ~ nooit", "timed ~ out", "gebeurt ~ er ~ niks", "blijft ~ laden", "keeps ~ loading", "komt ~ er ~ niks", "zegt ~ niks")
 	cAccountGone = cues("actie ~ vereist", "action ~ required", "actie ~ nodig", "account ~ weg", "account ~ verdwenen", "account ~ kwijt", "account ~ missing",
 		"account ~ gone", "account ~ disappeared", "accounts ~ weg", "no ~ accounts", "geen ~ account*",
 		"app ~ leeg", "app ~ is ~ empty", "empty ~ app", "lege ~ app", "opnieuw ~ geinstalleerd",
@@ -198,10 +201,12 @@ var (
 		"someone ~ from ~ ict", "someone ~ from ~ it", "call ~ the ~ desk", "persoonlijk ~ contact", "bel ~ me", "call ~ me",
 		"kunt ~ u ~ bellen", "kun ~ je ~ me ~ bellen", "kan ~ iemand ~ mij ~ bellen", "can ~ someone ~ call", "=mensen", "real ~ people", "echte ~ mens*", "aan ~ de ~ lijn", "on ~ the ~ phone ~ with",
 		"iemand ~ aan ~ de ~ telefoon",
-		"connect ~ me ~ to", "=mens", "mens ~ aub", "mens ~ graag", "meekijken", "mee ~ kijken", "real ~ person", "human ~ please")
+		"connect ~ me ~ to", "=mens", "mens ~ aub", "mens ~ graag", "meekijken", "mee ~ kijken", "real ~ person", "human ~ please",
+		"someone ~ i ~ can ~ email", "iemand ~ mailen", "email ~ someone", "mail ~ iemand")
 	cRestart = cues("van ~ voor ~ af ~ aan", "van ~ voren ~ af ~ aan", "opnieuw ~ beginnen", "begin* ~ opnieuw", "start ~ over", "from ~ the ~ start", "vanaf ~ het ~ begin",
 		"helemaal ~ opnieuw", "restart", "start ~ again", "from ~ the ~ beginning", "overnieuw", "opnieuw ~ starten",
-		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "reset ~ alles", "reset ~ everything", "alles ~ resetten", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw")
+		"terug ~ naar ~ het ~ begin", "back ~ to ~ the ~ start", "scratch", "opnieuw ~ doen", "reset ~ alles", "reset ~ everything", "alles ~ resetten", "do ~ it ~ all ~ again", "back ~ to ~ the ~ beginning", "alles ~ opnieuw",
+		"reset ~ dit ~ gesprek", "reset ~ this ~ chat", "reset ~ the ~ conversation", "reset ~ het ~ gesprek")
 	cRetry = cues("nog ~ eens ~ controle*", "nog ~ eens ~ check*", "check ~ again", "controleer ~ opnieuw",
 		"opnieuw ~ control*", "opnieuw ~ check*", "kijk ~ nog ~ eens", "kijk ~ nog ~ een ~ keer", "try ~ again",
 		"probeer ~ opnieuw", "probeer ~ het ~ nog", "opnieuw ~ proberen", "retry", "check ~ it ~ again",
@@ -262,7 +267,8 @@ var (
 		"wat ~ kan ~ ik ~ hier", "wat ~ kan ~ ik ~ vragen", "what ~ can ~ i ~ ask", "how ~ can ~ you ~ help",
 		"wat ~ doet ~ deze ~ bot", "what ~ does ~ this ~ bot", "deze ~ bot", "this ~ bot", "ik ~ heb ~ een ~ vraag",
 		"i ~ have ~ a ~ question", "=vraagje",
-		"wat ~ kan ~ jij", "waar ~ ben ~ jij ~ voor", "waar ~ is ~ deze ~ bot ~ voor", "welke ~ opties", "what ~ are ~ you ~ for", "what ~ options")
+		"wat ~ kan ~ jij", "waar ~ ben ~ jij ~ voor", "waar ~ is ~ deze ~ bot ~ voor", "welke ~ opties", "what ~ are ~ you ~ for", "what ~ options",
+		"=opties", "=commands", "wat ~ kan ~ ik ~ hier", "wat ~ zijn ~ de ~ opties", "what ~ are ~ the ~ options", "waar ~ moet ~ ik ~ beginnen")
 	cLangEN  = cues("english", "engels", "engelse", "inglish", "englisch")
 	cLangNL  = cues("nederlands", "dutch", "nederlandse", "nederlans")
 	cLangReq = cues("please", "pls", "plz", "graag", "aub", "alsjeblieft", "alstublieft", "in", "speak", "spreek",
@@ -344,6 +350,17 @@ func match(a *analysis) (Intent, float64) {
 	}
 
 	// 2. An explicit language choice in a short message.
+	if en, nl := cLangEN.in(a), cLangNL.in(a); en && nl && len(toks) <= 14 && cLangReq.in(a) {
+		// "engels aub, mijn nederlands is niet zo goed": the one asked for first
+		for i := range toks {
+			if cLangEN.at(a, i) {
+				return IntentLangEN, 0.85
+			}
+			if cLangNL.at(a, i) {
+				return IntentLangNL, 0.85
+			}
+		}
+	}
 	if len(toks) <= 8 {
 		en, nl := cLangEN.in(a), cLangNL.in(a)
 		neg := cLangNeg.in(a)
@@ -392,7 +409,8 @@ func match(a *analysis) (Intent, float64) {
 	app := cApp.in(a)
 	move := cMove.in(a)
 	switch {
-	case same && (phone || newp || lostW):
+	case same && (phone || newp || lostW), newp && cOldGone.in(a) && cNumOrSim.in(a):
+		// "esim overgezet naar mn nieuwe iphone, de oude is gewist"
 		return IntentNewPhoneSameNumber, 0.9
 	case lostW && (phone || old):
 		return IntentLostPhone, 0.9
@@ -425,6 +443,10 @@ func match(a *analysis) (Intent, float64) {
 		// weak evidence; never a re-setup route for a message about
 		// requests or notifications
 		return IntentMovePhone, 0.6
+	}
+
+	if cOffTopic.in(a) && !app && !phone && !prompt && !signin {
+		return IntentOther, 0.6
 	}
 
 	// 6. Answers and questions about the current step. A question that
@@ -486,6 +508,20 @@ var (
 	cCodeThing   = cues("code*", "cijfers", "digits", "getal", "getallen", "nummer", "number", "qr*", "6", "=zes")
 	cStudentAsks = cues("kan ~ iemand", "can ~ someone", "could ~ someone", "kan ~ er ~ iemand", "wil ~ iemand",
 		"moet ~ iemand", "need ~ someone", "can ~ somebody")
+)
+
+// cOldGone: the old phone was wiped, reset, given away or traded in;
+// cNumOrSim: the number (or its SIM) moved along.
+var (
+	cOldGone = cues("gewist", "wiped", "reset", "gereset", "teruggezet", "fabrieksinstellingen", "factory", "ingeruild",
+		"traded", "trade ~ in", "weggegeven", "gave ~ it ~ away", "gave ~ my ~ old", "gave ~ it ~ to", "verkocht", "sold",
+		"went ~ back ~ to ~ the ~ shop", "teruggebracht", "returned", "oude ~ is ~ weg", "old ~ one ~ is ~ gone",
+		"old ~ phone ~ is ~ gone", "old ~ phones ~ gone", "staat ~ niks ~ meer")
+	cNumOrSim = cues("nummer", "number", "06", "sim*", "esim*", "sms*", "simkaart")
+	// cOffTopic: subjects that are not the bot's (read as other, not as a
+	// question about a step).
+	cOffTopic = cues("huiswerk", "homework", "chatgpt", "wifi", "youtube", "rooster", "schedule", "love ~ me",
+		"who ~ made", "wie ~ heeft ~ jou", "=ek", "=wk", "voetbal", "football", "netflix", "weer ~ morgen", "weather")
 )
 
 // cNotStarted: the student was not signing in or did nothing.
