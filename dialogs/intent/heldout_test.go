@@ -178,3 +178,18 @@ func TestHeldOutLaterSets(t *testing.T) {
 		})
 	}
 }
+
+// TestHeldOutSixth scores a sixth set (389 messages), written (2026-12-07)
+// by someone who saw neither the word lists nor the other sets, after the
+// matcher's last change, and never tuned on: the clean figure of the
+// matcher as it is (out of context 194/219 = 88.6%, in context
+// 155/170 = 91.2%, 2 of 54 suspicious messages misread). Its first score
+// is its floor; change the matcher on its misses only with a new set to
+// measure by.
+func TestHeldOutSixth(t *testing.T) {
+	sc := scoreHeldOut(t, "testdata/heldout-sixth.jsonl")
+	t.Logf("held-out sixth: %s", sc)
+	if sc.outPct() < 88.5 || sc.inPct() < 91 || sc.susp > 2 {
+		t.Errorf("worse than its first score (out of context 88.6%%, in context 91.2%%, 2 suspicious misread): %s", sc)
+	}
+}
