@@ -106,11 +106,6 @@ func (t *turn) say(key string, vars map[string]string) {
 
 func (t *turn) sayText(text string) { t.outs = append(t.outs, Out{Text: text}) }
 
-// sayInterim says key while a directory read runs (see Out.Interim).
-func (t *turn) sayInterim(key string) {
-	t.outs = append(t.outs, Out{Text: t.tr(key, nil), Interim: true})
-}
-
 // suggestActions are the actions a text without a card may offer as
 // suggested actions: their button title, and their typed equivalent
 // (suggest.*) as what a tap sends.
@@ -881,7 +876,6 @@ func (t *turn) apply(a Action) {
 func (t *turn) checkNow() {
 	d := lookupStep(t.s.Step)
 	t.s.CheckAsked = true
-	t.sayInterim(d.ID + ".checking")
 	t.effect(Effect{Kind: EffReadMethods, Point: checkPoint(d.ID)})
 }
 
@@ -936,7 +930,6 @@ func (t *turn) stepDone() {
 			t.finish()
 			return
 		}
-		t.sayInterim("verify_old.checking")
 		t.effect(Effect{Kind: EffReadMethods, Point: PointAfterRemove})
 	default:
 		t.goTo(next)
@@ -954,7 +947,6 @@ func (t *turn) verifyNew() {
 		t.afterNew()
 		return
 	}
-	t.sayInterim("verify_new.checking")
 	t.effect(Effect{Kind: EffReadMethods, Point: PointAfterAdd})
 }
 

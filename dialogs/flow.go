@@ -214,14 +214,14 @@ func buildFlow() []StepDef {
 		StepDef{ID: StepVerifyNew, Kind: KindCheck, Next: map[Action][]string{
 			actFound: {guideID(11), StepDone}, actNotFound: {StepVerifyNew, StepVerifyNewFailed},
 			actUnavailable: {guideID(11), StepDone}, ActRetry: {StepVerifyNew},
-		}, Keys: []string{"verify_new.checking", "verify_new.found", "verify_new.found_unnamed", "verify_new.found_passkey", "verify_new.found_both", "verify_new.still", "verify_new.busy", "verify_new.unavailable"}},
+		}, Keys: []string{"verify_new.found", "verify_new.found_unnamed", "verify_new.found_passkey", "verify_new.found_both", "verify_new.still", "verify_new.busy", "verify_new.unavailable"}},
 		StepDef{ID: StepVerifyNewFailed, Kind: KindCard, Next: map[Action][]string{
 			ActRetry: {StepVerifyNew}, ActContinue: {guideID(11), StepDone}, ActHuman: {StepHandoff}, ActExplain: {StepVerifyNewFailed},
 		}, Keys: []string{"verify_new.title", "verify_new.do", "verify_new.where", "verify_new.see", "verify_new.help", "verify_new.explain"}},
 		StepDef{ID: StepVerifyOld, Kind: KindCheck, Next: map[Action][]string{
 			actFound: {StepDone}, actNotFound: {StepVerifyOld, StepDone}, actUnavailable: {StepDone},
 			actWrongEntry: {StepWrongEntry}, ActRetry: {StepVerifyOld},
-		}, Keys: []string{"verify_old.checking", "verify_old.gone", "verify_old.passkey_left", "verify_old.still", "verify_old.unavailable", "verify_old.not_confirmed"}},
+		}, Keys: []string{"verify_old.gone", "verify_old.passkey_left", "verify_old.still", "verify_old.unavailable", "verify_old.not_confirmed"}},
 		StepDef{ID: StepWrongEntry, Kind: KindCard, Next: map[Action][]string{
 			ActReadd: {guideID(3)}, ActExplain: {StepWrongEntry},
 		}, Keys: stepKeys(StepWrongEntry, nil)},

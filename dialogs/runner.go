@@ -533,28 +533,14 @@ func (r *Runner) Material(s State, now time.Time) string {
 // be saved with the state (State.LastReplies) before anything is sent.
 func (r *Runner) render(t Turn, res result) []Reply {
 	var replies []Reply
-	interim := -1 // the index of an interim text nothing followed yet
-	followed := func() {
-		if interim >= 0 {
-			// what it announced is said in this turn: the student gets
-			// that, not a "checking..." arriving with it
-			replies = slices.Delete(replies, interim, interim+1)
-			interim = -1
-		}
-	}
 	add := func(outs []Out) {
 		for _, o := range outs {
-			followed()
-			if o.Interim {
-				interim = len(replies)
-			}
 			replies = append(replies, outReply(o))
 		}
 	}
 	add(res.outs)
 	for i, e := range res.writes {
 		if e.Kind == EffShowContact {
-			followed()
 			replies = append(replies, r.contactCard(t, res.state, e))
 		}
 		add(res.after[i])

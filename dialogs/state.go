@@ -248,9 +248,6 @@ type Out struct {
 	Card    *Card
 	AI      *AIContent
 	Suggest []Suggestion
-	// Interim: said while a read runs ("Ik kijk even..."); not sent when
-	// the turn says what came of it, as it then arrives together with it.
-	Interim bool
 }
 
 // PendingRecheck is a stored re-check timer: its point, attempt and
