@@ -80,6 +80,23 @@ func newOpenAI(t *testing.T) *openAI {
 	return f
 }
 
+// serveWithOpenAI starts the built binary in production mode with Sam in
+// the fake directory and llm.provider openai pointed at a fake OpenAI
+// server; edit, when set, changes the YAML first.
+func serveWithOpenAI(t *testing.T, edit func(yaml string) string) (*microsoft, *openAI, *process) {
+	t.Helper()
+	m := newMicrosoft(t, msfake.TokenServerOptions{ClientSecret: secret})
+	m.addSam()
+	ai := newOpenAI(t)
+	env := secretEnv()
+	env["MFABOT_LLM_API_KEY"] = "sk-acceptance"
+	yaml := m.productionYAML(sqliteURL(t), fmt.Sprintf("llm:\n  provider: openai\n  base_url: %s/v1\n  model: gpt-test\n", ai.srv.URL))
+	if edit != nil {
+		yaml = edit(yaml)
+	}
+	return m, ai, serve(t, m.caFile, yaml, env)
+}
+
 func (f *openAI) set(mode, intent string) {
 	f.mu.Lock()
 	f.mode, f.intent = mode, intent
@@ -152,12 +169,7 @@ func TestLLMProviders(t *testing.T) {
 // stays up.
 func TestLLMFailing(t *testing.T) {
 	t.Parallel()
-	m := newMicrosoft(t, msfake.TokenServerOptions{ClientSecret: secret})
-	m.addSam()
-	ai := newOpenAI(t)
-	env := secretEnv()
-	env["MFABOT_LLM_API_KEY"] = "sk-acceptance"
-	p := serve(t, m.caFile, m.productionYAML(sqliteURL(t), fmt.Sprintf("llm:\n  provider: openai\n  base_url: %s/v1\n  model: gpt-test\n", ai.srv.URL)), env)
+	m, ai, p := serveWithOpenAI(t, nil)
 	s := m.student(t, p, samOID, "Sam de Vries")
 	acts := s.welcome()
 	acts = s.click(button(buttons(acts), "move_phone"))
@@ -193,12 +205,7 @@ func TestLLMInContext(t *testing.T) {
 	if r := intent.MatchIn(intent.Context{Where: intent.AtStep, Step: "step01"}, vague, "nl"); r.Intent != intent.IntentOther {
 		t.Fatalf("the message must name no keyword for this test to mean anything; keywords read %s", r.Intent)
 	}
-	m := newMicrosoft(t, msfake.TokenServerOptions{ClientSecret: secret})
-	m.addSam()
-	ai := newOpenAI(t)
-	env := secretEnv()
-	env["MFABOT_LLM_API_KEY"] = "sk-acceptance"
-	p := serve(t, m.caFile, m.productionYAML(sqliteURL(t), fmt.Sprintf("llm:\n  provider: openai\n  base_url: %s/v1\n  model: gpt-test\n", ai.srv.URL)), env)
+	m, ai, p := serveWithOpenAI(t, nil)
 	s := m.student(t, p, samOID, "Sam de Vries")
 	acts := s.click(button(buttons(s.welcome()), "move_phone"))
 	if stepOf(buttons(acts)) != "step01" {
