@@ -82,8 +82,8 @@ func newOpenAI(t *testing.T) *openAI {
 
 // serveWithOpenAI starts the built binary in production mode with Sam in
 // the fake directory and llm.provider openai pointed at a fake OpenAI
-// server; edit, when set, changes the YAML first.
-func serveWithOpenAI(t *testing.T, edit func(yaml string) string) (*microsoft, *openAI, *process) {
+// server.
+func serveWithOpenAI(t *testing.T) (*microsoft, *openAI, *process) {
 	t.Helper()
 	m := newMicrosoft(t, msfake.TokenServerOptions{ClientSecret: secret})
 	m.addSam()
@@ -91,9 +91,6 @@ func serveWithOpenAI(t *testing.T, edit func(yaml string) string) (*microsoft, *
 	env := secretEnv()
 	env["MFABOT_LLM_API_KEY"] = "sk-acceptance"
 	yaml := m.productionYAML(sqliteURL(t), fmt.Sprintf("llm:\n  provider: openai\n  base_url: %s/v1\n  model: gpt-test\n", ai.srv.URL))
-	if edit != nil {
-		yaml = edit(yaml)
-	}
 	return m, ai, serve(t, m.caFile, yaml, env)
 }
 
@@ -169,7 +166,7 @@ func TestLLMProviders(t *testing.T) {
 // stays up.
 func TestLLMFailing(t *testing.T) {
 	t.Parallel()
-	m, ai, p := serveWithOpenAI(t, nil)
+	m, ai, p := serveWithOpenAI(t)
 	s := m.student(t, p, samOID, "Sam de Vries")
 	acts := s.welcome()
 	acts = s.click(button(buttons(acts), "move_phone"))
@@ -205,7 +202,7 @@ func TestLLMInContext(t *testing.T) {
 	if r := intent.MatchIn(intent.Context{Where: intent.AtStep, Step: "step01"}, vague, "nl"); r.Intent != intent.IntentOther {
 		t.Fatalf("the message must name no keyword for this test to mean anything; keywords read %s", r.Intent)
 	}
-	m, ai, p := serveWithOpenAI(t, nil)
+	m, ai, p := serveWithOpenAI(t)
 	s := m.student(t, p, samOID, "Sam de Vries")
 	acts := s.click(button(buttons(s.welcome()), "move_phone"))
 	if stepOf(buttons(acts)) != "step01" {
