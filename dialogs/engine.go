@@ -392,6 +392,9 @@ func (t *turn) text() {
 		return
 	}
 	r := in.Reading.Intent
+	if r == intent.IntentOther && intent.Greeting(in.Text) {
+		r = intent.IntentHelp // a hello is answered with what the bot can do
+	}
 	switch r {
 	case intent.IntentLangNL, intent.IntentLangEN:
 		t.s.LangChoice = strings.TrimPrefix(string(r), "lang_")
@@ -417,6 +420,18 @@ func (t *turn) text() {
 		return
 	}
 	d := lookupStep(t.s.Step)
+	if d.Number == 7 && !t.s.PairLink && r != intent.IntentSuspiciousPrompt && !strings.HasSuffix(strings.TrimSpace(in.Text), "?") {
+		// "Aanmelden" or "QR-code" answers step 7's choice, whatever else
+		// a reading of the one word guesses (a sign-in problem, a person).
+		switch pairingNamed(in.Text) {
+		case PairingSignIn:
+			t.apply(ActSignInPath)
+			return
+		case PairingQR:
+			t.apply(ActDone)
+			return
+		}
+	}
 	switch r {
 	case intent.IntentHuman:
 		t.apply(ActHuman)
@@ -466,18 +481,6 @@ func (t *turn) text() {
 			return
 		case d.ID == StepAskSameNumber && r == intent.IntentNewPhoneSameNumber:
 			t.apply(ActYes)
-			return
-		}
-	}
-	if d.Number == 7 && !t.s.PairLink && r != intent.IntentFailed && r != intent.IntentExplain {
-		// "Aanmelden" or "QR-code" answers step 7's choice (and must not
-		// be read as a sign-in problem).
-		switch pairingNamed(in.Text) {
-		case PairingSignIn:
-			t.apply(ActSignInPath)
-			return
-		case PairingQR:
-			t.apply(ActDone)
 			return
 		}
 	}
@@ -590,10 +593,12 @@ func pairingNamed(text string) string {
 	w := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}), " ") + " "
-	if len(strings.Fields(w)) > 8 {
-		return ""
+	f := strings.Fields(w)
+	if len(f) > 8 || len(f) > 0 && slices.Contains([]string{"wat", "hoe", "waarom", "welke", "what", "how", "why", "which"}, f[0]) {
+		return "" // too long to be a choice, or a question about the ways
 	}
-	for _, neg := range []string{" niet ", " geen ", " not ", " no ", " cant ", " cannot ", " dont ", " doesnt ", " t "} {
+	for _, neg := range []string{" niet ", " nie ", " geen ", " not ", " no ", " cant ", " cannot ", " dont ", " doesnt ",
+		" t ", " mislukt ", " fout ", " error ", " kapot ", " failed ", " fails ", " wont "} {
 		if strings.Contains(w, neg) {
 			return "" // "aanmelden lukt niet" is the step failing
 		}
@@ -658,9 +663,12 @@ var whereByKind = [...]intent.Where{KindChoice: intent.AtWelcome, KindQuestion: 
 	KindGuide: intent.AtStep, KindCheck: intent.AtCheck, KindCard: intent.AtCard, KindEnd: intent.AtEnd}
 
 // readsItself reports whether the engine takes text without its intent
-// (a score on the rating, a way named at step 7's choice), so that no LLM
-// is asked about it.
+// (a hello, a score on the rating, a way named at step 7's choice), so
+// that no LLM is asked about it.
 func readsItself(s State, text string) bool {
+	if intent.Greeting(text) {
+		return true
+	}
 	if s.Step == StepDone {
 		if _, ok := scoreOf(text); ok {
 			return true

@@ -89,7 +89,7 @@ func TestReadInContext(t *testing.T) {
 		h.welcome()
 		h.click(StepWelcome, SitMovePhone)
 		h.say("ja") // the engine's own answer: no question for the model
-		h.say("tja weet ik veel")
+		h.say("mijn broer zit naast me")
 		if len(c.asked) != 1 {
 			t.Fatalf("asked %q, want once, for the message that names nothing", c.asked)
 		}
@@ -120,7 +120,7 @@ func TestReadInContext(t *testing.T) {
 func TestClassifyIsAnEffect(t *testing.T) {
 	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	s := State{FlowVersion: FlowVersion, Step: guideID(1), SessionID: "s1", Situation: SitMovePhone}
-	in := Input{Kind: InText, Text: "tja weet ik veel", At: at}
+	in := Input{Kind: InText, Text: "mijn broer zit naast me", At: at}
 	_, outs, effs := Engine{Settings: testSettings, Classify: true}.Step(s, in)
 	if len(outs) != 0 || len(effs) != 1 || effs[0].Kind != EffClassify || effs[0].Where.Step != guideID(1) {
 		t.Fatalf("want one EffClassify at step01 and nothing said, got outs %v effects %+v", outs, effs)

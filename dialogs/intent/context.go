@@ -93,10 +93,10 @@ var (
 	cPhoneOnly = cues("telefoon*", "*telefoon", "mobiel*", "gsm", "toestel", "phone*", "*phone", "=hij", "=it")
 )
 
-// MatchIn reads text where the student is: the keyword reading, then
-// read against the question asked. A description of unrequested
-// sign-ins stays suspicious_prompt everywhere; a bare "ja" answers only
-// a yes/no question.
+// MatchIn reads text where the student is, without an LLM: the learned
+// reader (model.go) within the rules' security net (combine). A
+// description of unrequested sign-ins stays suspicious_prompt
+// everywhere; a bare "ja" answers only a yes/no question.
 func MatchIn(c Context, text, lang string) Reading {
 	toks := normalize(text)
 	if len(toks) > maxTokens {
@@ -104,22 +104,67 @@ func MatchIn(c Context, text, lang string) Reading {
 	}
 	a := analyze(toks)
 	in, conf := match(a)
-	r := Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
-	if c.Where == Anywhere {
+	r, final := rulesIn(c, text, a, in, conf)
+	// A restored backup is a sign-in problem with its own advice
+	// (Restored), which the learned reader has too few examples of.
+	restored := r.Intent == IntentSigninProblem && cRestored.in(a)
+	if final || conf >= typedConfidence || restored {
 		return r
+	}
+	return combine(c, a, r)
+}
+
+// combine is the learned reader's reading of a where the student is,
+// unless the rules read unrequested sign-ins (r): either reader's
+// suspicious_prompt wins, so that a message about requests the student
+// did not start never leads into the re-setup steps.
+func combine(c Context, a *analysis, r Reading) Reading {
+	if r.Intent == IntentSuspiciousPrompt || len(a.toks) == 0 {
+		return r
+	}
+	label, margin := theModel().read(c, a)
+	m := Reading{Text: r.Text, Intent: Intent(label), Confidence: confidenceOf(margin), Source: SourceKeywords}
+	switch label {
+	case AnswerYes:
+		m.Intent, m.Answer = IntentDone, AnswerYes
+	case AnswerNo:
+		m.Intent, m.Answer = IntentFailed, AnswerNo
+	}
+	if c.Where == AtWelcome && m.Intent == IntentExplain {
+		m.Intent = IntentHelp // nothing to explain yet: what the bot can do
+	}
+	return m
+}
+
+// typedConfidence is match's confidence for a whole message that is one
+// of the typed commands and buttons ("stop", "medewerker", "gelukt"):
+// the words the bot tells students to type mean what it said, and the
+// learned reader does not overrule them.
+const typedConfidence = 0.95
+
+// rulesIn is the hand-written reading of a where the student is: the
+// keyword reading in, conf, then read against the question asked. final
+// is set for the readings that are the dialog's decisions rather than
+// guesses (a bare "ja" at a step, a lost phone during the steps), which
+// the learned reader does not overrule.
+func rulesIn(c Context, text string, a *analysis, in Intent, conf float64) (r Reading, final bool) {
+	toks := a.toks
+	r = Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
+	if c.Where == Anywhere {
+		return r, false
 	}
 	switch in {
 	case IntentSuspiciousPrompt, IntentHuman, IntentStop, IntentRestart, IntentBack, IntentLangNL, IntentLangEN:
 		if in == IntentRestart && (c.Where == AtWelcome && cPhone.in(a) || c.Where == AtCard && cInOverview.in(a)) {
 			break // "alles opnieuw instellen op mijn nieuwe telefoon" is a situation; "overview" no restart
 		}
-		return r
+		return r, false
 	}
 	if c.Where == AtTrouble && (c.Step == "trouble_notification" || c.Step == "trouble_number_matching") &&
 		(cNotStarted.in(a) || cUnreqStrong.in(a)) {
 		// to "is the request there now?": "ja, 6 van vannacht die ik niet heb gedaan"
 		r.Intent, r.Confidence = IntentSuspiciousPrompt, 0.85
-		return r
+		return r, false
 	}
 	lead := len(toks) > 0 && len(toks) <= 12
 	// "oh yes there it is": an interjection may come first
@@ -132,20 +177,20 @@ func MatchIn(c Context, text, lang string) Reading {
 	question := strings.HasSuffix(strings.TrimSpace(text), "?")
 	// a step's "wat is het verschil ..." asks, question mark or not
 	stepQuestion := question || cQuestionStart.at(a, 0) && !yes && !no
-	answer := func(ans string) Reading {
+	answer := func(ans string) (Reading, bool) {
 		r.Answer, r.Confidence = ans, 0.9
 		if ans == AnswerYes {
 			r.Intent = IntentDone
 		} else {
 			r.Intent = IntentFailed
 		}
-		return r
+		return r, false
 	}
 	switch c.Where {
 	case AtYesNo, AtTrouble:
 		if question && !yes && !no {
 			r.Intent, r.Confidence = IntentExplain, 0.8
-			return r
+			return r, false
 		}
 		switch c.Step {
 		case "ask_old_phone":
@@ -193,11 +238,11 @@ func MatchIn(c Context, text, lang string) Reading {
 		case IntentFailed:
 			return answer(AnswerNo)
 		}
-		return r
+		return r, false
 	case AtStep:
 		switch {
 		case in == IntentLostPhone && !cStepFails.in(a):
-			return r
+			return r, true
 		case cStepDone.in(a) && !cNeg.in(a) && !cStepFails.in(a) && !stepQuestion:
 			r.Intent, r.Confidence = IntentDone, 0.85
 		case cStepFails.in(a):
@@ -210,17 +255,18 @@ func MatchIn(c Context, text, lang string) Reading {
 			// "ja" or "ok" to a step that asks nothing to answer with yes
 			// or no: not "done" (the step may not have been done yet)
 			r.Intent, r.Confidence = IntentOther, 0.3
+			return r, true
 		case in == IntentDone, cStepDone.in(a) && !cNeg.in(a):
 			r.Intent, r.Confidence = IntentDone, 0.85
 		case yes || no:
 			r.Intent, r.Confidence = IntentOther, 0.3
 		}
-		return r
+		return r, false
 	case AtCheck:
 		if cLookAgain.in(a) || in == IntentRetry {
 			r.Intent, r.Confidence = IntentRetry, 0.85
 		}
-		return r
+		return r, false
 	case AtCard:
 		switch {
 		case in == IntentRetry, cLookAgain.in(a):
@@ -228,7 +274,7 @@ func MatchIn(c Context, text, lang string) Reading {
 		case cInOverview.in(a) && !cNeg.in(a):
 			r.Intent, r.Confidence = IntentDone, 0.85
 		}
-		return r
+		return r, false
 	case AtWelcome:
 		switch {
 		case in == IntentRestart || in == IntentDone && !yes:
@@ -246,9 +292,9 @@ func MatchIn(c Context, text, lang string) Reading {
 		case yes || no || in == IntentDone:
 			r.Intent, r.Confidence = IntentOther, 0.3
 		}
-		return r
+		return r, false
 	}
-	return r
+	return r, false
 }
 
 // Moves reports whether a reading does something where the student is;

@@ -51,6 +51,7 @@ func wordID(k wordKey) int32 {
 // cueDef is a set of patterns; it is present when any pattern matches.
 type cueDef struct {
 	id     int
+	hash   uint64 // of its patterns: the learned reader's name for it
 	pats   []pattern
 	single map[int32]bool // ids of its one-word patterns
 }
@@ -58,7 +59,7 @@ type cueDef struct {
 type cue = *cueDef
 
 func cues(ss ...string) cue {
-	c := &cueDef{id: len(allCues), single: map[int32]bool{}}
+	c := &cueDef{id: len(allCues), hash: hashOf(strings.Join(ss, "|")), single: map[int32]bool{}}
 	for _, s := range ss {
 		p := pat(s)
 		if len(p) == 0 {
@@ -88,7 +89,11 @@ type index struct {
 	suffix   map[string][]int32
 	contains []int32
 	byFirst  [][]patRef // word id -> patterns starting with it
-	nCues    int
+	wordHash []uint64   // word id -> the learned reader's hash of the word
+	// the lengths of the stems and suffixes, so that a word is looked up
+	// only by the lengths that can match
+	prefixLen, suffixLen []bool
+	nCues                int
 }
 
 var (
@@ -164,6 +169,21 @@ func buildIndex() *index {
 			x.contains = append(x.contains, id)
 		}
 	}
+	lens := func(m map[string][]int32) []bool {
+		var l []bool
+		for k := range m {
+			for len(l) <= len(k) {
+				l = append(l, false)
+			}
+			l[len(k)] = true
+		}
+		return l
+	}
+	x.prefixLen, x.suffixLen = lens(x.prefix), lens(x.suffix)
+	x.wordHash = make([]uint64, len(wordList))
+	for id, k := range wordList {
+		x.wordHash[id] = hashOf(k.w)
+	}
 	x.byFirst = make([][]patRef, len(wordList))
 	for _, c := range allCues {
 		for _, p := range c.pats {
@@ -230,7 +250,10 @@ func analyze(toks []string) *analysis {
 				})
 			}
 		}
-		for m := 1; m <= len(t); m++ {
+		for m := 1; m <= len(t) && m < len(x.prefixLen); m++ {
+			if !x.prefixLen[m] {
+				continue
+			}
 			for _, id := range x.prefix[t[:m]] {
 				ids = appendID(ids, id)
 			}
@@ -245,6 +268,9 @@ func analyze(toks []string) *analysis {
 			})
 		}
 		for m := 0; m < len(t); m++ {
+			if n := len(t) - m; n >= len(x.suffixLen) || !x.suffixLen[n] {
+				continue
+			}
 			for _, id := range x.suffix[t[m:]] {
 				ids = appendID(ids, id)
 			}

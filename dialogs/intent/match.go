@@ -23,10 +23,10 @@ func init() {
 	}
 	add(IntentDone, "gelukt", "is gelukt", "het is gelukt", "gelukt hoor", "ja gelukt", "gelukt!", "klaar", "ben klaar",
 		"ik ben klaar", "gedaan", "heb ik gedaan", "dat heb ik gedaan", "done", "im done", "all done", "finished",
-		"ok", "oke", "okay", "okey", "oké", "ok gedaan", "ja", "jep", "jup", "yes", "yep", "yup", "top", "prima",
+		"ok gedaan", "ja", "jep", "jup", "yes", "yep", "yup", "top", "prima",
 		"volgende", "next", "doorgaan", "verder", "ga verder", "continue", "het werkt", "werkt", "it works",
 		"works", "success", "got it", "klopt", "ja hoor", "yes done", "did it", "i did it", "check", "gelukt dank je", "afgerond", "sorted", "klaar is kees", "all good",
-		"thanks it worked", "it worked", "that worked", "dat werkte", "volgende stap", "next step", "👍")
+		"thanks it worked", "it worked", "that worked", "dat werkte", "volgende stap", "next step")
 	add(IntentFailed, "lukt niet", "het lukt niet", "lukt me niet", "niet gelukt", "werkt niet", "het werkt niet",
 		"gaat niet", "mislukt", "nee", "neen", "nope", "no", "fail", "failed", "it doesnt work", "doesnt work",
 		"it does not work", "not working", "didnt work", "it didnt work", "error", "fout", "foutmelding",
@@ -37,9 +37,8 @@ func init() {
 		"wat bedoel je", "what do you mean", "i dont understand", "snap het niet", "ik snap het niet",
 		"ik begrijp het niet", "explain please", "uitleg graag", "hoe doe ik dat", "how do i do that", "wat nu")
 	add(IntentHelp, "help", "hulp", "help me", "helpen", "menu", "opties", "options", "wat kun je", "wat kan je",
-		"what can you do", "what are my options", "waar ben jij voor", "waar ben je voor", "hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
-		"good morning", "help please", "goedendag", "goeiedag", "dag", "hallo daar", "hi there", "hello there", "hey there",
-		"hoi hoi", "yo", "hallo bot", "ik heb een vraag", "een vraag", "i have a question", "vraagje", "question", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
+		"what can you do", "what are my options", "waar ben jij voor", "waar ben je voor",
+		"help please", "ik heb een vraag", "een vraag", "i have a question", "vraagje", "question", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
 	add(IntentStop, "stop", "stoppen", "stop maar", "ik stop", "cancel", "annuleren", "annuleer", "quit", "exit",
 		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please", "forget it", "nu even niet", "not now", "laat maar zitten")
 	add(IntentRestart, "opnieuw", "opnieuw beginnen", "begin opnieuw", "start over", "restart", "reset",
@@ -59,6 +58,24 @@ func init() {
 		"engels aub", "english pls", "en", "eng", "english plz", "in english please", "can we speak english")
 	add(IntentLangNL, "nederlands", "dutch", "in het nederlands", "nederlands graag", "nederlands aub",
 		"in dutch", "nl", "dutch please", "in dutch please", "kan het in het nederlands")
+}
+
+// greetings are whole messages that only say hello: read as other (small
+// talk), and answered by the dialog with what the bot can do (Greeting).
+var greetings = map[string]bool{}
+
+func init() {
+	for _, s := range []string{"hoi", "hallo", "hi", "hello", "hey", "goedemorgen", "goedemiddag", "goedenavond",
+		"good morning", "good afternoon", "good evening", "goedendag", "goeiedag", "dag", "hallo daar", "hi there",
+		"hello there", "hey there", "hoi hoi", "yo", "hallo bot", "hey bot", "hi bot", "hello bot", "hoii", "heyy",
+		"hallo allemaal", "goeiemorgen", "morgen", "moi", "hee", "hej"} {
+		greetings[strings.Join(normalize(s), " ")] = true
+	}
+}
+
+// Greeting reports whether text only says hello ("hoi", "good morning 👋").
+func Greeting(text string) bool {
+	return greetings[strings.Join(normalize(text), " ")]
 }
 
 // Cues for the situations and the commands inside longer messages.
@@ -101,7 +118,7 @@ var (
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*",
 		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign",
-		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign")
+		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign", "goed ~ te ~ keuren")
 	// cUnreqStrong: the student says they did not start it.
 	cUnreqStrong = cues(
 		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
@@ -119,7 +136,10 @@ var (
 		"buitenland", "abroad", "vandaan", "where ~ from", "weet ~ niet ~ waar", "vertrouw*", "trust*",
 		"not ~ using", "niet ~ gebruik*", "didnt ~ trigger", "did ~ not ~ expect", "didnt ~ expect",
 		"niet ~ verwacht", "probeer ~ niet", "didnt ~ make", "not ~ mine", "niet ~ om ~ gevraagd",
-		"=nie ~ aangevraagd", "=nie ~ heb ~ aangevraagd", "never ~ did", "i ~ never ~ did", "nooit ~ gedaan")
+		"=nie ~ aangevraagd", "=nie ~ heb ~ aangevraagd", "never ~ did", "i ~ never ~ did", "nooit ~ gedaan",
+		// it came back after the student denied it
+		"weer ~ een ~ en ~ weer", "again ~ and ~ again", "komt ~ er ~ weer ~ een", "another ~ one ~ and ~ another",
+		"never ~ made", "nooit ~ gemaakt", "niet ~ zelf ~ gedaan")
 	// cUnreqWeak: how often or when requests come; not enough on its own
 	// next to a sentence about notifications that do not arrive.
 	cUnreqWeak = cues(
@@ -138,7 +158,8 @@ var (
 		"laptop ~ uit", "laptop ~ is ~ off", "pc ~ uit", "pc ~ is ~ off", "computer ~ uit", "came ~ back", "kwam ~ terug",
 		"keeps ~ lighting", "lighting ~ up", "lights ~ up", "licht ~ op", "sign ~ in ~ from", "login ~ from",
 		"log ~ in ~ from", "request ~ from", "vanuit", "arent ~ mine", "isnt ~ mine", "zijn ~ niet ~ van ~ mij",
-		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn",
+		"log ~ niet ~ in", "terwijl ~ mn", "terwijl ~ mijn", "nonstop", "non ~ stop", "zonder ~ te ~ stoppen",
+
 		"verzoek ~ uit", "verzoeken ~ uit", "melding ~ uit",
 		"inlogpoging ~ uit", "attempt ~ from", "poging ~ uit")
 	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
@@ -160,7 +181,15 @@ var (
 		"someone ~ log*", "someone ~ sign*", "somebody ~ log*", "somebody ~ sign*", "was ~ ik ~ niet", "dat ~ was ~ ik ~ niet",
 		"wasnt ~ me", "was ~ not ~ me", "niet ~ van ~ mij", "not ~ from ~ me", "never ~ start*", "never ~ initiat*",
 		"nooit ~ gestart", "nooit ~ aangevraagd", "never ~ requested", "never ~ asked", "accidentally ~ approv*", "per ~ ongeluk ~ goedgekeurd", "per ~ ongeluk ~ geaccepteerd",
-		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
+		"per ~ ongeluk ~ op ~ goedkeuren", "approved ~ by ~ mistake",
+		// denied again and again: someone keeps trying (MFA fatigue)
+		"per ~ ongeluk ~ toegestaan", "per ~ ongeluk ~ op ~ ja", "accidentally ~ allowed", "accidentally ~ accepted",
+		"accidentally ~ tapped", "accidentally ~ pressed", "accidentally ~ hit",
+		// mails or messages that someone signed in
+		"er ~ is ~ ingelogd", "er ~ is ~ aangemeld", "mail ~ dat ~ er", "mails ~ dat ~ er", "new ~ sign ~ in ~ to ~ your",
+		"unusual ~ sign ~ in", "ongebruikelijke ~ aanmelding", "new ~ login ~ to ~ your",
+		"denied ~ times", "declined ~ times", "rejected ~ times", "geweigerd ~ keer", "keer ~ geweigerd",
+		"keer ~ op ~ weigeren", "times ~ on ~ deny", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
 		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen",
 		"who ~ is ~ trying", "wie ~ probeert", "mail ~ met ~ een ~ link", "email ~ with ~ a ~ link", "mail ~ with ~ a ~ link",
@@ -284,18 +313,11 @@ var (
 // message.
 const maxTokens = 300
 
-// Match reads text with the keyword and fuzzy matcher, Dutch and English
-// at once (lang, the conversation's language, is not needed to read a
-// message and is accepted for symmetry with Understand). The reading's
-// Source is "keywords".
-func Match(text, lang string) Reading {
-	toks := normalize(text)
-	if len(toks) > maxTokens {
-		toks = toks[:maxTokens]
-	}
-	in, conf := match(analyze(toks))
-	return Reading{Text: text, Intent: in, Confidence: conf, Source: SourceKeywords}
-}
+// Match reads text out of context (mfabot understand): MatchIn
+// Anywhere. lang, the conversation's language, is not needed to read a
+// message and is accepted for symmetry with Understand. The reading's
+// Source is "keywords": no LLM was asked.
+func Match(text, lang string) Reading { return MatchIn(Context{}, text, lang) }
 
 func match(a *analysis) (Intent, float64) {
 	toks := a.toks
@@ -537,7 +559,16 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 	"where ~ does ~ this ~ come", "niet ~ heb ~ gedaan", "=niet ~ doe", "heb ~ niks ~ veranderd", "didnt ~ change ~ anything",
 	"probeer ~ helemaal ~ niet", "ben ~ helemaal ~ niet ~ aan", "didnt ~ do ~ anything", "did ~ nothing",
 	"did ~ not ~ do", "never ~ did", "nooit ~ gedaan", "niet ~ heb ~ gedaan",
-	"als ~ ik ~ niks ~ doe", "when ~ i ~ do ~ nothing")
+	"als ~ ik ~ niks ~ doe", "when ~ i ~ do ~ nothing",
+	// touched nothing, had not even opened the laptop or pressed sign in,
+	// more requests than tries
+	"niks ~ aangeraakt", "niets ~ aangeraakt", "nothing ~ touched", "didnt ~ touch", "did ~ not ~ touch",
+	"didnt ~ do ~ nothing", "niet ~ eens ~ open", "not ~ even ~ open*", "nog ~ niet ~ eens ~ op", "niet ~ eens ~ op ~ inlog*",
+	"hadnt ~ even", "had ~ not ~ even", "had ~ nog ~ niet ~ eens", "only ~ tried ~ once", "maar ~ een ~ keer ~ geprobeerd",
+	"maar ~ 1 ~ keer ~ geprobeerd", "maar ~ één ~ keer",
+	// the computer was off or closed ("staat uit" is also said of notifications, so not in cUnreqWeak)
+	"laptop ~ staat ~ uit", "computer ~ staat ~ uit", "pc ~ staat ~ uit", "laptop ~ dicht", "laptop ~ is ~ closed",
+	"laptop ~ was ~ closed", "laptop ~ was ~ off", "computer ~ was ~ off", "laptop ~ is ~ off", "laptop ~ uit")
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",

@@ -51,18 +51,24 @@ func situation(in Intent) bool {
 	return false
 }
 
-// Understand reads text: keywords first; when their confidence is below
-// KeywordThreshold and c is not nil, the classifier is asked. Its answer
+// Understand reads text: keywords first; when they do not place it (other,
+// or below KeywordThreshold) and c is not nil, the classifier is asked. Its answer
 // is used only when it is one of the readings the LLM may give (llmMay:
 // never done, failed, stop, restart, retry or back) and confident enough;
 // otherwise (or on any error) the keyword reading stands. A keyword
 // reading of suspicious_prompt is never replaced.
 func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 	kw := Match(text, lang)
-	if c == nil || kw.Confidence >= KeywordThreshold || strings.TrimSpace(text) == "" {
+	if c == nil || placed(kw) || strings.TrimSpace(text) == "" {
 		return kw
 	}
 	return classify(ctx, kw, text, lang, c)
+}
+
+// placed reports whether the keyword reading kw stands out of context:
+// it reads something other than "other", at or above KeywordThreshold.
+func placed(kw Reading) bool {
+	return kw.Intent != IntentOther && kw.Confidence >= KeywordThreshold
 }
 
 // classify asks c about text and keeps its answer only within the
