@@ -420,6 +420,9 @@ func (t *turn) text() {
 		return
 	}
 	d := lookupStep(t.s.Step)
+	if d.Kind == KindChoice && r == intent.IntentExplain {
+		r = intent.IntentHelp // nothing to explain yet: what the bot can do
+	}
 	if d.Number == 7 && !t.s.PairLink && r != intent.IntentSuspiciousPrompt && !strings.HasSuffix(strings.TrimSpace(in.Text), "?") {
 		// "Aanmelden" or "QR-code" answers step 7's choice, whatever else
 		// a reading of the one word guesses (a sign-in problem, a person).

@@ -130,9 +130,6 @@ func combine(c Context, a *analysis, r Reading) Reading {
 	case AnswerNo:
 		m.Intent, m.Answer = IntentFailed, AnswerNo
 	}
-	if c.Where == AtWelcome && m.Intent == IntentExplain {
-		m.Intent = IntentHelp // nothing to explain yet: what the bot can do
-	}
 	return m
 }
 
@@ -308,7 +305,7 @@ func (c Context) Moves(r Reading) bool {
 	}
 	switch c.Where {
 	case AtWelcome:
-		return situation(r.Intent)
+		return situation(r.Intent) || r.Intent == IntentExplain // explain: what the bot can do
 	case AtYesNo, AtTrouble:
 		return r.Answer != "" || r.Intent == IntentExplain
 	case AtStep:

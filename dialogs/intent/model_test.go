@@ -53,9 +53,10 @@ func contextOf(s string) Context {
 	return Context{Where: where, Step: step}
 }
 
-// train fits an averaged perceptron to the examples. Everything is
-// integer arithmetic in a fixed order, so the same examples always give
-// the same bytes.
+// train fits averaged perceptrons to the examples, one per shuffle of
+// trainingRuns, and sums their weights: still one linear model, steadier
+// than any one run. Everything is integer arithmetic in a fixed order,
+// so the same examples always give the same bytes.
 func train(examples []example, epochs int) []byte {
 	labels := []string{AnswerYes, AnswerNo}
 	for _, in := range AllIntents {
@@ -67,10 +68,9 @@ func train(examples []example, epochs int) []byte {
 		class[l] = i
 	}
 	n := len(labels)
-	type row struct{ w, total []int64 } // total: the sum of w over time
-	rows := map[uint64]*row{}
 	feats := make([][]uint64, len(examples))
 	kinds := make([]string, len(examples))
+	sum := map[uint64][]float64{}
 	for i, e := range examples {
 		toks := normalize(e.text)
 		if len(toks) > maxTokens {
@@ -80,6 +80,51 @@ func train(examples []example, epochs int) []byte {
 		kinds[i] = kind
 		features(kind, full, analyze(toks), func(h uint64) { feats[i] = append(feats[i], h) })
 		for _, h := range feats[i] {
+			if sum[h] == nil {
+				sum[h] = make([]float64, n)
+			}
+		}
+	}
+	for run := 1; run <= trainingRuns; run++ {
+		for h, a := range perceptron(feats, kinds, examples, labels, class, epochs, uint64(run)) {
+			for k := range a {
+				sum[h][k] += a[k]
+			}
+		}
+	}
+	// stored as int16 times a scale that fits the largest weight
+	var hashes []uint64
+	maxAbs := 0.0
+	for h, a := range sum {
+		zero := true
+		for _, v := range a {
+			maxAbs = math.Max(maxAbs, math.Abs(v))
+			zero = zero && v == 0
+		}
+		if !zero {
+			hashes = append(hashes, h)
+		}
+	}
+	sort.Slice(hashes, func(i, j int) bool { return hashes[i] < hashes[j] })
+	scale := 32000 / maxAbs
+	w := make([]int16, 0, len(hashes)*n)
+	for _, h := range hashes {
+		for _, v := range sum[h] {
+			w = append(w, int16(math.Round(v*scale)))
+		}
+	}
+	// margins are read in the units of one run
+	return encodeModel(labels, scale*float64(trainingRuns), hashes, w)
+}
+
+// perceptron is one averaged perceptron, its examples shuffled from seed:
+// the average over all steps of each feature's weights.
+func perceptron(feats [][]uint64, kinds []string, examples []example, labels []string, class map[string]int, epochs int, seed uint64) map[uint64][]float64 {
+	n := len(labels)
+	type row struct{ w, total []int64 } // total: the sum of w over time
+	rows := map[uint64]*row{}
+	for _, fs := range feats {
+		for _, h := range fs {
 			if rows[h] == nil {
 				rows[h] = &row{make([]int64, n), make([]int64, n)}
 			}
@@ -90,7 +135,7 @@ func train(examples []example, epochs int) []byte {
 		order[i] = i
 	}
 	var tick int64
-	seed := uint64(1)
+	scores := make([]int64, n)
 	for e := 0; e < epochs; e++ {
 		for i := len(order) - 1; i > 0; i-- { // a fixed shuffle
 			seed = seed*6364136223846793005 + 1442695040888963407
@@ -99,7 +144,7 @@ func train(examples []example, epochs int) []byte {
 		}
 		for _, i := range order {
 			tick++
-			scores := make([]int64, n)
+			clear(scores)
 			for _, h := range feats[i] {
 				for k, w := range rows[h].w {
 					scores[k] += w
@@ -124,37 +169,23 @@ func train(examples []example, epochs int) []byte {
 			}
 		}
 	}
-	// The average of w over all ticks is w - total/tick; it is stored as
-	// int16 times a scale that fits the largest weight.
-	hashes := make([]uint64, 0, len(rows))
-	avg := map[uint64][]float64{}
-	maxAbs := 0.0
+	avg := make(map[uint64][]float64, len(rows))
 	for h, r := range rows {
 		a := make([]float64, n)
-		zero := true
 		for k := range a {
 			a[k] = float64(r.w[k]) - float64(r.total[k])/float64(tick)
-			maxAbs = math.Max(maxAbs, math.Abs(a[k]))
-			zero = zero && a[k] == 0
 		}
-		if !zero {
-			avg[h] = a
-			hashes = append(hashes, h)
-		}
+		avg[h] = a
 	}
-	sort.Slice(hashes, func(i, j int) bool { return hashes[i] < hashes[j] })
-	scale := 32000 / maxAbs
-	w := make([]int16, 0, len(hashes)*n)
-	for _, h := range hashes {
-		for _, a := range avg[h] {
-			w = append(w, int16(math.Round(a*scale)))
-		}
-	}
-	return encodeModel(labels, scale, hashes, w)
+	return avg
 }
 
 // trainingEpochs is how often the trainer goes through the examples.
 const trainingEpochs = 20
+
+// trainingRuns is how many perceptrons, each with its own shuffle, are
+// summed into the model.
+const trainingRuns = 5
 
 // TestModelIsTrainedFromTheExamples fails when model.bin is not what the
 // examples and the rules train (an example, a cue or the features
