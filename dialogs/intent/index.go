@@ -224,14 +224,22 @@ func analyze(toks []string) *analysis {
 	x := theIndex()
 	a := &analysis{toks: toks, ids: make([][]int32, len(toks)), present: make([]uint64, (x.nCues+63)/64)}
 	buf := make([]byte, 0, 64)
-	seen := make(map[string]int, len(toks)) // a token is looked up once per message
+	var seen map[string]int // a token is looked up once per message
+	if len(toks) > 16 {
+		seen = make(map[string]int, len(toks))
+	}
+	// every token's ids are appended to one buffer, one token at a time
+	arena := make([]int32, 0, 8*len(toks))
 	for i, t := range toks {
-		if j, ok := seen[t]; ok {
+		if j, ok := seenAt(seen, toks[:i], t); ok {
 			a.ids[i] = a.ids[j]
 			continue
 		}
-		seen[t] = i
-		ids := append(make([]int32, 0, 8), x.exact[t]...)
+		if seen != nil {
+			seen[t] = i
+		}
+		start := len(arena)
+		ids := append(arena, x.exact[t]...)[start:]
 		if !exactWords[t] {
 			k := 0
 			switch n := utf8.RuneCountInString(t); {
@@ -280,7 +288,8 @@ func analyze(toks []string) *analysis {
 				ids = appendID(ids, id)
 			}
 		}
-		a.ids[i] = ids
+		arena = append(arena[:start], ids...)
+		a.ids[i] = arena[start:len(arena):len(arena)]
 	}
 	for i := range toks {
 		for _, id := range a.ids[i] {
@@ -295,6 +304,21 @@ func analyze(toks []string) *analysis {
 		}
 	}
 	return a
+}
+
+// seenAt finds t among the tokens before it: in seen when the message is
+// long, by looking back when it is short (no map to build).
+func seenAt(seen map[string]int, before []string, t string) (int, bool) {
+	if seen != nil {
+		j, ok := seen[t]
+		return j, ok
+	}
+	for j, b := range before {
+		if b == t {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 func containsID(ids []int32, id int32) bool {
