@@ -107,7 +107,7 @@ func MatchIn(c Context, text, lang string) Reading {
 	r, final := rulesIn(c, text, a, in, conf)
 	// A restored backup is a sign-in problem with its own advice
 	// (Restored), which the learned reader has too few examples of.
-	restored := r.Intent == IntentSigninProblem && cRestored.in(a)
+	restored := in == IntentSigninProblem && cRestored.in(a)
 	if final || conf >= typedConfidence || restored {
 		return r
 	}
@@ -123,6 +123,12 @@ func combine(c Context, a *analysis, r Reading) Reading {
 		return r
 	}
 	label, margin := theModel().read(c, a)
+	if label == string(IntentSuspiciousPrompt) && len(a.toks) < 3 {
+		// One or two words do not describe requests the student did not
+		// start ("aanmelden" is step 7's way); the rules' strong words
+		// ("gehackt", "not me") already did.
+		label, margin = theModel().readExcept(c, a, IntentSuspiciousPrompt)
+	}
 	m := Reading{Text: r.Text, Intent: Intent(label), Confidence: confidenceOf(margin), Source: SourceKeywords}
 	switch label {
 	case AnswerYes:

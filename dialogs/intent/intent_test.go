@@ -310,7 +310,7 @@ func TestUnderstand(t *testing.T) {
 		t.Errorf("confident keywords: %+v, calls %d", r, fc.calls)
 	}
 	// unplaced text: the classifier's valid answer is used
-	text := "mijn toestel is vorige week in de gracht beland"
+	text := "de eendjes in de gracht zijn schattig"
 	if kw := Match(text, "nl"); placed(kw) {
 		t.Fatalf("test text is placed by keywords: %+v", kw)
 	}
@@ -334,8 +334,8 @@ func TestUnderstand(t *testing.T) {
 	// the LLM cannot start a hand-off or a security escalation that the
 	// words of the message do not ask for
 	for _, tc := range []struct{ text, llm string }{
-		{"mijn toestel is vorige week in de gracht beland", "human"},
-		{"mijn toestel is vorige week in de gracht beland", "suspicious_prompt"},
+		{"de eendjes in de gracht zijn schattig", "human"},
+		{"de eendjes in de gracht zijn schattig", "suspicious_prompt"},
 	} {
 		fc := &fakeClassifier{intent: tc.llm, conf: 0.99}
 		if r := Understand(ctx, tc.text, "nl", fc); r.Source != SourceKeywords {
@@ -367,10 +367,10 @@ func TestUnderstandLLMNeverDecides(t *testing.T) {
 	ctx := context.Background()
 	texts := []string{
 		"wacht ff ik sta in de supermarkt",
-		"mijn toestel is vorige week in de gracht beland",
+		"de eendjes in de gracht zijn schattig",
 		"de kat ligt op mijn toetsenbord",
-		"the screen shows something else",
-		"ik zit nu in de trein",
+		"my cat is sitting on the keyboard",
+		"the weather is nice today",
 	}
 	forbidden := []Intent{IntentDone, IntentFailed, IntentStop, IntentRestart, IntentRetry, IntentBack}
 	for _, text := range texts {

@@ -78,7 +78,7 @@ func TestUnderstandWithLLM(t *testing.T) {
 		}
 		return `{"intent":"other","confidence":0.9}`
 	})
-	text := "mijn toestel is vorige week in de gracht beland"
+	text := "de eendjes in de gracht zijn schattig"
 	r := intent.Understand(context.Background(), text, "nl", c)
 	if r.Intent != intent.IntentLostPhone || r.Source != intent.SourceLLM {
 		t.Errorf("Understand = %+v, want lost_phone from llm", r)
@@ -92,7 +92,7 @@ func TestUnderstandWithLLM(t *testing.T) {
 
 // With the LLM failing in every way the keyword reading stands.
 func TestUnderstandLLMFailuresFallBack(t *testing.T) {
-	text := "mijn toestel is vorige week in de gracht beland"
+	text := "de eendjes in de gracht zijn schattig"
 	want := intent.Match(text, "nl")
 	for _, tc := range []struct {
 		name   string

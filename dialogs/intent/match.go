@@ -118,7 +118,7 @@ var (
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*",
 		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign",
-		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign", "goed ~ te ~ keuren")
+		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign", "goed ~ te ~ keuren", "logins", "inlogs")
 	// cUnreqStrong: the student says they did not start it.
 	cUnreqStrong = cues(
 		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
@@ -139,7 +139,8 @@ var (
 		"=nie ~ aangevraagd", "=nie ~ heb ~ aangevraagd", "never ~ did", "i ~ never ~ did", "nooit ~ gedaan",
 		// it came back after the student denied it
 		"weer ~ een ~ en ~ weer", "again ~ and ~ again", "komt ~ er ~ weer ~ een", "another ~ one ~ and ~ another",
-		"never ~ made", "nooit ~ gemaakt", "niet ~ zelf ~ gedaan")
+		"never ~ made", "nooit ~ gemaakt", "niet ~ zelf ~ gedaan",
+		"not ~ initiated", "niet ~ geinitieerd", "niet ~ zelf ~ gestart", "not ~ started ~ by ~ me")
 	// cUnreqWeak: how often or when requests come; not enough on its own
 	// next to a sentence about notifications that do not arrive.
 	cUnreqWeak = cues(
@@ -150,7 +151,8 @@ var (
 		"even ~ though", "hoewel", "opeens", "suddenly", "achter ~ elkaar", "in ~ a ~ row", "spamming",
 		"after ~ each ~ other", "in ~ bed", "slapen", "sleeping", "asleep", "steeds ~ meldingen",
 		"steeds ~ verzoeken", "blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel",
-		"loads of", "meerdere", "multiple",
+		"loads of", "meerdere", "multiple", "continuous*", "pinging", "=ping*", "keeps ~ pinging", "blijft ~ pingen",
+		"scared", "bang", "afraid", "worried", "ongerust",
 		// busy elsewhere, away from a computer, a device that is off, a place,
 		// requests that come back or are someone else's
 		"gamen", "gaming", "in ~ de ~ les", "in ~ class", "at ~ work", "op ~ mijn ~ werk", "niet ~ eens ~ achter",
@@ -188,6 +190,8 @@ var (
 		// mails or messages that someone signed in
 		"er ~ is ~ ingelogd", "er ~ is ~ aangemeld", "mail ~ dat ~ er", "mails ~ dat ~ er", "new ~ sign ~ in ~ to ~ your",
 		"unusual ~ sign ~ in", "ongebruikelijke ~ aanmelding", "new ~ login ~ to ~ your",
+		"geef ~ de ~ code ~ door", "code ~ door ~ via", "via ~ deze ~ link", "wordt ~ geblokkeerd", "word ~ geblokkeerd",
+		"will ~ be ~ blocked", "will ~ be ~ suspended", "account ~ suspended", "sms ~ met ~ een ~ link", "text ~ with ~ a ~ link",
 		"denied ~ times", "declined ~ times", "rejected ~ times", "geweigerd ~ keer", "keer ~ geweigerd",
 		"keer ~ op ~ weigeren", "times ~ on ~ deny", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
@@ -515,10 +519,13 @@ var (
 		"recruiter", "linkedin", "klas*", "classmate", "robot", "onbekend ~ nummer", "unknown ~ number",
 		"groepsapp", "group ~ chat", "klasgenoot", "ex", "man ~ aan ~ de ~ telefoon", "poster", "=text", "got ~ a ~ text",
 		"guy", "=he*", "=hij ~ zei", "zei ~ dat ~ hij", "zegt ~ dat ~ hij", "microsoft ~ was", "from ~ microsoft", "van ~ microsoft",
-		"got ~ a ~ call", "a ~ call ~ asking", "kreeg ~ een ~ telefoontje", "werd ~ gebeld")
+		"got ~ a ~ call", "a ~ call ~ asking", "kreeg ~ een ~ telefoontje", "werd ~ gebeld",
+		"a ~ man", "een ~ man", "a ~ woman", "een ~ vrouw", "een ~ meneer", "een ~ mevrouw", "on ~ the ~ phone ~ told",
+		"aan ~ de ~ telefoon ~ zei")
 	cTheyAsk = cues("vroeg", "vraagt", "asked", "asking", "asks", "wants", "wil ~ de", "wilde", "stuurde", "sent",
 		"send ~ him", "send ~ her", "send ~ them", "sturen", "doorsturen", "doorgeven", "voorlezen", "read ~ out",
-		"scan ~ deze", "scan ~ this", "zei ~ scan", "told ~ me ~ to", "approve ~ the", "keur ~ goed", "saying ~ approve",
+		"scan ~ deze", "scan ~ this", "zei ~ scan", "told ~ me ~ to", "told ~ him ~ to", "told ~ her ~ to",
+		"told ~ them ~ to", "zei ~ dat ~ ik ~ moest", "zei ~ dat ~ hij ~ moest", "zei ~ dat ~ ze ~ moest", "approve ~ the", "keur ~ goed", "saying ~ approve",
 		"met ~ een ~ link", "with ~ a ~ link", "bevestig ~ uw",
 		"via ~ een ~ link", "on ~ their ~ site", "op ~ hun ~ site", "code ~ invullen", "enter ~ the ~ code", "unless ~ i",
 		"tenzij ~ ik", "als ~ ik ~ de ~ code", "als ~ ik ~ hem", "druk ~ op ~ ja", "druk ~ even ~ op", "press ~ yes", "tap ~ yes",

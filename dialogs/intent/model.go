@@ -296,6 +296,11 @@ const maxLabels = 32
 // read is the model's reading of a where the student is: the best
 // allowed class and its margin over the next one, in weight units.
 func (m *model) read(c Context, a *analysis) (label string, margin float64) {
+	return m.readExcept(c, a, "")
+}
+
+// readExcept is read with one class (except) not possible.
+func (m *model) readExcept(c Context, a *analysis, except Intent) (label string, margin float64) {
 	kind, full := whereKey(c)
 	var scores [maxLabels]int32
 	n := len(m.labels)
@@ -308,7 +313,7 @@ func (m *model) read(c Context, a *analysis) (label string, margin float64) {
 	})
 	best, second := -1, -1
 	for k := 0; k < n; k++ {
-		if !allowedAt(kind, m.labels[k]) {
+		if !allowedAt(kind, m.labels[k]) || m.labels[k] == string(except) {
 			continue
 		}
 		switch {
