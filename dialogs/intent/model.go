@@ -240,22 +240,23 @@ func features(kind, full string, a *analysis, emit func(uint64)) {
 		if kind != "" {
 			f(mix(kWord, th))
 		}
-		// letter groups of 3 and 4 of "<t>", for typos and word forms
-		for n := 3; n <= 4; n++ {
-			for s := -1; s+n <= len(t)+1; s++ {
-				h := fGram.byte(byte(n))
-				for j := s; j < s+n; j++ {
-					switch {
-					case j < 0:
-						h = h.byte('<')
-					case j >= len(t):
-						h = h.byte('>')
-					default:
-						h = h.byte(t[j])
-					}
+		// letter groups of 3 of "<t>", for typos and word forms (groups
+		// of 4 as well read no better on left-out sets, and cost 25% of
+		// the time)
+		const n = 3
+		for s := -1; s+n <= len(t)+1; s++ {
+			h := fGram.byte(byte(n))
+			for j := s; j < s+n; j++ {
+				switch {
+				case j < 0:
+					h = h.byte('<')
+				case j >= len(t):
+					h = h.byte('>')
+				default:
+					h = h.byte(t[j])
 				}
-				f(uint64(h))
 			}
+			f(uint64(h))
 		}
 		for _, id := range a.ids[i] {
 			f(mix(fMatch, x.wordHash[id]))
