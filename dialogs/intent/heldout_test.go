@@ -140,29 +140,38 @@ func BenchmarkMatchShort(b *testing.B) {
 	}
 }
 
-// TestHeldOutEighth scores the clean set: 485 messages written
-// (2026-12-07) by someone who saw neither the word lists, nor the
-// examples, nor the model, and never trained or tuned on (its misses are
-// not read while the matcher changes). The figure before the learned
-// reader, keyword rules alone: out of context 224/276 = 81.2%, in
-// context 185/209 = 88.5%, 10 suspicious misread. Its floors are its
-// score with the learned reader; the targets (97%, 99%, 0) are
-// logged.
-func TestHeldOutEighth(t *testing.T) {
-	sc := scoreHeldOut(t, "testdata/heldout-eighth.jsonl", false)
-	t.Logf("held-out eighth: %s (targets: 97%%, 99%%, 0)", sc)
-	if sc.outPct() < heldOutFloorOut || sc.inPct() < heldOutFloorIn || sc.susp > heldOutMaxSusp {
-		t.Errorf("worse than its first score with the learned reader (%.1f%%, %.1f%%, %d suspicious misread): %s",
-			heldOutFloorOut, heldOutFloorIn, heldOutMaxSusp, sc)
+// The clean sets: written (2026-12-07) by helpers who saw neither the
+// word lists, nor the examples, nor the model; never trained or tuned
+// on, and their misses are not read while the reader changes (their
+// tests print them: look only when a set is retired into the examples).
+// Each floor is the set's score with the reader as it shipped; the
+// issue's targets are 97% out of context, 99% in context, 0 suspicious
+// messages misread.
+//
+// Eighth (485 messages): keyword rules alone, before the learned reader,
+// 81.2% / 88.5% / 10 misread. Its score was looked at after each change
+// of the reader (five times), never its misses.
+//
+// Twelfth (516 messages): rules alone 88.1% / 88.8% / 7 misread; written
+// after the reader's last change but one and scored twice (98.6% / 97.8%
+// / 0, then, with letter groups of 3 only, 98.6% / 96.9% / 0).
+func TestHeldOutClean(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		out, in float64 // floors
+	}{
+		{"heldout-eighth.jsonl", 94.5, 98.5},
+		{"heldout-twelfth.jsonl", 98.5, 96.8},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			sc := scoreHeldOut(t, "testdata/"+c.file, false)
+			t.Logf("%s: %s (targets: 97%%, 99%%, 0)", c.file, sc)
+			if sc.outPct() < c.out || sc.inPct() < c.in || sc.susp > 0 {
+				t.Errorf("worse than as shipped (%.1f%%, %.1f%%, 0 suspicious misread): %s", c.out, c.in, sc)
+			}
+		})
 	}
 }
-
-// The clean set's first score with the learned reader: its floors.
-const (
-	heldOutFloorOut = 0.0
-	heldOutFloorIn  = 0.0
-	heldOutMaxSusp  = 1000
-)
 
 // TestExamplesAreLearned scores the examples the model is trained on:
 // not a measure of new messages, but a check that training and the
