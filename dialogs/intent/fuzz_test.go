@@ -2,6 +2,7 @@ package intent
 
 import (
 	"strings"
+	"unicode/utf8"
 	"testing"
 	"time"
 )
@@ -41,5 +42,21 @@ func TestMatchLongMessage(t *testing.T) {
 	}
 	if !Valid(string(r.Intent)) {
 		t.Errorf("reading %+v", r)
+	}
+}
+
+// A message that is one huge "word" is read in words of at most
+// maxTokenBytes: the typo search costs the square of a word's length.
+func TestHugeWordIsCut(t *testing.T) {
+	for _, s := range []string{strings.Repeat("a", 28000), strings.Repeat("é", 14000), "x" + strings.Repeat("ab", 5000) + " stop"} {
+		toks := normalize(s)
+		for _, tok := range toks {
+			if len(tok) > maxTokenBytes || !utf8.ValidString(tok) {
+				t.Fatalf("token of %d bytes (valid UTF-8: %v)", len(tok), utf8.ValidString(tok))
+			}
+		}
+		if r := Match(s, "nl"); !Valid(string(r.Intent)) {
+			t.Fatalf("reading %q", r.Intent)
+		}
 	}
 }

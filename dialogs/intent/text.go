@@ -3,6 +3,7 @@ package intent
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // normalize lower-cases text, folds accents, drops apostrophes
@@ -32,7 +33,26 @@ func normalize(text string) []string {
 			b.WriteByte(' ')
 		}
 	}
-	return strings.Fields(b.String())
+	toks := strings.Fields(b.String())
+	for i, t := range toks {
+		if len(t) > maxTokenBytes {
+			toks[i] = truncateRunes(t, maxTokenBytes)
+		}
+	}
+	return toks
+}
+
+// maxTokenBytes bounds a word: no word of the index is longer, and the
+// typo search costs the square of a word's length (a 28 KB "word" would
+// otherwise take minutes).
+const maxTokenBytes = 40
+
+// truncateRunes cuts s to at most n bytes, at a rune boundary.
+func truncateRunes(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 var fold = map[rune]rune{
