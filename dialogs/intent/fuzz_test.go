@@ -2,9 +2,9 @@ package intent
 
 import (
 	"strings"
-	"unicode/utf8"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FuzzMatch: any text gives a valid reading and never panics; the secret
