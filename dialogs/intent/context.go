@@ -130,6 +130,14 @@ func combine(c Context, a *analysis, r Reading) Reading {
 		label, margin = theModel().readExcept(c, a, IntentSuspiciousPrompt)
 	}
 	m := Reading{Text: r.Text, Intent: Intent(label), Confidence: confidenceOf(margin), Source: SourceKeywords}
+	if m.Confidence < KeywordThreshold && m.Intent != r.Intent {
+		switch m.Intent {
+		case IntentStop, IntentRestart, IntentBack, IntentRetry, IntentHuman, IntentLangNL, IntentLangEN:
+			// A command stops, resets or hands off the conversation: an
+			// unsure guess of one is not taken, the rules' reading is.
+			return r
+		}
+	}
 	switch label {
 	case AnswerYes:
 		m.Intent, m.Answer = IntentDone, AnswerYes
@@ -180,6 +188,7 @@ func rulesIn(c Context, text string, a *analysis, in Intent, conf float64) (r Re
 	question := strings.HasSuffix(strings.TrimSpace(text), "?")
 	// a step's "wat is het verschil ..." asks, question mark or not
 	stepQuestion := question || cQuestionStart.at(a, 0) && !yes && !no
+	decided := func(r Reading, _ bool) (Reading, bool) { return r, true }
 	answer := func(ans string) (Reading, bool) {
 		r.Answer, r.Confidence = ans, 0.9
 		if ans == AnswerYes {
@@ -202,7 +211,9 @@ func rulesIn(c Context, text string, a *analysis, in Intent, conf float64) (r Re
 				return answer(AnswerNo) // "ik heb em nog wel maar hij gaat niet meer aan"
 			case yes && cStillHave.in(a):
 				return answer(AnswerYes) // "ja maar scherm is gebarsten, werkt nog wel"
-			case in == IntentLostPhone, no:
+			case in == IntentLostPhone:
+				return decided(answer(AnswerNo)) // "ik ben hem kwijt": the dialog's own answer
+			case no:
 				return answer(AnswerNo)
 			case yes, in == IntentMovePhone, cStillHave.in(a):
 				return answer(AnswerYes)
@@ -213,7 +224,9 @@ func rulesIn(c Context, text string, a *analysis, in Intent, conf float64) (r Re
 			switch {
 			case cOtherNum.in(a), no:
 				return answer(AnswerNo)
-			case yes, in == IntentNewPhoneSameNumber, cSameAns.in(a):
+			case in == IntentNewPhoneSameNumber:
+				return decided(answer(AnswerYes))
+			case yes, cSameAns.in(a):
 				return answer(AnswerYes)
 			}
 		case "trouble_account_missing":

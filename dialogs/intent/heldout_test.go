@@ -140,28 +140,30 @@ func BenchmarkMatchShort(b *testing.B) {
 	}
 }
 
-// The clean sets: written (2026-12-07) by helpers who saw neither the
-// word lists, nor the examples, nor the model; never trained or tuned
-// on, and their misses are not read while the reader changes (their
-// tests print them: look only when a set is retired into the examples).
-// Each floor is the set's score with the reader as it shipped; the
-// issue's targets are 97% out of context, 99% in context, 0 suspicious
-// messages misread.
+// The held-out sets: written (2026-12-07) by helpers who saw neither the
+// word lists, nor the examples, nor the model; never trained on. Each
+// floor is the set's score with the reader as it shipped; the issue's
+// targets are 97% out of context, 99% in context, 0 suspicious messages
+// misread.
 //
 // Eighth (485 messages): keyword rules alone, before the learned reader,
 // 81.2% / 88.5% / 10 misread. Its score was looked at after each change
-// of the reader (five times), never its misses.
+// of the reader; its one security miss was read and its kind ("die ik
+// niet deed") added to the rules, so it is no longer clean: it guards.
 //
-// Twelfth (516 messages): rules alone 88.1% / 88.8% / 7 misread; written
-// after the reader's last change but one and scored twice (98.6% / 97.8%
-// / 0, then, with letter groups of 3 only, 98.6% / 96.9% / 0).
+// Twelfth (516 messages), the clean set: rules alone 88.1% / 88.8% / 7
+// misread. Only its score was ever looked at (four times, after the
+// last four changes of the reader: 98.6/97.8/0, 98.6/96.9/0,
+// 99.0/98.2/0, then 98.6/98.2/0 as shipped), never its misses. Tune on
+// it only after retiring it into the examples and writing a new clean
+// set.
 func TestHeldOutClean(t *testing.T) {
 	for _, c := range []struct {
 		file    string
 		out, in float64 // floors
 	}{
-		{"heldout-eighth.jsonl", 94.5, 98.5},
-		{"heldout-twelfth.jsonl", 98.5, 96.8},
+		{"heldout-eighth.jsonl", 94.5, 98},
+		{"heldout-twelfth.jsonl", 98.5, 98.1},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)

@@ -56,6 +56,10 @@ func init() {
 		"talk to a human", "real person", "medewerker graag", "medewerker aub", "mag ik een medewerker")
 	add(IntentLangEN, "english", "english please", "in english", "engels", "in het engels", "engels graag",
 		"engels aub", "english pls", "en", "eng", "english plz", "in english please", "can we speak english")
+	// "who started it?" answered in two words
+	add(IntentSuspiciousPrompt, "niet ik", "ik niet", "not me", "wasnt me", "was ik niet", "dat was ik niet",
+		"nee niet ik", "no not me", "nope not me", "not mine", "niet van mij", "was niet ik", "dat ben ik niet",
+		"thats not me", "that wasnt me", "niet door mij", "not by me")
 	add(IntentLangNL, "nederlands", "dutch", "in het nederlands", "nederlands graag", "nederlands aub",
 		"in dutch", "nl", "dutch please", "in dutch please", "kan het in het nederlands")
 }
@@ -140,7 +144,9 @@ var (
 		// it came back after the student denied it
 		"weer ~ een ~ en ~ weer", "again ~ and ~ again", "komt ~ er ~ weer ~ een", "another ~ one ~ and ~ another",
 		"never ~ made", "nooit ~ gemaakt", "niet ~ zelf ~ gedaan",
-		"not ~ initiated", "niet ~ geinitieerd", "niet ~ zelf ~ gestart", "not ~ started ~ by ~ me")
+		"not ~ initiated", "niet ~ geinitieerd", "niet ~ zelf ~ gestart", "not ~ started ~ by ~ me",
+		"wasnt ~ mine", "was ~ not ~ mine", "werent ~ mine", "niet ~ van ~ mij ~ was",
+		"ik ~ niet ~ deed", "ik ~ niet ~ heb ~ gedaan", "niet ~ zelf ~ deed", "i ~ didnt ~ do", "i ~ did ~ not ~ do")
 	// cUnreqWeak: how often or when requests come; not enough on its own
 	// next to a sentence about notifications that do not arrive.
 	cUnreqWeak = cues(
@@ -153,6 +159,9 @@ var (
 		"steeds ~ verzoeken", "blijf ~ krijgen", "blijven ~ komen", "blijft ~ vragen", "lots of", "heel veel",
 		"loads of", "meerdere", "multiple", "continuous*", "pinging", "=ping*", "keeps ~ pinging", "blijft ~ pingen",
 		"scared", "bang", "afraid", "worried", "ongerust",
+		// many in a short time, all dismissed
+		"in ~ een ~ uur", "binnen ~ een ~ uur", "in ~ an ~ hour", "within ~ an ~ hour", "per ~ minuut", "elke ~ minuut",
+		"every ~ minute", "a ~ minute", "alles ~ weggeklikt", "allemaal ~ weggeklikt", "dismissed ~ them ~ all", "swiped ~ them ~ away",
 		// busy elsewhere, away from a computer, a device that is off, a place,
 		// requests that come back or are someone else's
 		"gamen", "gaming", "in ~ de ~ les", "in ~ class", "at ~ work", "op ~ mijn ~ werk", "niet ~ eens ~ achter",
@@ -575,7 +584,10 @@ var cNotStarted = cues("terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ 
 	"maar ~ 1 ~ keer ~ geprobeerd", "maar ~ één ~ keer",
 	// the computer was off or closed ("staat uit" is also said of notifications, so not in cUnreqWeak)
 	"laptop ~ staat ~ uit", "computer ~ staat ~ uit", "pc ~ staat ~ uit", "laptop ~ dicht", "laptop ~ is ~ closed",
-	"laptop ~ was ~ closed", "laptop ~ was ~ off", "computer ~ was ~ off", "laptop ~ is ~ off", "laptop ~ uit")
+	"laptop ~ was ~ closed", "laptop ~ was ~ off", "computer ~ was ~ off", "laptop ~ is ~ off", "laptop ~ uit",
+	// asleep: in the night, woke up to them
+	"midden ~ in ~ de ~ nacht", "middle ~ of ~ the ~ night", "woke ~ up ~ to", "woke ~ up ~ with", "werd ~ wakker",
+	"wakker ~ van", "wakker ~ met", "om ~ 3 ~ uur ~ s ~ nachts", "s ~ nachts", "at ~ 3 ~ am", "while ~ i ~ was ~ asleep")
 
 // cAskedForCode: someone asked the student for a code or an approval.
 var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "vraagt ~ om ~ de ~ code", "asked ~ for ~ the ~ code",
@@ -583,7 +595,11 @@ var cAskedForCode = cues("vroeg ~ om ~ de ~ code", "vroeg ~ naar ~ de ~ code", "
 	// someone wants the number or code from the app (phishing)
 	"getal ~ doorsturen", "nummer ~ doorsturen", "code ~ doorsturen", "asked ~ me ~ for ~ the ~ number",
 	"asked ~ for ~ the ~ number", "vroeg ~ om ~ het ~ nummer", "vroeg ~ om ~ het ~ getal", "vroeg ~ naar ~ het ~ nummer",
-	"send ~ them ~ the ~ code", "send ~ him ~ the ~ code", "stuur ~ de ~ code", "give ~ the ~ code", "gave ~ the ~ code")
+	"send ~ them ~ the ~ code", "send ~ him ~ the ~ code", "stuur ~ de ~ code", "give ~ the ~ code", "gave ~ the ~ code",
+	// quoted: someone asks "you" for the code or number in the app
+	"code ~ die ~ je ~ nu", "de ~ code ~ die ~ je ~ in", "nummer ~ dat ~ je ~ nu", "getal ~ dat ~ je ~ nu", "welke ~ code ~ zie ~ je",
+	"the ~ code ~ you ~ see", "the ~ number ~ you ~ see", "what ~ code ~ do ~ you ~ see", "what ~ number ~ do ~ you ~ see",
+	"met ~ de ~ servicedesk ~ we", "this ~ is ~ the ~ service ~ desk", "this ~ is ~ it ~ support", "hier ~ is ~ de ~ servicedesk")
 
 // cDomain: words of the bot's subject (the steps, the app, the website).
 var cDomain = cues("app", "authenticat*", "*authenticator", "telefoon*", "*telefoon", "phone*", "*phone", "mobiel*",
