@@ -173,10 +173,16 @@ func TestLLMFailing(t *testing.T) {
 	if stepOf(buttons(acts)) != "step01" {
 		t.Fatalf("no step 1:\n%s", texts(acts))
 	}
+	// A question about the step, read without the model: only the
+	// answer is asked of it, once per failure.
+	const question = "waarom moet ik naar die website?"
+	if r := intent.MatchIn(intent.Context{Where: intent.AtStep, Step: "step01"}, question, "nl"); r.Intent != intent.IntentExplain || r.Confidence < intent.KeywordThreshold {
+		t.Fatalf("the question must be read as explain without the model for this test to mean anything; read %s %.2f", r.Intent, r.Confidence)
+	}
 	for _, mode := range []string{"500", "hang", "garbage"} {
 		ai.set(mode, "")
 		before := len(ai.captured())
-		acts := s.say("hmm tja geen idee eigenlijk wat nu")
+		acts := s.say(question)
 		got := texts(acts)
 		if len(acts) == 0 || stepOf(buttons(acts)) != "step01" {
 			t.Errorf("LLM %s: the student did not get the current step again:\n%s", mode, got)
