@@ -601,9 +601,15 @@ func pairingNamed(text string) string {
 		return "" // too long to be a choice, or a question about the ways
 	}
 	for _, neg := range []string{" niet ", " nie ", " geen ", " not ", " no ", " cant ", " cannot ", " dont ", " doesnt ",
-		" t ", " mislukt ", " fout ", " error ", " kapot ", " failed ", " fails ", " wont "} {
+		" t ", " mislukt ", " mis ", " fout ", " error ", " kapot ", " failed ", " fails ", " wont ", " wrong "} {
 		if strings.Contains(w, neg) {
 			return "" // "aanmelden lukt niet" is the step failing
+		}
+	}
+	for _, cmd := range []string{" stop", " cancel", " annuleer", " medewerker", " human", " person", " mens ", " iemand",
+		" someone", " opnieuw", " restart", " start over", " terug", " back ", " help"} {
+		if strings.Contains(w, cmd) {
+			return "" // "ik wil stoppen met inloggen" is a command, not a way
 		}
 	}
 	signin := strings.Contains(w, " aanmeld") || strings.Contains(w, " sign in ") || strings.Contains(w, " signin ") ||

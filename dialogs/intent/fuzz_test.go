@@ -11,7 +11,7 @@ import (
 // and language detectors never panic either.
 func FuzzMatch(f *testing.F) {
 	for _, s := range []string{"gelukt", "ik krijg meldingen die ik niet heb aangevraagd", "123 456", "Welkom123!",
-		"", "???", "\x00\xff", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50),
+		"", "???", "\x00\xff", "straße", "Привет мир", "日本語", "niet ~ * =", strings.Repeat("nieuwe telefoon ", 50),
 		"mijn wachtwoord is Paard-Batterij-Nietje", "wachtwoord: ", "code is", "pin", "tap = ",
 		"8.00 - 9.00", "van 8.30 tot 17.00", "123-456", "Got 10 approval notifications in a row, wasn't me", "het is 42"} {
 		f.Add(s, true)
@@ -57,6 +57,18 @@ func TestHugeWordIsCut(t *testing.T) {
 		}
 		if r := Match(s, "nl"); !Valid(string(r.Intent)) {
 			t.Fatalf("reading %q", r.Intent)
+		}
+	}
+}
+
+// Letters outside ASCII are read, not cut in half: the typo search once
+// sliced "straße" in the middle of a letter and panicked.
+func TestNonASCIIWordsAreRead(t *testing.T) {
+	for _, s := range []string{"straße", "Привет", "łódź", "日本語", "aaaa日", "ik heb een nieuwe telefoon, Grüße", "ğüşıöç telefon yeni"} {
+		for _, c := range []Context{{}, {Where: AtStep, Step: "step01"}, {Where: AtYesNo, Step: "ask_old_phone"}} {
+			if r := MatchIn(c, s, "nl"); !Valid(string(r.Intent)) {
+				t.Errorf("MatchIn(%q) = %q", s, r.Intent)
+			}
 		}
 	}
 }

@@ -161,18 +161,20 @@ func BenchmarkMatchShort(b *testing.B) {
 // niet deed") added to the rules, so it is no longer clean: it guards.
 //
 // Twelfth (516 messages), the clean set: rules alone 88.1% / 88.8% / 7
-// misread. Only its score was ever looked at (four times, after the
-// last four changes of the reader: 98.6/97.8/0, 98.6/96.9/0,
-// 99.0/98.2/0, then 98.6/98.2/0 as shipped), never its misses. Tune on
-// it only after retiring it into the examples and writing a new clean
-// set.
+// misread. Only its score was ever looked at (five times, after the
+// last five changes of the reader: 98.6/97.8/0, 98.6/96.9/0,
+// 99.0/98.2/0, 98.6/98.2/0, then 96.9/97.8/0 as shipped, after a
+// review's fixes: the rules' "iemand", the model's suspicious reading
+// over the dialog's own, a restart or a hand-off only when very sure),
+// never its misses. Tune on it only after retiring it into the examples
+// and writing a new clean set.
 func TestHeldOutClean(t *testing.T) {
 	for _, c := range []struct {
 		file    string
 		out, in float64 // floors
 	}{
-		{"heldout-eighth.jsonl", 94.5, 98},
-		{"heldout-twelfth.jsonl", 98.5, 98.1},
+		{"heldout-eighth.jsonl", 93.7, 98},
+		{"heldout-twelfth.jsonl", 96.8, 97.7},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)

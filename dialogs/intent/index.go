@@ -123,21 +123,15 @@ func deletions(s string, k int, buf []byte, f func(b []byte)) {
 		return
 	}
 	var buf2 [64]byte
-	for i, r := range s {
-		n := utf8.RuneLen(r)
-		if n < 0 {
-			n = 1
-		}
+	for i, n := 0, 0; i < len(s); i += n {
+		_, n = utf8.DecodeRuneInString(s[i:]) // the bytes it takes, also for a cut or invalid one
 		rest := s[i+n:]
 		f(append(append(buf[:0], s[:i]...), rest...))
 		if k < 2 {
 			continue
 		}
-		for j, r2 := range rest {
-			n2 := utf8.RuneLen(r2)
-			if n2 < 0 {
-				n2 = 1
-			}
+		for j, n2 := 0, 0; j < len(rest); j += n2 {
+			_, n2 = utf8.DecodeRuneInString(rest[j:])
 			f(append(append(append(buf2[:0], s[:i]...), rest[:j]...), rest[j+n2:]...))
 		}
 	}

@@ -122,7 +122,8 @@ var (
 		"approve", "accept", "goedkeuren", "inlogpoging*", "login attempt*", "sign in attempt*", "pogingen",
 		"attempts", "bevestig*", "confirm*",
 		"vraagt ~ of ~ ik ~ wil", "asks ~ if ~ i ~ want", "asking ~ me ~ to", "getal ~ om ~ in ~ te ~ typen", "number ~ to ~ type", "type ~ to ~ sign",
-		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign", "goed ~ te ~ keuren", "logins", "inlogs")
+		"probeer ~ je ~ je ~ aan", "are ~ you ~ trying ~ to ~ sign", "goed ~ te ~ keuren", "logins", "inlogs",
+		"vraagt ~ om ~ ja", "asks ~ for ~ yes", "laat ~ een ~ getal ~ zien", "shows ~ a ~ number")
 	// cUnreqStrong: the student says they did not start it.
 	cUnreqStrong = cues(
 		"niet ~ aangevraagd", "niet ~ gevraagd", "niet ~ zelf", "heb ~ niet ~ ingelogd",
@@ -133,7 +134,7 @@ var (
 		"didnt ~ start", "didnt ~ initiate", "didnt ~ trigger", "didnt ~ sign", "didnt ~ log",
 		"did ~ not ~ request", "did ~ not ~ start", "not ~ me", "wasnt me", "werent me", "not mine",
 		"not ~ trying", "wasnt ~ trying", "wasnt ~ logging", "wasnt ~ signing", "unexpected*", "unsolicited",
-		"unknown", "strange", "weird", "suspicious", "hack*", "gehackt",
+		"unknown", "strange", "weird", "suspicious", "someone", "somebody", "iemand", "hack*", "gehackt",
 		"doe ~ dat ~ niet", "doe ~ niks", "doe ~ niets", "never ~ asked", "zonder dat ik", "without me",
 		"terwijl ik niet", "i havent", "not ~ requested", "not ~ asked",
 		"nooit ~ aangevraagd", "never ~ requested", "locatie", "location", "ander ~ land", "another ~ country",
@@ -146,7 +147,8 @@ var (
 		"never ~ made", "nooit ~ gemaakt", "niet ~ zelf ~ gedaan",
 		"not ~ initiated", "niet ~ geinitieerd", "niet ~ zelf ~ gestart", "not ~ started ~ by ~ me",
 		"wasnt ~ mine", "was ~ not ~ mine", "werent ~ mine", "niet ~ van ~ mij ~ was",
-		"ik ~ niet ~ deed", "ik ~ niet ~ heb ~ gedaan", "niet ~ zelf ~ deed", "i ~ didnt ~ do", "i ~ did ~ not ~ do")
+		"ik ~ niet ~ deed", "ik ~ niet ~ heb ~ gedaan", "wasnt ~ my ~ login", "not ~ my ~ login", "niet ~ mijn ~ inlog*",
+		"yes ~ by ~ mistake", "ja ~ per ~ ongeluk", "per ~ ongeluk ~ ja", "niet ~ zelf ~ deed", "i ~ didnt ~ do", "i ~ did ~ not ~ do")
 	// cUnreqWeak: how often or when requests come; not enough on its own
 	// next to a sentence about notifications that do not arrive.
 	cUnreqWeak = cues(

@@ -95,6 +95,9 @@ func decodeModel(b []byte) (*model, error) {
 	}
 	m := &model{}
 	n := int(b[0])
+	if n > maxLabels {
+		return nil, errors.New("more classes than a reading holds")
+	}
 	b = b[1:]
 	for i := 0; i < n; i++ {
 		if len(b) < 1 || len(b) < 1+int(b[0]) {
