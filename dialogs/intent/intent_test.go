@@ -344,7 +344,7 @@ func TestUnderstand(t *testing.T) {
 	}
 	for _, tc := range []struct{ text, llm string }{
 		{"is er ergens een collega beschikbaar?", "human"},
-		{"ik vind het allemaal nogal vreemd", "suspicious_prompt"},
+		{"de kat doet vreemd", "suspicious_prompt"},
 	} {
 		if kw := Match(tc.text, "nl"); placed(kw) {
 			t.Fatalf("test text %q is placed by keywords: %+v", tc.text, kw)
@@ -449,5 +449,14 @@ func TestStepNineSentenceIsRead(t *testing.T) {
 		if got := Match(text, DetectLanguage(text)); got.Intent != want {
 			t.Errorf("Match(%q) = %s, want %s", text, got.Intent, want)
 		}
+	}
+}
+
+// An unsure suspicious_prompt of the reader is not handed to the LLM out
+// of context either: the classifier could turn it into a situation.
+func TestUnsureSuspiciousIsNotReplaced(t *testing.T) {
+	kw := Reading{Text: "x", Intent: IntentSuspiciousPrompt, Confidence: 0.55, Source: SourceKeywords}
+	if !placed(kw) {
+		t.Fatal("an unsure suspicious_prompt would be given to the LLM")
 	}
 }

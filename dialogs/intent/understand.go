@@ -66,9 +66,10 @@ func Understand(ctx context.Context, text, lang string, c Classifier) Reading {
 }
 
 // placed reports whether the keyword reading kw stands out of context:
-// it reads something other than "other", at or above KeywordThreshold.
+// suspicious_prompt at any confidence (the LLM never replaces it), or
+// anything but "other" at or above KeywordThreshold.
 func placed(kw Reading) bool {
-	return kw.Intent != IntentOther && kw.Confidence >= KeywordThreshold
+	return kw.Intent == IntentSuspiciousPrompt || kw.Intent != IntentOther && kw.Confidence >= KeywordThreshold
 }
 
 // classify asks c about text and keeps its answer only within the
