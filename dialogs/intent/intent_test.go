@@ -343,7 +343,7 @@ func TestUnderstand(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ text, llm string }{
-		{"is er ergens een collega beschikbaar?", "human"},
+		{"is er nog een collega wakker", "human"},
 		{"de kat doet vreemd", "suspicious_prompt"},
 	} {
 		if kw := Match(tc.text, "nl"); placed(kw) {

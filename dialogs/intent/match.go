@@ -138,7 +138,7 @@ var (
 		"doe ~ dat ~ niet", "doe ~ niks", "doe ~ niets", "never ~ asked", "zonder dat ik", "without me",
 		"terwijl ik niet", "i havent", "not ~ requested", "not ~ asked",
 		"nooit ~ aangevraagd", "never ~ requested", "locatie", "location", "ander ~ land", "another ~ country",
-		"buitenland", "abroad", "vandaan", "where ~ from", "weet ~ niet ~ waar", "vertrouw*", "trust*",
+		"buitenland", "abroad", "=vandaan", "where ~ from", "weet ~ niet ~ waar", "vertrouw*", "trust*",
 		"not ~ using", "niet ~ gebruik*", "didnt ~ trigger", "did ~ not ~ expect", "didnt ~ expect",
 		"niet ~ verwacht", "probeer ~ niet", "didnt ~ make", "not ~ mine", "niet ~ om ~ gevraagd",
 		"=nie ~ aangevraagd", "=nie ~ heb ~ aangevraagd", "never ~ did", "i ~ never ~ did", "nooit ~ gedaan",
@@ -206,7 +206,7 @@ var (
 		"denied ~ times", "declined ~ times", "rejected ~ times", "geweigerd ~ keer", "keer ~ geweigerd",
 		"keer ~ op ~ weigeren", "times ~ on ~ deny", "by ~ mistake ~ approv*", "iemand ~ wachtwoord", "someone ~ password", "niet ~ zelf ~ aangevraagd",
 		"die ~ ik ~ niet ~ heb ~ aangevraagd", "that ~ i ~ didnt ~ request", "i ~ did ~ not ~ request",
-		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb", "deny", "weigeren", "afwijzen",
+		"didnt ~ request ~ them", "ik ~ niet ~ zelf ~ heb",
 		"who ~ is ~ trying", "wie ~ probeert", "mail ~ met ~ een ~ link", "email ~ with ~ a ~ link", "mail ~ with ~ a ~ link",
 		"wie ~ logt", "phished", "gephisht", "weird ~ site", "rare ~ site", "vage ~ site", "avoid ~ suspension", "account ~ te ~ redden")
 	cSigninVerb = cues("verificatie", "verification", "inloggen", "inlog*", "ingelogd", "aanmelden", "aangemeld", "login", "log in",

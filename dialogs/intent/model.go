@@ -14,7 +14,7 @@ import (
 // the cues present, each also crossed with where the student is. It is
 // trained on the labelled examples in testdata (model_test.go, with
 // -update) and shipped as model.bin; the hand-written rules stay the
-// security net around it (combine).
+// security net around it (MatchIn).
 
 //go:embed model.bin
 var modelBin []byte
@@ -186,6 +186,7 @@ var (
 	fCue   = hashOf("cue")
 	fKWord = hashOf("kw")
 	fKCue  = hashOf("kcue")
+	fQWord = hashOf("qw")
 	hStart = hashOf("^")
 	hEnd   = hashOf("$")
 )
@@ -231,6 +232,10 @@ func features(kind, full string, a *analysis, emit func(uint64)) {
 	f(mix(fWhere, hashOf(full)))
 	f(mix(fKind, kh))
 	kWord, kCue := mix(fKWord, kh), mix(fKCue, kh)
+	// an answer's words are read against the question asked ("veranderd"
+	// answers ask_same_number with no, not ask_old_phone)
+	question := kind == "yesno" || kind == "trouble"
+	qWord := mix(fQWord, hashOf(full))
 	toks := a.toks
 	if len(toks) > maxModelTokens {
 		toks = toks[:maxModelTokens]
@@ -242,6 +247,9 @@ func features(kind, full string, a *analysis, emit func(uint64)) {
 		f(mix(mix(fPair, prev), th))
 		if kind != "" {
 			f(mix(kWord, th))
+		}
+		if question {
+			f(mix(qWord, th))
 		}
 		// letter groups of 3 of "<t>", for typos and word forms (groups
 		// of 4 as well read no better on left-out sets, and cost 25% of
@@ -337,18 +345,19 @@ func (m *model) readExcept(c Context, a *analysis, except Intent) (label string,
 	return m.labels[best], d / m.scale
 }
 
-// marginConfident is the margin at which the model's reading is as sure
-// as KeywordThreshold. Measured on sets left out of training (sets 7, 9
+// marginConfident is the margin from which the model's readings are as
+// reliable as the rules' confident ones. Measured on sets left out of training (sets 7, 9
 // and 10, 1,460 messages): readings with a margin below 30 were right 77%
 // of the time, those above it 97% or more.
 const marginConfident = 30
 
-// confidenceOf maps a margin to 0..1, KeywordThreshold at marginConfident.
+// confidenceOf maps a margin to 0..1: 0.8 at marginConfident, above
+// KeywordThreshold (0.7) from two thirds of it.
 func confidenceOf(margin float64) float64 {
 	if margin <= 0 {
 		return 0.5
 	}
-	// 0.5 + 0.5*m/(m+k) is KeywordThreshold (0.7) at m = 1.5k.
+	// 0.5 + 0.5*m/(m+k) is 0.8 at m = 1.5k, 0.7 at m = 2k/3.
 	k := marginConfident / 1.5
 	return math.Round((0.5+0.5*margin/(margin+k))*100) / 100
 }

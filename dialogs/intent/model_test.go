@@ -22,8 +22,8 @@ type example struct {
 }
 
 // trainingExamples are the labelled messages in testdata/examples and
-// the two TSVs. testdata/heldout-eighth.jsonl is not among them: it is
-// the clean set the model is scored on and never learns from.
+// the two TSVs. testdata/heldout-nineteenth.jsonl is not among them: it
+// is the clean set the model is scored on and never learns from.
 func trainingExamples(t *testing.T) []example {
 	t.Helper()
 	var out []example
