@@ -11,7 +11,7 @@ import (
 )
 
 // heldOut is one labelled message of a .jsonl set (testdata/examples,
-// testdata/heldout-eighth.jsonl). context, when set, is where the
+// testdata/heldout-nineteenth.jsonl). context, when set, is where the
 // student is: "welcome",
 // "yesno:<step>" (a yes/no question), "trouble:<step>" (a check that
 // asks whether it helped), "step:<id>", "check:<id>", "card:<id>". In a
