@@ -130,10 +130,10 @@ func MatchIn(c Context, text, lang string) Reading {
 	restored := in == IntentSigninProblem && cRestored.in(a)
 	if final || conf >= typedConfidence || restored {
 		// the dialog's own reading stands, but not over the model's
-		// reading of requests the student did not start
-		// (over a restored backup, which names its own cause, only
-		// when sure)
-		if label == string(IntentSuspiciousPrompt) && words(a) >= 3 && (!restored || margin >= marginConfident) {
+		// reading of requests the student did not start (a restored
+		// backup names its own cause, and "Sign in to restore" is the
+		// app's own words; the rules found no unrequested sign-in in it)
+		if label == string(IntentSuspiciousPrompt) && words(a) >= 3 && !restored {
 			return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: confidenceOf(margin), Source: SourceKeywords}
 		}
 		// nor, at a step and for a decision from a word rather than a
@@ -161,16 +161,17 @@ func MatchIn(c Context, text, lang string) Reading {
 // reading of requests the student did not start, by the rules' own
 // confidence (their tiers: a strong word, a word saying the student did
 // not start it, one saying how often). Measured on the example sets,
-// each left out of training (8,485 messages, 2026-12-08): at these
-// margins the model's other reading was right for 48 of the rules' 73
+// each left out of training (11,685 messages, 2026-12-08): at these
+// margins the model's other reading was right for 25 of the rules'
 // false alarms ("the code gets rejected every time", "is this site
-// phishing?") and wrong for none of the real ones; a margin of 150 still
-// lost one real one at the weak tier. The cost: 48 fewer false alarms
-// against 0 more real ones missed.
+// phishing?") and wrong for 1 real one (at the weak tier). The strong
+// tier needs 120 because at 60 the model read "the app asks me to
+// approve logins I never started en ik kan niet inloggen" as a sign-in
+// problem (TestSuspiciousWinsOverSituations).
 func suspicionOverruled(rulesConf float64) float64 {
 	switch {
 	case rulesConf >= 0.95:
-		return 60
+		return 120
 	case rulesConf >= 0.9:
 		return 100
 	}

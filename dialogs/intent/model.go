@@ -187,6 +187,7 @@ var (
 	fKWord = hashOf("kw")
 	fKCue  = hashOf("kcue")
 	fQWord = hashOf("qw")
+	fNeg   = hashOf("neg")
 	hStart = hashOf("^")
 	hEnd   = hashOf("$")
 )
@@ -241,9 +242,18 @@ func features(kind, full string, a *analysis, emit func(uint64)) {
 		toks = toks[:maxModelTokens]
 	}
 	prev := hStart
+	lastNeg := -10
 	for i, t := range toks {
 		th := hashOf(t)
 		f(mix(fWord, th))
+		// in an answer, a word just after a negation is its own
+		// feature: "niet kwijt", "not broken", "never changed" answer
+		// yes
+		if negation[t] {
+			lastNeg = i
+		} else if question && i-lastNeg <= negationScope {
+			f(mix(mix(fNeg, qWord), th))
+		}
 		f(mix(mix(fPair, prev), th))
 		if kind != "" {
 			f(mix(kWord, th))
@@ -284,6 +294,17 @@ func features(kind, full string, a *analysis, emit func(uint64)) {
 		}
 	}
 }
+
+// negation are the words whose next few words (negationScope) are read
+// as negated.
+var negation = map[string]bool{
+	"niet": true, "nie": true, "geen": true, "nooit": true, "niks": true, "niets": true, "nee": true, "zonder": true,
+	"not": true, "no": true, "never": true, "nothing": true, "nope": true, "without": true, "dont": true,
+	"didnt": true, "doesnt": true, "isnt": true, "wasnt": true, "havent": true, "hasnt": true, "cant": true,
+	"wont": true, "arent": true, "aint": true,
+}
+
+const negationScope = 3
 
 // allowedAt reports whether label is a possible reading where the
 // student is: "yes" and "no" only answer a question, and a situation is
