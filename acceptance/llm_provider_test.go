@@ -131,7 +131,7 @@ func TestLLMProviders(t *testing.T) {
 			s.welcome()
 
 			ai.set("", "lost_phone")
-			acts := s.say("het ding ligt op de bodem van de zee")
+			acts := s.say("opa heeft hem per ongeluk weggegooid")
 			if st := stepOf(buttons(acts)); st != "step01" {
 				t.Fatalf("the model read lost_phone: the call route should start at step 1, got %q:\n%s", st, texts(acts))
 			}

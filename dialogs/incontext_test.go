@@ -70,7 +70,7 @@ func TestReadInContext(t *testing.T) {
 		c := &askedClassifier{intent: "lost_phone"}
 		h.withClassifier(c)
 		h.welcome()
-		h.say("het ding ligt op de bodem van de zee")
+		h.say("opa heeft hem per ongeluk weggegooid")
 		if len(c.asked) != 1 || h.state().Situation != SitLostPhone {
 			t.Fatalf("asked %q, situation %q: the model's reading should have chosen lost_phone", c.asked, h.state().Situation)
 		}

@@ -92,7 +92,7 @@ func TestE2EFreeTextAndQuestionsThroughTheLLM(t *testing.T) {
 
 	// A message the keyword matcher cannot place is read by the LLM.
 	ai.set(0, "lost_phone", "")
-	acts := s.say("het ding ligt op de bodem van de zee")
+	acts := s.say("opa heeft hem per ongeluk weggegooid")
 	if step := stepOf(acts); step != "step01" {
 		t.Fatalf("free text read by the LLM as lost_phone should start the call route at step 1, got %q:\n%s", step, texts(acts))
 	}
