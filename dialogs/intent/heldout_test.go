@@ -11,7 +11,7 @@ import (
 )
 
 // heldOut is one labelled message of a .jsonl set (testdata/examples,
-// testdata/heldout-nineteenth.jsonl). context, when set, is where the
+// testdata/heldout-twentieth.jsonl). context, when set, is where the
 // student is: "welcome",
 // "yesno:<step>" (a yes/no question), "trouble:<step>" (a check that
 // asks whether it helped), "step:<id>", "check:<id>", "card:<id>". In a
@@ -152,25 +152,26 @@ func BenchmarkMatchShort(b *testing.B) {
 // The held-out set: written (2026-12-08) by a helper who saw neither the
 // word lists, nor the examples, nor the model, from a description of
 // the labels and the places in the dialog only; never trained on.
-// Nineteenth (572 messages, 341 out of context): keyword rules alone
-// 81.5% / 85.3% / 18 suspicious misread; the reader as it was before
-// this set was written (commit 18a189e) 90.9% / 96.1% / 5; as shipped
-// 96.2% / 97.8% / 2. Only its score is looked at, never its misses
-// (t.Logf prints them: run it without -v); it was looked at six times
-// while the reader changed (93.8/98.3/3 twice, 96.5/97.8/3, 95.3/97.8/3,
-// 96.2/97.8/2 twice). The targets are 97% out of context, 99%
-// in context, 0 suspicious messages misread: not met. The floors are the
-// scores as shipped.
+// Twentieth (580 messages, 346 out of context): keyword rules alone
+// 82.1% / 85.5% / 19 suspicious misread; the reader as it was at the
+// start of the day (commit 18a189e) 91.6% / 95.3% / 5; as shipped
+// 97.7% / 98.7% / 3, looked at once. Only its score is looked at, never
+// its misses (t.Logf prints them: run it without -v). The issue's
+// targets are 97% out of context, 99% in context, 0 suspicious messages
+// misread: the last two are not met. The floors are the scores as
+// shipped.
 //
-// The earlier clean sets (eighth, twelfth) were retired into the
-// examples (8-eighth, 12-twelfth) when their misses were read.
+// The earlier clean sets were retired into the examples when their
+// misses were read: eighth and twelfth (8-eighth, 12-twelfth), and
+// nineteenth (25-nineteenth; 93.8/98.3/3 on its first look, 96.2/97.8/2
+// on its sixth and last).
 func TestHeldOutClean(t *testing.T) {
 	for _, c := range []struct {
 		file    string
 		out, in float64 // floors
 		susp    int     // most suspicious messages misread
 	}{
-		{"heldout-nineteenth.jsonl", 96.1, 97.8, 2},
+		{"heldout-twentieth.jsonl", 97.6, 98.7, 3},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)
