@@ -70,7 +70,7 @@ func TestReadInContext(t *testing.T) {
 		c := &askedClassifier{intent: "lost_phone"}
 		h.withClassifier(c)
 		h.welcome()
-		h.say("opa heeft hem per ongeluk weggegooid")
+		h.say("mijn broertje heeft hem geruild voor een fiets")
 		if len(c.asked) != 1 || h.state().Situation != SitLostPhone {
 			t.Fatalf("asked %q, situation %q: the model's reading should have chosen lost_phone", c.asked, h.state().Situation)
 		}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"mfabot/dialogs/intent"
 	"mfabot/graph/graphfake"
 )
 
@@ -92,7 +93,11 @@ func TestE2EFreeTextAndQuestionsThroughTheLLM(t *testing.T) {
 
 	// A message the keyword matcher cannot place is read by the LLM.
 	ai.set(0, "lost_phone", "")
-	acts := s.say("opa heeft hem per ongeluk weggegooid")
+	const lost = "mijn broertje heeft hem geruild voor een fiets"
+	if r := intent.MatchIn(intent.Context{Where: intent.AtWelcome}, lost, "nl"); (intent.Context{Where: intent.AtWelcome}).Settled(r) {
+		t.Fatalf("the reader places %q itself (%s %.2f): choose a text it cannot place", lost, r.Intent, r.Confidence)
+	}
+	acts := s.say(lost)
 	if step := stepOf(acts); step != "step01" {
 		t.Fatalf("free text read by the LLM as lost_phone should start the call route at step 1, got %q:\n%s", step, texts(acts))
 	}

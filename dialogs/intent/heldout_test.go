@@ -11,7 +11,7 @@ import (
 )
 
 // heldOut is one labelled message of a .jsonl set (testdata/examples,
-// testdata/heldout-twentieth.jsonl). context, when set, is where the
+// testdata/heldout-twentyfirst.jsonl). context, when set, is where the
 // student is: "welcome",
 // "yesno:<step>" (a yes/no question), "trouble:<step>" (a check that
 // asks whether it helped), "step:<id>", "check:<id>", "card:<id>". In a
@@ -150,28 +150,29 @@ func BenchmarkMatchShort(b *testing.B) {
 }
 
 // The held-out set: written (2026-12-08) by a helper who saw neither the
-// word lists, nor the examples, nor the model, from a description of
-// the labels and the places in the dialog only; never trained on.
-// Twentieth (580 messages, 346 out of context): keyword rules alone
-// 82.1% / 85.5% / 19 suspicious misread; the reader as it was at the
-// start of the day (commit 18a189e) 91.6% / 95.3% / 5; as shipped
-// 97.7% / 98.7% / 3, looked at once. Only its score is looked at, never
+// word lists, nor the examples, nor the model, from the brief in
+// testdata/labelling.md and the seed guide only; never trained on.
+// Twenty-first (567 messages, 344 out of context): keyword rules alone
+// 83.4% / 81.6% / 10 suspicious misread; the reader as it was at the
+// start of the day (commit 18a189e) 91.6% / 93.7% / 0; as shipped
+// 96.8% / 97.8% / 0, looked at once. Only its score is looked at, never
 // its misses (t.Logf prints them: run it without -v). The issue's
 // targets are 97% out of context, 99% in context, 0 suspicious messages
-// misread: the last two are not met. The floors are the scores as
+// misread: the first two are not met. The floors are the scores as
 // shipped.
 //
 // The earlier clean sets were retired into the examples when their
-// misses were read: eighth and twelfth (8-eighth, 12-twelfth), and
+// misses were read: eighth and twelfth (8-eighth, 12-twelfth),
 // nineteenth (25-nineteenth; 93.8/98.3/3 on its first look, 96.2/97.8/2
-// on its sixth and last).
+// on its sixth and last) and twentieth (26-twentieth; 97.7/98.7/3 on
+// its one look).
 func TestHeldOutClean(t *testing.T) {
 	for _, c := range []struct {
 		file    string
 		out, in float64 // floors
 		susp    int     // most suspicious messages misread
 	}{
-		{"heldout-twentieth.jsonl", 97.6, 98.7, 3},
+		{"heldout-twentyfirst.jsonl", 96.8, 97.7, 0},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)
