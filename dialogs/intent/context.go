@@ -133,7 +133,7 @@ func MatchIn(c Context, text, lang string) Reading {
 		// reading of requests the student did not start (a restored
 		// backup names its own cause, and "Sign in to restore" is the
 		// app's own words; the rules found no unrequested sign-in in it)
-		if label == string(IntentSuspiciousPrompt) && words(a) >= 3 && !restored {
+		if label == string(IntentSuspiciousPrompt) && describesRequests(a, margin) && !restored {
 			return Reading{Text: text, Intent: IntentSuspiciousPrompt, Confidence: confidenceOf(margin), Source: SourceKeywords}
 		}
 		// nor, at a step and for a decision from a word rather than a
@@ -145,10 +145,7 @@ func MatchIn(c Context, text, lang string) Reading {
 			return r
 		}
 	}
-	if label == string(IntentSuspiciousPrompt) && words(a) < 3 {
-		// One or two words do not describe requests the student did not
-		// start ("aanmelden" is step 7's way); the rules' strong words
-		// ("gehackt", "not me") already did.
+	if label == string(IntentSuspiciousPrompt) && !describesRequests(a, margin) {
 		label, margin = theModel().readExcept(c, a, IntentSuspiciousPrompt)
 	}
 	if m, ok := modelReading(c, r, label, margin); ok {
@@ -176,6 +173,18 @@ func suspicionOverruled(rulesConf float64) float64 {
 		return 100
 	}
 	return 160
+}
+
+// describesRequests reports whether the model's suspicious_prompt of a
+// (with margin) is taken. One or two words do not describe requests the
+// student did not start ("aanmelden" is step 7's way), and three or four
+// only when the model is sure ("QR-code scannen" is step 7's other way);
+// the rules' strong words ("gehackt", "not me") already read them. On
+// the sets left out of training the model read 1 message of up to four
+// words as suspicious that the rules did not, rightly and surely.
+func describesRequests(a *analysis, margin float64) bool {
+	n := words(a)
+	return n >= 5 || n >= 3 && margin >= marginConfident
 }
 
 // resetup reports whether in leads into the re-setup steps.
