@@ -11,7 +11,7 @@ import (
 )
 
 // heldOut is one labelled message of a .jsonl set (testdata/examples,
-// testdata/heldout-twentyfirst.jsonl). context, when set, is where the
+// testdata/heldout-twentysecond.jsonl). context, when set, is where the
 // student is: "welcome",
 // "yesno:<step>" (a yes/no question), "trouble:<step>" (a check that
 // asks whether it helped), "step:<id>", "check:<id>", "card:<id>". In a
@@ -152,28 +152,27 @@ func BenchmarkMatchShort(b *testing.B) {
 // The held-out set: written (2026-12-08) by a helper who saw neither the
 // word lists, nor the examples, nor the model, from the brief in
 // testdata/labelling.md and the seed guide only; never trained on.
-// Twenty-first (567 messages, 344 out of context): keyword rules alone
-// 83.4% / 81.6% / 10 suspicious misread; the reader as it was at the
-// start of the day (commit 18a189e) 91.6% / 93.7% / 0; as shipped
-// 96.8% / 97.8% / 0, looked at twice (the second time after short
-// messages no longer read as suspicious unless the model is sure). Only its score is looked at, never
+// Twenty-second (568 messages, 344 out of context): keyword rules alone
+// 84.6% / 83.5% / 12 suspicious misread; the reader as it was at the
+// start of the day (commit 18a189e) 92.2% / 96.9% / 3; as shipped
+// 97.4% / 97.8% / 1, looked at once. Only its score is looked at, never
 // its misses (t.Logf prints them: run it without -v). The issue's
 // targets are 97% out of context, 99% in context, 0 suspicious messages
-// misread: the first two are not met. The floors are the scores as
+// misread: the last two are not met. The floors are the scores as
 // shipped.
 //
 // The earlier clean sets were retired into the examples when their
 // misses were read: eighth and twelfth (8-eighth, 12-twelfth),
 // nineteenth (25-nineteenth; 93.8/98.3/3 on its first look, 96.2/97.8/2
-// on its sixth and last) and twentieth (26-twentieth; 97.7/98.7/3 on
-// its one look).
+// on its sixth and last), twentieth (26-twentieth; 97.7/98.7/3 on its
+// one look) and twenty-first (29-twentyfirst; 96.8/97.8/0, two looks).
 func TestHeldOutClean(t *testing.T) {
 	for _, c := range []struct {
 		file    string
 		out, in float64 // floors
 		susp    int     // most suspicious messages misread
 	}{
-		{"heldout-twentyfirst.jsonl", 96.8, 97.7, 0},
+		{"heldout-twentysecond.jsonl", 97.3, 97.7, 1},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)

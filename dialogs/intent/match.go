@@ -40,14 +40,15 @@ func init() {
 		"what can you do", "what are my options", "waar ben jij voor", "waar ben je voor",
 		"help please", "ik heb een vraag", "een vraag", "i have a question", "vraagje", "question", "help!", "ik heb hulp nodig", "i need help", "wat kan ik hier", "hulp nodig")
 	add(IntentStop, "stop", "stoppen", "stop maar", "ik stop", "cancel", "annuleren", "annuleer", "quit", "exit",
-		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please", "forget it", "nu even niet", "not now", "laat maar zitten")
+		"einde", "laat maar", "never mind", "nevermind", "hou op", "bye", "doei", "ik wil stoppen", "stop please", "forget it", "nu even niet", "not now", "laat maar zitten", "nvm")
 	add(IntentRestart, "opnieuw", "opnieuw beginnen", "begin opnieuw", "start over", "restart", "reset",
 		"opnieuw starten", "vanaf het begin", "from the start", "start again", "overnieuw", "over nieuw",
 		"begin again", "from the beginning", "helemaal opnieuw", "alles opnieuw", "start opnieuw", "van voor af aan", "van voren af aan", "from scratch")
 	add(IntentRetry, "nog eens", "nog een keer", "nogmaals", "check again", "opnieuw controleren",
 		"controleer opnieuw", "opnieuw checken", "try again", "retry", "again", "probeer opnieuw",
 		"probeer nog eens", "kijk nog eens", "refresh", "vernieuwen", "controleer", "check nog eens",
-		"nog eens checken", "nog eens kijken", "check it again", "recheck", "re check", "nog een keer kijken")
+		"nog eens checken", "nog eens kijken", "check it again", "recheck", "re check", "nog een keer kijken",
+		"opnieuw kijken", "kijk opnieuw", "look again")
 	add(IntentBack, "terug", "ga terug", "vorige", "vorige stap", "back", "go back", "previous", "previous step",
 		"stap terug", "een stap terug", "terug naar vorige stap", "step back", "one step back", "go back please")
 	add(IntentHuman, "medewerker", "een medewerker", "talk to a person", "person", "human", "mens", "persoon",
@@ -101,7 +102,7 @@ var (
 	// cSameNumPhrase: the SIM card went into the new phone.
 	cSameNumPhrase = cues("oude ~ simkaart", "old ~ sim*", "oud ~ nummer", "=oud ~ 06", "sim* ~ in ~ nieuwe", "sim* ~ in ~ new", "sim* ~ in ~ mijn ~ nieuwe", "sim* ~ overgezet",
 		"moved ~ sim*", "sim* ~ zit ~ in", "oude ~ nummer", "old ~ number", "mijn ~ nummer ~ nog",
-		"still ~ have ~ my ~ number", "nummer ~ nog ~ steeds", "put ~ sim*", "same ~ sim*", "zelfde ~ sim*", "sim* ~ into")
+		"still ~ have ~ my ~ number", "nummer ~ nog ~ steeds", "put ~ sim*", "same ~ sim*", "zelfde ~ sim*", "sim* ~ into", "same ~ line")
 	cNum   = cues("nummer", "telefoonnummer", "*nummer", "number", "numbers", "06", "sim*", "nr")
 	cLostW = cues("kwijt", "verloren", "verloor", "gestolen", "stolen", "lost", "broken", "broke", "kapot",
 		"stuk", "gevallen", "dropped", "cracked", "gebarsten", "defect", "dead", "waterschade", "water",

@@ -22,7 +22,7 @@ type example struct {
 }
 
 // trainingExamples are the labelled messages in testdata/examples and
-// the two TSVs. testdata/heldout-twentyfirst.jsonl is not among them: it
+// the two TSVs. testdata/heldout-twentysecond.jsonl is not among them: it
 // is the clean set the model is scored on and never learns from.
 func trainingExamples(t *testing.T) []example {
 	t.Helper()
