@@ -238,10 +238,11 @@ func modelReading(c Context, r Reading, label string, margin float64) (m Reading
 // hand-off that the rules do not read: its confidence at
 // marginConfident, where its readings of sets left out of training are
 // right 97% of the time. Below it the model also read "ik heb mijn
-// telefoon opnieuw opgestart" as a restart. At 0.9 the guard cost 0.7%
-// of the messages left out (8,485, 2026-12-08), read as the person or
-// the fresh start they asked for in their own words ("kan mijn mentor
-// dit regelen", "from the top").
+// telefoon opnieuw opgestart" as a restart. At 0.9 the guard cost 0.7
+// points out of context on the sets left out of training (8,485
+// messages, 2026-12-08): messages not read as the person or the fresh
+// start they asked for in their own words ("kan mijn mentor dit
+// regelen", "from the top").
 const commandConfidence = 0.8
 
 // typedConfidence is match's confidence for a whole message that is one

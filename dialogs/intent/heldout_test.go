@@ -155,11 +155,14 @@ func BenchmarkMatchShort(b *testing.B) {
 // Twenty-second (568 messages, 344 out of context): keyword rules alone
 // 84.6% / 83.5% / 12 suspicious misread; the reader as it was at the
 // start of the day (commit 18a189e) 92.2% / 96.9% / 3; as shipped
-// 97.4% / 97.8% / 1, looked at once. Only its score is looked at, never
+// 96.8% / 97.8% / 1. Looked at twice: 97.4/97.8/1, then 96.8/97.8/1
+// after a duplicated cue was removed (a change the sets left out of
+// training read as neutral: 96.15/96.23/39 before, 96.04/96.27/38
+// after, 15,081 messages). Only its score is looked at, never
 // its misses (t.Logf prints them: run it without -v). The issue's
 // targets are 97% out of context, 99% in context, 0 suspicious messages
-// misread: the last two are not met. The floors are the scores as
-// shipped.
+// misread: none is met (out of context was, on the first look). The
+// floors are the scores as shipped.
 //
 // The earlier clean sets were retired into the examples when their
 // misses were read: eighth and twelfth (8-eighth, 12-twelfth),
@@ -172,7 +175,7 @@ func TestHeldOutClean(t *testing.T) {
 		out, in float64 // floors
 		susp    int     // most suspicious messages misread
 	}{
-		{"heldout-twentysecond.jsonl", 97.3, 97.7, 1},
+		{"heldout-twentysecond.jsonl", 96.8, 97.7, 1},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			sc := scoreHeldOut(t, "testdata/"+c.file, false)

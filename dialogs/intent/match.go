@@ -179,8 +179,7 @@ var (
 		// asleep, on the road, far away
 		"woke ~ me", "maakte ~ me ~ wakker", "werd ~ wakker", "woke ~ up ~ to", "op ~ de ~ bus", "in ~ de ~ bus",
 		"on ~ the ~ bus", "in ~ de ~ trein", "on ~ the ~ train", "ziekenhuis", "hospital", "on ~ holiday",
-		"op ~ vakantie", "ik ~ doe ~ niks", "ik ~ doe ~ niets", "im ~ not ~ doing ~ anything", "typed ~ nothing",
-		"havent ~ used", "niet ~ gebruikt", "kaart ~ toont", "map ~ shows", "map ~ in ~ it")
+		"op ~ vakantie", "havent ~ used", "niet ~ gebruikt", "kaart ~ toont", "map ~ shows", "map ~ in ~ it")
 	cNoPrompt = cues("geen ~ push*", "geen ~ verzoek*", "no ~ request*", "never ~ shows", "vraagt ~ niks", "vraagt ~ niets", "geen ~ melding*", "geen ~ notific*", "no ~ notific*", "no ~ push*", "not ~ getting",
 		"dont ~ get", "doesnt ~ arrive", "dont ~ arrive", "krijg ~ geen", "komt ~ niet", "komen ~ niet",
 		"niet ~ binnen", "never ~ arriv*", "dont ~ receive", "not ~ receiv*", "ontvang ~ geen",
@@ -576,7 +575,7 @@ var cNotStarted = cues(
 	"geen ~ website ~ open", "no ~ website ~ open", "nothing ~ open", "niks ~ open", "niets ~ open",
 	"geen ~ inlogscherm", "no ~ login ~ screen", "no ~ sign ~ in ~ screen", "laptop ~ dicht", "laptop ~ closed",
 	"laptop ~ was ~ closed", "zonder ~ laptop", "without ~ a ~ laptop", "without ~ my ~ laptop",
-	"ik ~ doe ~ niks", "ik ~ doe ~ niets", "im ~ not ~ doing ~ anything", "typed ~ nothing", "uit ~ zichzelf", "by ~ itself",
+	"im ~ not ~ doing ~ anything", "typed ~ nothing", "uit ~ zichzelf", "by ~ itself",
 	"terwijl ~ ik ~ niet", "terwijl ~ ik ~ niks", "terwijl ~ ik ~ niets", "niks ~ gedaan",
 	"niets ~ gedaan", "niks ~ aangevraagd", "niets ~ aangevraagd", "=deed ~ niks", "=deed ~ niets",
 	"niet ~ aan ~ het ~ inlog*", "niet ~ aan ~ het ~ aanmeld*", "niet ~ heb ~ gestuurd", "niet ~ gestuurd",

@@ -367,9 +367,9 @@ func (m *model) readExcept(c Context, a *analysis, except Intent) (label string,
 }
 
 // marginConfident is the margin from which the model's readings are as
-// reliable as the rules' confident ones. Measured on sets left out of training (sets 7, 9
-// and 10, 1,460 messages): readings with a margin below 30 were right 77%
-// of the time, those above it 97% or more.
+// reliable as the rules' confident ones. Measured on sets left out of
+// training (sets 7, 9 and 10, 1,460 messages): readings with a margin
+// below 30 were right 77% of the time, those above it 97% or more.
 const marginConfident = 30
 
 // confidenceOf maps a margin to 0..1: 0.8 at marginConfident, above
